@@ -1,0 +1,1 @@
+//! Synthetic site generator (being written).

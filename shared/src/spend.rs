@@ -1,0 +1,1 @@
+//! Spend ledger (being written).
