@@ -2,7 +2,23 @@
 //!
 //! Pure: no I/O, no clock reads, no randomness. Time, configuration and salts are parameters, so the Worker,
 //! the CLI and the widget compute identical figures from identical inputs.
+//!
+//! Data flows one way: [`message`] validates Segment messages → [`rollup`] folds them into a mergeable
+//! state → [`rollup::RollupState::accounts`] resolves identities into account histories → [`lifecycle`],
+//! [`engagement`] and [`playbook`] judge each account → [`report`] computes the figures, [`export`] writes CSV.
 
+pub mod config;
+pub mod engagement;
+pub mod export;
+pub mod lifecycle;
+pub mod message;
 pub mod money;
+pub mod playbook;
+pub mod report;
+pub mod rollup;
+pub mod signals;
 pub mod spend;
 pub mod time;
+
+#[cfg(test)]
+mod testkit;

@@ -1,0 +1,170 @@
+//! Lifecycle stages (DESIGN §3.2) as a pure function of an account's history, the settings and a day.
+//!
+//! Customer status is decided by walking the account's purchase, renewal and churn days in order: that is
+//! what tells a lapse followed by a new purchase (Reactivated) from a continuing customer.
+
+use crate::config::Settings;
+use crate::engagement::Band;
+use crate::rollup::AccountHistory;
+use crate::signals::Signal;
+use crate::time::Day;
+use serde::{Deserialize, Serialize};
+
+/// Where an account stands. Exactly one per account per day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Prospect,
+    Lead,
+    NewCustomer,
+    Active,
+    AtRisk,
+    Lapsed,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [Stage::Prospect, Stage::Lead, Stage::NewCustomer, Stage::Active, Stage::AtRisk, Stage::Lapsed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Prospect => "prospect",
+            Stage::Lead => "lead",
+            Stage::NewCustomer => "new_customer",
+            Stage::Active => "active",
+            Stage::AtRisk => "at_risk",
+            Stage::Lapsed => "lapsed",
+        }
+    }
+
+    /// Paying customers: new, active and at risk.
+    pub fn is_customer(self) -> bool {
+        matches!(self, Stage::NewCustomer | Stage::Active | Stage::AtRisk)
+    }
+}
+
+/// The paying history of an account up to a day, before engagement is considered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct CustomerHistory {
+    /// First purchase or renewal day.
+    pub first_purchase: Option<Day>,
+    /// Latest purchase or renewal day.
+    pub last_purchase: Option<Day>,
+    /// A churn event after the latest purchase.
+    pub churned: bool,
+    /// The latest purchase run began after a lapse.
+    pub reactivated: bool,
+    /// Start of the current customer run (first purchase, or the re-purchase after a lapse).
+    pub run_start: Option<Day>,
+}
+
+impl CustomerHistory {
+    /// Walks purchases, renewals and churns up to and including `as_of`.
+    pub fn of(h: &AccountHistory, lapse_days: i32, as_of: Day) -> CustomerHistory {
+        let mut c = CustomerHistory::default();
+        for (day, cell) in h.until(as_of) {
+            // Same-day churn and purchase: the churn is read first, so the purchase wins the day.
+            if cell.count(Signal::Churn) > 0 && c.first_purchase.is_some() {
+                c.churned = true;
+            }
+            if cell.count(Signal::Purchase) + cell.count(Signal::Renewal) > 0 {
+                let lapsed_before = match c.last_purchase {
+                    Some(last) => c.churned || day.days_since(last) >= lapse_days,
+                    None => false,
+                };
+                if c.first_purchase.is_none() {
+                    c.first_purchase = Some(*day);
+                    c.run_start = Some(*day);
+                } else if lapsed_before {
+                    c.reactivated = true;
+                    c.run_start = Some(*day);
+                }
+                c.last_purchase = Some(*day);
+                c.churned = false;
+            }
+        }
+        c
+    }
+
+    /// Whether the account is a paying customer (not lapsed) at the end of `as_of`.
+    pub fn is_customer(&self, lapse_days: i32, as_of: Day) -> bool {
+        match self.last_purchase {
+            Some(last) => !self.churned && as_of.days_since(last) < lapse_days,
+            None => false,
+        }
+    }
+}
+
+/// An account's lifecycle position on a day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Status {
+    pub stage: Stage,
+    /// Purchased again after lapsing (counts as active).
+    pub reactivated: bool,
+    /// Reference, referral, review, community or advisory-board activity in the engagement window.
+    pub advocate: bool,
+    pub first_seen: Day,
+    pub first_purchase: Option<Day>,
+    pub last_purchase: Option<Day>,
+}
+
+/// Lifecycle status of `h` at the end of `as_of`, or `None` if the account was not yet seen.
+///
+/// `band` is the account's engagement band on that day; only Active customers become At risk through it
+/// (a New customer is onboarding: its score shows, its stage stays New).
+pub fn status(h: &AccountHistory, settings: &Settings, as_of: Day, band: Option<Band>) -> Option<Status> {
+    let first_seen = h.first_seen().filter(|d| *d <= as_of)?;
+    let l = &settings.lifecycle;
+    let c = CustomerHistory::of(h, l.lapse_days, as_of);
+    let stage = match c.first_purchase {
+        None if h.is_identified() || h.until(as_of).any(|(_, cell)| cell.count(Signal::Lead) > 0) => Stage::Lead,
+        None => Stage::Prospect,
+        Some(_) if !c.is_customer(l.lapse_days, as_of) => Stage::Lapsed,
+        Some(first) if !c.reactivated && as_of.days_since(first) < l.new_customer_days => Stage::NewCustomer,
+        Some(_) if band == Some(Band::Disengaged) => Stage::AtRisk,
+        Some(_) => Stage::Active,
+    };
+    let window = settings.engagement.window_days;
+    let advocate = h.window(as_of, window).any(|(_, cell)| cell.count(Signal::Advocacy) > 0);
+    Some(Status {
+        stage,
+        reactivated: c.reactivated && stage.is_customer(),
+        advocate,
+        first_seen,
+        first_purchase: c.first_purchase,
+        last_purchase: c.last_purchase,
+    })
+}
+
+/// Funnel position reached by the end of a day (DESIGN §3.2): each step implies the ones before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelStep {
+    Awareness,
+    Consideration,
+    Lead,
+    Purchase,
+}
+
+/// The furthest funnel step `h` reached by the end of `as_of`.
+pub fn funnel_step(h: &AccountHistory, settings: &Settings, as_of: Day) -> Option<FunnelStep> {
+    h.first_seen().filter(|d| *d <= as_of)?;
+    let mut page_views = 0u64;
+    let mut considered = false;
+    let mut lead = h.is_identified();
+    for (_, cell) in h.until(as_of) {
+        if cell.count(Signal::Purchase) + cell.count(Signal::Renewal) > 0 {
+            return Some(FunnelStep::Purchase);
+        }
+        page_views += u64::from(cell.count(Signal::PageView));
+        considered |= cell.count(Signal::ConsiderationPage) > 0 || cell.count(Signal::ContentDownloaded) > 0;
+        lead |= cell.count(Signal::Lead) > 0;
+    }
+    considered |= page_views >= u64::from(settings.lifecycle.consideration_pageviews);
+    Some(if lead {
+        FunnelStep::Lead
+    } else if considered {
+        FunnelStep::Consideration
+    } else {
+        FunnelStep::Awareness
+    })
+}

@@ -1,0 +1,484 @@
+//! Segment Tracking API messages: parsing, validation and sanitising (DESIGN §4).
+//!
+//! `parse_body` turns a request body into validated [`Message`]s or one [`IngestError`] naming the offending
+//! field (`batch[3].timestamp`). A batch is accepted or rejected whole. Sanitising happens here, before
+//! anything is stored: e-mail traits become salted SHA-256 digests, event times are skew-corrected.
+
+use crate::config::IngestSettings;
+use crate::money::{Currency, MoneyError, json_to_minor};
+use crate::time::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// Segment's limit for one message, in bytes of JSON.
+pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+/// Segment's limit for one request body, in bytes.
+pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// Longest id or event name kept (longer ones are refused, never truncated).
+pub const MAX_ID_CHARS: usize = 256;
+
+/// The message types of the Segment spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageType {
+    Track,
+    Identify,
+    Page,
+    Screen,
+    Group,
+    Alias,
+}
+
+impl MessageType {
+    pub fn parse(s: &str) -> Option<MessageType> {
+        Some(match s {
+            "track" => MessageType::Track,
+            "identify" => MessageType::Identify,
+            "page" => MessageType::Page,
+            "screen" => MessageType::Screen,
+            "group" => MessageType::Group,
+            "alias" => MessageType::Alias,
+            _ => return None,
+        })
+    }
+
+    /// The type an ingest path implies: `/v1/track` and analytics-next's `/v1/t` both mean Track.
+    /// `None` for `batch`/`b` and unknown paths.
+    pub fn from_path_segment(seg: &str) -> Option<MessageType> {
+        Some(match seg {
+            "track" | "t" => MessageType::Track,
+            "identify" | "i" => MessageType::Identify,
+            "page" | "p" => MessageType::Page,
+            "screen" | "s" => MessageType::Screen,
+            "group" | "g" => MessageType::Group,
+            "alias" | "a" => MessageType::Alias,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Track => "track",
+            MessageType::Identify => "identify",
+            MessageType::Page => "page",
+            MessageType::Screen => "screen",
+            MessageType::Group => "group",
+            MessageType::Alias => "alias",
+        }
+    }
+}
+
+/// A validated, sanitised message: what is stored and what the rollup folds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    pub message_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    /// `groupId` of a group call, or `context.groupId` / top-level `groupId` of any other call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Event time after clock-skew correction.
+    #[serde(with = "rfc3339")]
+    pub timestamp: Timestamp,
+    #[serde(with = "rfc3339")]
+    pub received_at: Timestamp,
+    /// `properties.revenue` converted to minor units at ingest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_minor: Option<i64>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub properties: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub traits: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub context: Map<String, Value>,
+    /// Unknown fields are kept, not refused.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+mod rfc3339 {
+    use super::*;
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Message {
+    /// Whether the message carries an e-mail address (hashed) in its traits: the "contact" of a Lead.
+    pub fn has_contact(&self) -> bool {
+        self.traits.contains_key("email_sha256")
+            || self.context.get("traits").and_then(|t| t.get("email_sha256")).is_some()
+    }
+
+    /// A page view's path, from `properties.path` or `properties.url`.
+    pub fn page_path(&self) -> Option<String> {
+        if let Some(p) = self.properties.get("path").and_then(Value::as_str) {
+            return Some(p.to_owned());
+        }
+        let url = self.properties.get("url").and_then(Value::as_str)?;
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+        Some(path.split(['?', '#']).next().unwrap_or("/").to_owned())
+    }
+
+    /// A display name from traits (`name`, then `company`), if any.
+    pub fn display_name(&self) -> Option<&str> {
+        ["name", "company"].iter().find_map(|k| self.traits.get(*k).and_then(Value::as_str)).filter(|s| !s.is_empty())
+    }
+}
+
+/// Why a request body was refused. Every variant maps to a 4xx status and a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IngestError {
+    #[error("request body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("{field} is larger than {limit} bytes")]
+    MessageTooLarge { field: String, limit: usize },
+    #[error("request body is empty")]
+    EmptyBody,
+    #[error("request body is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("request body is not valid JSON: {detail}")]
+    MalformedJson { detail: String },
+    #[error("{field}: {message}")]
+    Invalid { field: String, code: &'static str, message: String },
+}
+
+impl IngestError {
+    fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> IngestError {
+        IngestError::Invalid { field: field.into(), code, message: message.into() }
+    }
+
+    /// Stable machine-readable code for the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::BodyTooLarge { .. } => "batch_too_large",
+            IngestError::MessageTooLarge { .. } => "message_too_large",
+            IngestError::EmptyBody => "empty_body",
+            IngestError::InvalidUtf8 => "invalid_utf8",
+            IngestError::MalformedJson { .. } => "malformed_json",
+            IngestError::Invalid { code, .. } => code,
+        }
+    }
+
+    /// The offending field, as a path into the body (`batch[3].timestamp`).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            IngestError::MessageTooLarge { field, .. } | IngestError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// 413 for size limits, 400 for everything else (Segment SDKs never retry a 400).
+    pub fn status(&self) -> u16 {
+        match self {
+            IngestError::BodyTooLarge { .. } | IngestError::MessageTooLarge { .. } => 413,
+            _ => 400,
+        }
+    }
+}
+
+/// What validation needs to know that is not in the body.
+#[derive(Debug, Clone)]
+pub struct IngestContext<'a> {
+    /// When the request arrived (the Worker's clock; the file's time for offline imports).
+    pub received_at: Timestamp,
+    /// The site's secret salt for e-mail digests.
+    pub email_salt: &'a str,
+    pub currency: &'a Currency,
+    pub settings: &'a IngestSettings,
+    /// The type implied by the path (`/v1/track`, `/v1/t`); `None` for batch endpoints.
+    pub path_type: Option<MessageType>,
+    /// Keep a message's own `receivedAt` (offline files exported from elsewhere); live ingest stamps its own.
+    pub trust_received_at: bool,
+}
+
+/// A validated request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub messages: Vec<Message>,
+    /// `writeKey` from the body, if the client sent it there (analytics-next, `sendBeacon`).
+    pub write_key: Option<String>,
+}
+
+/// Parses and validates a whole request body. All or nothing.
+pub fn parse_body(body: &[u8], ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
+    if body.len() > MAX_BATCH_BYTES {
+        return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES });
+    }
+    let text = std::str::from_utf8(body).map_err(|_| IngestError::InvalidUtf8)?;
+    if text.trim().is_empty() {
+        return Err(IngestError::EmptyBody);
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| IngestError::MalformedJson { detail: e.to_string() })?;
+    parse_value(value, ctx)
+}
+
+/// Validates an already parsed body (a message, or `{"batch": [...]}`).
+pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
+    let Value::Object(mut top) = value else {
+        return Err(IngestError::invalid("", "invalid_body", "body must be a JSON object"));
+    };
+    let write_key = match top.remove("writeKey") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(k),
+        Some(_) => return Err(IngestError::invalid("writeKey", "invalid_type", "writeKey must be a string")),
+    };
+    let batch_sent_at = match top.get("sentAt") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_time(v, "sentAt")?),
+    };
+    let messages = match (ctx.path_type, top.remove("batch")) {
+        (None, Some(Value::Array(items))) => {
+            if items.is_empty() {
+                return Err(IngestError::invalid("batch", "empty_batch", "batch must hold at least one message"));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                out.push(validate_message(item, &format!("batch[{i}]"), None, batch_sent_at, ctx)?);
+            }
+            out
+        }
+        (None, Some(_)) => return Err(IngestError::invalid("batch", "invalid_type", "batch must be an array of messages")),
+        (None, None) => {
+            // analytics-next may post a single message to the batch path; accept it as one message.
+            vec![validate_message(Value::Object(top), "", None, None, ctx)?]
+        }
+        (Some(t), None) => vec![validate_message(Value::Object(top), "", Some(t), None, ctx)?],
+        (Some(_), Some(_)) => {
+            return Err(IngestError::invalid("batch", "unexpected_batch", "send batches to /v1/batch"));
+        }
+    };
+    Ok(Batch { messages, write_key })
+}
+
+fn at(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() { field.to_owned() } else { format!("{prefix}.{field}") }
+}
+
+fn parse_time(v: &Value, field: &str) -> Result<Timestamp, IngestError> {
+    let s = v.as_str().ok_or_else(|| IngestError::invalid(field, "invalid_timestamp", "must be an RFC 3339 string"))?;
+    Timestamp::parse_rfc3339(s).map_err(|e| IngestError::invalid(field, "invalid_timestamp", e.to_string()))
+}
+
+/// An optional string field: absent and null are `None`; anything else but a non-empty string is refused.
+fn opt_string(m: &mut Map<String, Value>, key: &str, prefix: &str, code: &'static str) -> Result<Option<String>, IngestError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= MAX_ID_CHARS => Ok(Some(s)),
+        Some(Value::String(_)) => Err(IngestError::invalid(at(prefix, key), code, format!("must be at most {MAX_ID_CHARS} characters"))),
+        Some(_) => Err(IngestError::invalid(at(prefix, key), code, "must be a string")),
+    }
+}
+
+fn opt_object(m: &mut Map<String, Value>, key: &str, prefix: &str) -> Result<Map<String, Value>, IngestError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(o)) => Ok(o),
+        Some(_) => Err(IngestError::invalid(at(prefix, key), "invalid_type", "must be an object")),
+    }
+}
+
+fn validate_message(
+    value: Value,
+    prefix: &str,
+    path_type: Option<MessageType>,
+    batch_sent_at: Option<Timestamp>,
+    ctx: &IngestContext<'_>,
+) -> Result<Message, IngestError> {
+    let size = serde_json::to_string(&value).map(|s| s.len()).unwrap_or(usize::MAX);
+    if size > MAX_MESSAGE_BYTES {
+        return Err(IngestError::MessageTooLarge { field: if prefix.is_empty() { "message".into() } else { prefix.into() }, limit: MAX_MESSAGE_BYTES });
+    }
+    let Value::Object(mut m) = value else {
+        return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
+    };
+    // Derived from the content before anything is removed, so an id-less retry dedups too.
+    let content_id = || {
+        let canonical = serde_json::to_string(&m).unwrap_or_default();
+        format!("dt-{}", &hex(&Sha256::digest(canonical.as_bytes()))[..32])
+    };
+    let fallback_id = content_id();
+    let kind = match (m.remove("type"), path_type) {
+        (None | Some(Value::Null), Some(t)) => t,
+        (Some(Value::String(s)), path) => {
+            let t = MessageType::parse(&s)
+                .ok_or_else(|| IngestError::invalid(at(prefix, "type"), "unknown_type", format!("unknown message type {s:?}")))?;
+            if path.is_some_and(|p| p != t) {
+                return Err(IngestError::invalid(at(prefix, "type"), "type_mismatch", "type does not match the endpoint"));
+            }
+            t
+        }
+        (None | Some(Value::Null), None) => return Err(IngestError::invalid(at(prefix, "type"), "missing_type", "type is required")),
+        (Some(_), _) => return Err(IngestError::invalid(at(prefix, "type"), "unknown_type", "type must be a string")),
+    };
+    m.remove("writeKey");
+    let message_id = opt_string(&mut m, "messageId", prefix, "invalid_message_id")?.unwrap_or(fallback_id);
+    let user_id = opt_string(&mut m, "userId", prefix, "invalid_id")?;
+    let anonymous_id = opt_string(&mut m, "anonymousId", prefix, "invalid_id")?;
+    let mut group_id = opt_string(&mut m, "groupId", prefix, "invalid_id")?;
+    let previous_id = opt_string(&mut m, "previousId", prefix, "invalid_id")?;
+    let event = opt_string(&mut m, "event", prefix, "invalid_event")?;
+    let name = opt_string(&mut m, "name", prefix, "invalid_type")?;
+    let mut properties = opt_object(&mut m, "properties", prefix)?;
+    let mut traits = opt_object(&mut m, "traits", prefix)?;
+    let mut context = opt_object(&mut m, "context", prefix)?;
+
+    if user_id.is_none() && anonymous_id.is_none() {
+        return Err(IngestError::invalid(at(prefix, "userId"), "missing_id", "userId or anonymousId is required"));
+    }
+    match kind {
+        MessageType::Track if event.is_none() => {
+            return Err(IngestError::invalid(at(prefix, "event"), "missing_event", "a track call needs an event name"));
+        }
+        MessageType::Group if group_id.is_none() => {
+            return Err(IngestError::invalid(at(prefix, "groupId"), "missing_group_id", "a group call needs a groupId"));
+        }
+        MessageType::Alias if previous_id.is_none() || user_id.is_none() => {
+            return Err(IngestError::invalid(at(prefix, "previousId"), "missing_id", "an alias call needs previousId and userId"));
+        }
+        _ => {}
+    }
+    if group_id.is_none() {
+        match context.get("groupId") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(g)) if !g.is_empty() && g.chars().count() <= MAX_ID_CHARS => group_id = Some(g.clone()),
+            Some(_) => return Err(IngestError::invalid(at(prefix, "context.groupId"), "invalid_id", "must be a string")),
+        }
+    }
+
+    // Event time: timestamp, else originalTimestamp, else the receive time; then Segment's skew correction.
+    let timestamp = match m.remove("timestamp") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_time(&v, &at(prefix, "timestamp"))?),
+    };
+    let original = match m.get("originalTimestamp") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_time(v, &at(prefix, "originalTimestamp"))?),
+    };
+    let sent_at = match m.remove("sentAt") {
+        None | Some(Value::Null) => batch_sent_at,
+        Some(v) => Some(parse_time(&v, &at(prefix, "sentAt"))?),
+    };
+    let received_at = match m.remove("receivedAt") {
+        // Offline imports keep their original receive time; live requests are stamped by the caller.
+        Some(Value::String(s)) if ctx.trust_received_at => Timestamp::parse_rfc3339(&s)
+            .map_err(|e| IngestError::invalid(at(prefix, "receivedAt"), "invalid_timestamp", e.to_string()))?,
+        _ => ctx.received_at,
+    };
+    let event_time = match (timestamp.or(original), sent_at) {
+        (Some(t), Some(sent)) => Timestamp(t.0.saturating_add(received_at.0.saturating_sub(sent.0))),
+        (Some(t), None) => t,
+        (None, _) => received_at,
+    };
+    let oldest = ctx.settings.oldest_event.start();
+    let newest = Timestamp(received_at.0.saturating_add(ctx.settings.max_future_hours.saturating_mul(3_600_000)));
+    if event_time < oldest || event_time > newest {
+        let field = if timestamp.is_some() { "timestamp" } else { "sentAt" };
+        return Err(IngestError::invalid(
+            at(prefix, field),
+            "timestamp_out_of_range",
+            format!("event time {event_time} is outside {} .. {newest}", ctx.settings.oldest_event),
+        ));
+    }
+    let revenue_minor = match properties.get("revenue") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let minor = json_to_minor(v, ctx.currency.exponent()).map_err(|e| {
+                let code = match e {
+                    MoneyError::OutOfRange => "revenue_out_of_range",
+                    _ => "invalid_revenue",
+                };
+                IngestError::invalid(at(prefix, "properties.revenue"), code, format!("revenue {e}"))
+            })?;
+            if minor < 0 {
+                return Err(IngestError::invalid(at(prefix, "properties.revenue"), "negative_revenue", "revenue must not be negative"));
+            }
+            Some(minor)
+        }
+    };
+    if revenue_minor.is_some() {
+        match properties.get("currency") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(c)) if c.trim().eq_ignore_ascii_case(ctx.currency.code()) => {}
+            Some(_) => {
+                return Err(IngestError::invalid(
+                    at(prefix, "properties.currency"),
+                    "currency_mismatch",
+                    format!("this site reports in {}; convert before sending", ctx.currency),
+                ));
+            }
+        }
+    }
+
+    hash_email(&mut traits, ctx.email_salt);
+    hash_email(&mut properties, ctx.email_salt);
+    if let Some(Value::Object(ct)) = context.get_mut("traits") {
+        hash_email(ct, ctx.email_salt);
+    }
+
+    Ok(Message {
+        kind,
+        message_id,
+        user_id,
+        anonymous_id,
+        group_id,
+        previous_id,
+        event,
+        name,
+        timestamp: event_time,
+        received_at,
+        revenue_minor,
+        properties,
+        traits,
+        context,
+        extra: m,
+    })
+}
+
+/// Salted SHA-256 of a normalised e-mail address, hex-encoded.
+pub fn email_digest(email: &str, salt: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0u8]);
+    h.update(email.trim().to_lowercase().as_bytes());
+    hex(&h.finalize())
+}
+
+/// Replaces an `email` entry with `email_sha256`, so the raw address is never stored.
+fn hash_email(map: &mut Map<String, Value>, salt: &str) {
+    if let Some(v) = map.remove("email")
+        && let Some(s) = v.as_str()
+        && !s.trim().is_empty()
+    {
+        map.insert("email_sha256".into(), Value::String(email_digest(s, salt)));
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}

@@ -1,0 +1,747 @@
+//! Reports (DESIGN §3.4 and §6): budget split, lifecycle, funnel, engagement and accounts, computed from
+//! resolved account histories and the spend ledger. Ratios are `None` (JSON `null`) when undefined.
+
+use crate::config::Settings;
+use crate::engagement::{self, Band, Score};
+use crate::lifecycle::{self, CustomerHistory, Stage};
+use crate::money::{Currency, div_round};
+use crate::playbook::{Action, actions_for};
+use crate::rollup::AccountHistory;
+use crate::signals::Signal;
+use crate::spend::{ChannelSpend, SpendEntry, allocate};
+use crate::time::Day;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A half-open day range [from, to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub from: Day,
+    pub to: Day,
+}
+
+impl Period {
+    pub fn days(&self) -> i32 {
+        self.to.days_since(self.from)
+    }
+    /// The period of equal length just before this one.
+    pub fn previous(&self) -> Period {
+        Period { from: self.from.plus(-self.days()), to: self.from }
+    }
+    /// The last day inside the period.
+    pub fn last_day(&self) -> Day {
+        self.to.plus(-1)
+    }
+    pub fn contains(&self, d: Day) -> bool {
+        self.from <= d && d < self.to
+    }
+}
+
+/// `a / b` as a finite ratio, `None` when `b` is zero.
+pub fn ratio(a: f64, b: f64) -> Option<f64> {
+    let r = a / b;
+    (b != 0.0 && r.is_finite()).then_some(r)
+}
+
+fn ratio_i(a: i64, b: i64) -> Option<f64> {
+    ratio(a as f64, b as f64)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Budget split
+
+/// The acquisition side of the budget report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AcquisitionFigures {
+    pub spend_minor: i64,
+    /// Acquisition spend ÷ total spend.
+    pub share: Option<f64>,
+    /// Accounts whose first purchase falls in the period.
+    pub new_customers: u64,
+    /// Customer acquisition cost: acquisition spend ÷ new customers.
+    pub cac_minor: Option<i64>,
+    /// Revenue from new customers in the period.
+    pub revenue_minor: i64,
+    /// New-customer revenue ÷ total revenue.
+    pub revenue_share: Option<f64>,
+    /// Revenue from new customers per unit of acquisition spend.
+    pub return_per_dollar: Option<f64>,
+}
+
+/// The retention side of the budget report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RetentionFigures {
+    pub spend_minor: i64,
+    pub share: Option<f64>,
+    /// Paying customers at the end of the day before the period.
+    pub customers_at_start: u64,
+    /// Of those, still paying at the end of the period's last day.
+    pub retained: u64,
+    pub retention_rate: Option<f64>,
+    pub cost_per_retained_minor: Option<i64>,
+    /// Revenue in the period from accounts that were customers before it.
+    pub revenue_minor: i64,
+    pub revenue_share: Option<f64>,
+    pub return_per_dollar: Option<f64>,
+}
+
+/// Funnel counts and conversion rates (DESIGN §3.2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FunnelReport {
+    pub period: Period,
+    /// Prospects in play: not customers before the period, active in it.
+    pub awareness: u64,
+    pub consideration: u64,
+    pub lead: u64,
+    /// First purchase inside the period.
+    pub purchase: u64,
+    pub conversion: FunnelConversion,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FunnelConversion {
+    pub awareness_to_consideration: Option<f64>,
+    pub consideration_to_lead: Option<f64>,
+    pub lead_to_purchase: Option<f64>,
+    pub overall: Option<f64>,
+}
+
+/// Every figure of the budget report for one period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetFigures {
+    pub period: Period,
+    pub acquisition: AcquisitionFigures,
+    pub retention: RetentionFigures,
+    pub total_spend_minor: i64,
+    pub total_revenue_minor: i64,
+    /// Average lifetime revenue per customer acquired so far (revenue to the period's end ÷ customers ever).
+    pub ltv_minor: Option<i64>,
+    pub ltv_to_cac: Option<f64>,
+    pub funnel: FunnelReport,
+    pub channels: Vec<ChannelSpend>,
+}
+
+/// What moving spend from one purpose to the other would do, at the measured return per dollar of each.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WhatIf {
+    pub from_purpose: Purpose,
+    pub to_purpose: Purpose,
+    pub moved_minor: i64,
+    pub moved_pct_of_total: Option<f64>,
+    pub acquisition_spend_minor: i64,
+    pub retention_spend_minor: i64,
+    pub acquisition_share: Option<f64>,
+    /// Projected revenue of each side; `None` where that side had no spend to measure a return on.
+    pub acquisition_revenue_minor: Option<i64>,
+    pub retention_revenue_minor: Option<i64>,
+    pub revenue_delta_minor: Option<i64>,
+    pub new_revenue_share: Option<f64>,
+    /// The verdict the projected figures would give.
+    pub verdict_kind: VerdictKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Acquisition,
+    Retention,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    OverweightAcquisition,
+    OverweightRetention,
+    Balanced,
+    /// No spend or no revenue in the period: nothing to weigh.
+    InsufficientData,
+}
+
+/// "Are you overweight in acquisition?" (seed 002), with the numbers behind the answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    pub message: String,
+    pub acquisition_spend_share: Option<f64>,
+    pub new_revenue_share: Option<f64>,
+    /// (acquisition spend share − new revenue share) in percentage points.
+    pub difference_points: Option<f64>,
+    pub tolerance_points: f64,
+    pub what_if: WhatIf,
+    pub reference: crate::config::Reference,
+}
+
+/// Differences current − previous; `None` where either side is undefined.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetDeltas {
+    pub acquisition_spend_minor: i64,
+    pub retention_spend_minor: i64,
+    pub acquisition_share: Option<f64>,
+    pub new_customers: i64,
+    pub cac_minor: Option<i64>,
+    pub retention_rate: Option<f64>,
+    pub revenue_new_minor: i64,
+    pub revenue_existing_minor: i64,
+    pub total_revenue_minor: i64,
+    pub ltv_minor: Option<i64>,
+    pub ltv_to_cac: Option<f64>,
+}
+
+/// The budget-split report (DESIGN §6 shape).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetReport {
+    pub currency: Currency,
+    #[serde(flatten)]
+    pub current: BudgetFigures,
+    pub verdict: Verdict,
+    pub previous: BudgetFigures,
+    pub deltas: BudgetDeltas,
+}
+
+fn sub_opt<T: std::ops::Sub<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    Some(a? - b?)
+}
+
+/// Computes all budget figures for `period`.
+pub fn budget_figures(accounts: &[AccountHistory], ledger: &[SpendEntry], settings: &Settings, period: Period) -> BudgetFigures {
+    let lapse = settings.lifecycle.lapse_days;
+    let spend = allocate(ledger, period.from, period.to);
+    let (mut new_customers, mut at_start, mut retained) = (0u64, 0u64, 0u64);
+    let (mut revenue_new, mut revenue_existing) = (0i64, 0i64);
+    let (mut lifetime_revenue, mut customers_ever) = (0i64, 0u64);
+    let start_day = period.from.plus(-1);
+    for h in accounts {
+        let end = CustomerHistory::of(h, lapse, period.last_day());
+        let Some(first) = end.first_purchase else { continue };
+        customers_ever += 1;
+        lifetime_revenue += h.until(period.last_day()).map(|(_, c)| c.revenue_minor).sum::<i64>();
+        let in_period: i64 = h.days.range(period.from..period.to).map(|(_, c)| c.revenue_minor).sum();
+        if period.contains(first) {
+            new_customers += 1;
+            revenue_new += in_period;
+        } else {
+            revenue_existing += in_period;
+            if CustomerHistory::of(h, lapse, start_day).is_customer(lapse, start_day) {
+                at_start += 1;
+                if end.is_customer(lapse, period.last_day()) {
+                    retained += 1;
+                }
+            }
+        }
+    }
+    let total_spend = spend.acquisition_minor + spend.retention_minor;
+    let total_revenue = revenue_new + revenue_existing;
+    let cac = div_round(spend.acquisition_minor, new_customers as i64);
+    let ltv = div_round(lifetime_revenue, customers_ever as i64);
+    BudgetFigures {
+        period,
+        acquisition: AcquisitionFigures {
+            spend_minor: spend.acquisition_minor,
+            share: ratio_i(spend.acquisition_minor, total_spend),
+            new_customers,
+            cac_minor: cac,
+            revenue_minor: revenue_new,
+            revenue_share: ratio_i(revenue_new, total_revenue),
+            return_per_dollar: ratio_i(revenue_new, spend.acquisition_minor),
+        },
+        retention: RetentionFigures {
+            spend_minor: spend.retention_minor,
+            share: ratio_i(spend.retention_minor, total_spend),
+            customers_at_start: at_start,
+            retained,
+            retention_rate: ratio(retained as f64, at_start as f64),
+            cost_per_retained_minor: div_round(spend.retention_minor, retained as i64),
+            revenue_minor: revenue_existing,
+            revenue_share: ratio_i(revenue_existing, total_revenue),
+            return_per_dollar: ratio_i(revenue_existing, spend.retention_minor),
+        },
+        total_spend_minor: total_spend,
+        total_revenue_minor: total_revenue,
+        ltv_minor: ltv,
+        ltv_to_cac: match (ltv, cac) {
+            (Some(l), Some(c)) => ratio_i(l, c),
+            _ => None,
+        },
+        funnel: funnel_report(accounts, settings, period),
+        channels: spend.channels,
+    }
+}
+
+fn classify(acq_share: Option<f64>, new_rev_share: Option<f64>, tolerance: f64) -> (VerdictKind, Option<f64>) {
+    match (acq_share, new_rev_share) {
+        (Some(a), Some(r)) => {
+            let diff = (a - r) * 100.0;
+            let kind = if diff > tolerance {
+                VerdictKind::OverweightAcquisition
+            } else if diff < -tolerance {
+                VerdictKind::OverweightRetention
+            } else {
+                VerdictKind::Balanced
+            };
+            (kind, Some(diff))
+        }
+        _ => (VerdictKind::InsufficientData, None),
+    }
+}
+
+/// Projects the figures after moving `moved_minor` of spend from one purpose to the other (negative moves
+/// from retention to acquisition), at each side's measured return per dollar. The widget's budget slider
+/// calls this directly, so its numbers are the Worker's.
+pub fn what_if(f: &BudgetFigures, moved_minor: i64, tolerance_points: f64) -> WhatIf {
+    let a = &f.acquisition;
+    let r = &f.retention;
+    // Never move more than a side has.
+    let moved = moved_minor.clamp(-r.spend_minor.max(0), a.spend_minor.max(0));
+    let acq_spend = a.spend_minor - moved;
+    let ret_spend = r.spend_minor + moved;
+    // revenue' = revenue + Δspend · revenue / spend, in integers.
+    let project = |revenue: i64, spend: i64, delta: i64| -> Option<i64> {
+        if spend == 0 {
+            return if delta == 0 { Some(revenue) } else { None };
+        }
+        let extra = (i128::from(delta) * i128::from(revenue)) / i128::from(spend);
+        i64::try_from(i128::from(revenue) + extra).ok()
+    };
+    let acq_rev = project(a.revenue_minor, a.spend_minor, -moved);
+    let ret_rev = project(r.revenue_minor, r.spend_minor, moved);
+    let total_spend = acq_spend + ret_spend;
+    let acq_share = ratio_i(acq_spend, total_spend);
+    let new_share = match (acq_rev, ret_rev) {
+        (Some(x), Some(y)) => ratio_i(x, x + y),
+        _ => None,
+    };
+    let (from_purpose, to_purpose) =
+        if moved >= 0 { (Purpose::Acquisition, Purpose::Retention) } else { (Purpose::Retention, Purpose::Acquisition) };
+    WhatIf {
+        from_purpose,
+        to_purpose,
+        moved_minor: moved.abs(),
+        moved_pct_of_total: ratio_i(moved.abs(), total_spend),
+        acquisition_spend_minor: acq_spend,
+        retention_spend_minor: ret_spend,
+        acquisition_share: acq_share,
+        acquisition_revenue_minor: acq_rev,
+        retention_revenue_minor: ret_rev,
+        revenue_delta_minor: match (acq_rev, ret_rev) {
+            (Some(x), Some(y)) => Some(x + y - f.total_revenue_minor),
+            _ => None,
+        },
+        new_revenue_share: new_share,
+        verdict_kind: classify(acq_share, new_share, tolerance_points).0,
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// The verdict for a period, with its what-if.
+pub fn verdict(f: &BudgetFigures, settings: &Settings) -> Verdict {
+    let b = &settings.budget;
+    let acq_share = f.acquisition.share;
+    let new_share = f.acquisition.revenue_share;
+    let (kind, diff) = classify(acq_share, new_share, b.tolerance_points);
+    let amount = div_round(f.total_spend_minor.saturating_mul((b.what_if_pct * 100.0).round() as i64), 10_000).unwrap_or(0);
+    // Move against the imbalance; when balanced, towards the side with the better measured return.
+    let towards_retention = match kind {
+        VerdictKind::OverweightAcquisition => true,
+        VerdictKind::OverweightRetention => false,
+        _ => match (f.acquisition.return_per_dollar, f.retention.return_per_dollar) {
+            (Some(a), Some(r)) => r >= a,
+            _ => true,
+        },
+    };
+    let what_if = what_if(f, if towards_retention { amount } else { -amount }, b.tolerance_points);
+    let message = match kind {
+        VerdictKind::InsufficientData => {
+            "Not enough data to judge the split: the period needs both spend and revenue.".to_owned()
+        }
+        _ => {
+            let head = format!(
+                "Acquisition takes {} of spend while new customers brought {} of revenue",
+                pct(acq_share),
+                pct(new_share)
+            );
+            let d = diff.unwrap_or(0.0);
+            match kind {
+                VerdictKind::OverweightAcquisition => format!(
+                    "{head}: overweight in acquisition by {:.0} points (tolerance {:.0}).",
+                    d, b.tolerance_points
+                ),
+                VerdictKind::OverweightRetention => format!(
+                    "{head}: overweight in retention by {:.0} points (tolerance {:.0}).",
+                    -d, b.tolerance_points
+                ),
+                _ => format!("{head}: balanced within {:.0} points.", b.tolerance_points),
+            }
+        }
+    };
+    Verdict {
+        kind,
+        message,
+        acquisition_spend_share: acq_share,
+        new_revenue_share: new_share,
+        difference_points: diff,
+        tolerance_points: b.tolerance_points,
+        what_if,
+        reference: b.reference.clone(),
+    }
+}
+
+/// The whole budget report: current period, previous period of equal length, deltas and verdict.
+pub fn budget_report(
+    accounts: &[AccountHistory],
+    ledger: &[SpendEntry],
+    settings: &Settings,
+    currency: &Currency,
+    period: Period,
+) -> BudgetReport {
+    let current = budget_figures(accounts, ledger, settings, period);
+    let previous = budget_figures(accounts, ledger, settings, period.previous());
+    let verdict = verdict(&current, settings);
+    let (c, p) = (&current, &previous);
+    let deltas = BudgetDeltas {
+        acquisition_spend_minor: c.acquisition.spend_minor - p.acquisition.spend_minor,
+        retention_spend_minor: c.retention.spend_minor - p.retention.spend_minor,
+        acquisition_share: sub_opt(c.acquisition.share, p.acquisition.share),
+        new_customers: c.acquisition.new_customers as i64 - p.acquisition.new_customers as i64,
+        cac_minor: sub_opt(c.acquisition.cac_minor, p.acquisition.cac_minor),
+        retention_rate: sub_opt(c.retention.retention_rate, p.retention.retention_rate),
+        revenue_new_minor: c.acquisition.revenue_minor - p.acquisition.revenue_minor,
+        revenue_existing_minor: c.retention.revenue_minor - p.retention.revenue_minor,
+        total_revenue_minor: c.total_revenue_minor - p.total_revenue_minor,
+        ltv_minor: sub_opt(c.ltv_minor, p.ltv_minor),
+        ltv_to_cac: sub_opt(c.ltv_to_cac, p.ltv_to_cac),
+    };
+    BudgetReport { currency: currency.clone(), current, verdict, previous, deltas }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Funnel
+
+/// The prospect funnel for `period`: accounts that were not customers before it and were active in it.
+pub fn funnel_report(accounts: &[AccountHistory], settings: &Settings, period: Period) -> FunnelReport {
+    let mut counts = [0u64; 4];
+    for h in accounts {
+        if h.days.range(period.from..period.to).next().is_none() {
+            continue;
+        }
+        let c = CustomerHistory::of(h, settings.lifecycle.lapse_days, period.last_day());
+        if c.first_purchase.is_some_and(|d| d < period.from) {
+            continue;
+        }
+        if let Some(step) = lifecycle::funnel_step(h, settings, period.last_day()) {
+            for slot in counts.iter_mut().take(step as usize + 1) {
+                *slot += 1;
+            }
+        }
+    }
+    let r = |a: u64, b: u64| ratio(a as f64, b as f64);
+    FunnelReport {
+        period,
+        awareness: counts[0],
+        consideration: counts[1],
+        lead: counts[2],
+        purchase: counts[3],
+        conversion: FunnelConversion {
+            awareness_to_consideration: r(counts[1], counts[0]),
+            consideration_to_lead: r(counts[2], counts[1]),
+            lead_to_purchase: r(counts[3], counts[2]),
+            overall: r(counts[3], counts[0]),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Lifecycle, engagement, accounts
+
+/// One account evaluated on a day: its stage and score.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evaluated<'a> {
+    #[serde(skip)]
+    pub history: &'a AccountHistory,
+    pub status: lifecycle::Status,
+    pub score: Option<Score>,
+}
+
+/// Stage and score of every account seen by the end of `as_of`.
+pub fn evaluate<'a>(accounts: &'a [AccountHistory], settings: &Settings, as_of: Day) -> Vec<Evaluated<'a>> {
+    accounts
+        .iter()
+        .filter_map(|h| {
+            let score = engagement::score(h, &settings.engagement, as_of);
+            let status = lifecycle::status(h, settings, as_of, score.as_ref().map(|s| s.band))?;
+            Some(Evaluated { history: h, status, score })
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+pub struct StageCounts {
+    pub prospect: u64,
+    pub lead: u64,
+    pub new_customer: u64,
+    pub active: u64,
+    pub at_risk: u64,
+    pub lapsed: u64,
+}
+
+impl StageCounts {
+    fn add(&mut self, s: Stage) {
+        *match s {
+            Stage::Prospect => &mut self.prospect,
+            Stage::Lead => &mut self.lead,
+            Stage::NewCustomer => &mut self.new_customer,
+            Stage::Active => &mut self.active,
+            Stage::AtRisk => &mut self.at_risk,
+            Stage::Lapsed => &mut self.lapsed,
+        } += 1;
+    }
+    pub fn get(&self, s: Stage) -> u64 {
+        match s {
+            Stage::Prospect => self.prospect,
+            Stage::Lead => self.lead,
+            Stage::NewCustomer => self.new_customer,
+            Stage::Active => self.active,
+            Stage::AtRisk => self.at_risk,
+            Stage::Lapsed => self.lapsed,
+        }
+    }
+}
+
+/// Accounts per stage on a day (DESIGN §6 shape).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LifecycleReport {
+    pub as_of: Day,
+    pub stages: StageCounts,
+    /// Customers who purchased again after lapsing (included in active / at_risk).
+    pub reactivated: u64,
+    /// Accounts with advocacy in the engagement window (an overlay: they also have a stage).
+    pub advocates: u64,
+    pub total: u64,
+}
+
+pub fn lifecycle_report(evaluated: &[Evaluated<'_>], as_of: Day) -> LifecycleReport {
+    let mut stages = StageCounts::default();
+    let (mut reactivated, mut advocates) = (0, 0);
+    for e in evaluated {
+        stages.add(e.status.stage);
+        reactivated += u64::from(e.status.reactivated);
+        advocates += u64::from(e.status.advocate);
+    }
+    LifecycleReport { as_of, stages, reactivated, advocates, total: evaluated.len() as u64 }
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+pub struct BandCounts {
+    pub engaged: u64,
+    pub neutral: u64,
+    pub disengaged: u64,
+}
+
+/// Mean normalised value of one indicator over the scored customers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndicatorAverage {
+    pub id: String,
+    pub name: String,
+    pub weight: f64,
+    pub average_normalised: Option<f64>,
+    /// Customers for whom the indicator had data.
+    pub measured: u64,
+}
+
+/// Engagement of paying customers on a day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EngagementReport {
+    pub as_of: Day,
+    /// Customers scored (new, active and at-risk).
+    pub customers: u64,
+    pub bands: BandCounts,
+    /// Scores in ten buckets: 0–9, 10–19, …, 90–100.
+    pub histogram: [u64; 10],
+    pub average_score: Option<f64>,
+    pub indicators: Vec<IndicatorAverage>,
+}
+
+pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day) -> EngagementReport {
+    let mut bands = BandCounts::default();
+    let mut histogram = [0u64; 10];
+    let (mut sum, mut n) = (0u64, 0u64);
+    let mut ind: BTreeMap<&str, (f64, u64)> = BTreeMap::new();
+    for e in evaluated.iter().filter(|e| e.status.stage.is_customer()) {
+        let Some(s) = &e.score else { continue };
+        match s.band {
+            Band::Engaged => bands.engaged += 1,
+            Band::Neutral => bands.neutral += 1,
+            Band::Disengaged => bands.disengaged += 1,
+        }
+        histogram[usize::from(s.score / 10).min(9)] += 1;
+        sum += u64::from(s.score);
+        n += 1;
+        for b in &s.breakdown {
+            if let Some(v) = b.normalised {
+                let slot = ind.entry(&b.id).or_insert((0.0, 0));
+                slot.0 += v;
+                slot.1 += 1;
+            }
+        }
+    }
+    let indicators = settings
+        .engagement
+        .indicators
+        .iter()
+        .map(|spec| {
+            let (total, count) = ind.get(spec.id.as_str()).copied().unwrap_or((0.0, 0));
+            IndicatorAverage {
+                id: spec.id.clone(),
+                name: spec.name.clone(),
+                weight: spec.weight,
+                average_normalised: ratio(total, count as f64),
+                measured: count,
+            }
+        })
+        .collect();
+    EngagementReport {
+        as_of,
+        customers: n,
+        bands,
+        histogram,
+        average_score: ratio(sum as f64, n as f64),
+        indicators,
+    }
+}
+
+/// One row of the account list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountSummary {
+    /// `g:…` (account), `u:…` (user) or `a:…` (anonymous visitor).
+    pub id: String,
+    pub kind: &'static str,
+    pub name: Option<String>,
+    pub stage: Stage,
+    pub reactivated: bool,
+    pub advocate: bool,
+    pub score: Option<u8>,
+    pub band: Option<Band>,
+    /// Score now minus the score `trend_days` earlier.
+    pub trend: Option<i16>,
+    pub first_seen: Day,
+    pub last_seen: Option<Day>,
+    pub first_purchase: Option<Day>,
+    pub last_purchase: Option<Day>,
+    pub revenue_minor: i64,
+    /// The indicators pulling the score down most, worst first.
+    pub pulling_down: Vec<String>,
+}
+
+/// One account in full: its summary, score breakdown and playbook actions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountDetail {
+    #[serde(flatten)]
+    pub summary: AccountSummary,
+    pub as_of: Day,
+    pub breakdown: Vec<engagement::IndicatorScore>,
+    pub actions: Vec<Action>,
+    pub identities: usize,
+    pub modules: Vec<String>,
+    pub activity_days_in_window: usize,
+}
+
+pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSummary {
+    let h = e.history;
+    let mut down: Vec<&engagement::IndicatorScore> =
+        e.score.iter().flat_map(|s| s.breakdown.iter()).filter(|b| b.normalised.is_some() && b.shortfall > 0.5).collect();
+    down.sort_by(|a, b| b.shortfall.total_cmp(&a.shortfall).then_with(|| a.id.cmp(&b.id)));
+    AccountSummary {
+        id: h.key.clone(),
+        kind: h.kind(),
+        name: h.name.clone(),
+        stage: e.status.stage,
+        reactivated: e.status.reactivated,
+        advocate: e.status.advocate,
+        score: e.score.as_ref().map(|s| s.score),
+        band: e.score.as_ref().map(|s| s.band),
+        trend: engagement::trend(h, &settings.engagement, as_of),
+        first_seen: e.status.first_seen,
+        last_seen: h.until(as_of).next_back().map(|(d, _)| *d),
+        first_purchase: e.status.first_purchase,
+        last_purchase: e.status.last_purchase,
+        revenue_minor: h.until(as_of).map(|(_, c)| c.revenue_minor).sum(),
+        pulling_down: down.iter().take(3).map(|b| b.id.clone()).collect(),
+    }
+}
+
+pub fn detail(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountDetail {
+    let h = e.history;
+    AccountDetail {
+        summary: summary(e, settings, as_of),
+        as_of,
+        breakdown: e.score.as_ref().map(|s| s.breakdown.clone()).unwrap_or_default(),
+        actions: actions_for(&settings.playbooks, e.status.stage, e.score.as_ref()),
+        identities: h.identities.len(),
+        modules: h.modules.iter().filter(|(_, d)| **d <= as_of).map(|(m, _)| m.clone()).collect(),
+        activity_days_in_window: h
+            .window(as_of, settings.engagement.window_days)
+            .filter(|(_, c)| c.count(Signal::Activity) > 0)
+            .count(),
+    }
+}
+
+/// How the account list is filtered, sorted and paged.
+#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountQuery {
+    pub stage: Option<Stage>,
+    pub band: Option<Band>,
+    pub sort: AccountSort,
+    pub limit: Option<usize>,
+    /// Opaque position returned as `next_cursor` by the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSort {
+    /// Lowest score first: the at-risk list.
+    #[default]
+    Score,
+    ScoreDesc,
+    Revenue,
+    LastSeen,
+    Name,
+}
+
+pub const DEFAULT_PAGE: usize = 50;
+pub const MAX_PAGE: usize = 500;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountPage {
+    pub as_of: Day,
+    pub total: usize,
+    pub accounts: Vec<AccountSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters, sorts and pages the evaluated accounts. A bad cursor restarts at the beginning.
+pub fn account_page(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day, q: &AccountQuery) -> AccountPage {
+    let mut rows: Vec<AccountSummary> = evaluated
+        .iter()
+        .filter(|e| q.stage.is_none_or(|s| e.status.stage == s))
+        .filter(|e| q.band.is_none_or(|b| e.score.as_ref().is_some_and(|s| s.band == b)))
+        .map(|e| summary(e, settings, as_of))
+        .collect();
+    let key = |a: &AccountSummary| a.id.clone();
+    match q.sort {
+        AccountSort::Score => rows.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| key(a).cmp(&key(b)))),
+        AccountSort::ScoreDesc => rows.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| key(a).cmp(&key(b)))),
+        AccountSort::Revenue => rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| key(a).cmp(&key(b)))),
+        AccountSort::LastSeen => rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| key(a).cmp(&key(b)))),
+        AccountSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| key(a).cmp(&key(b)))),
+    }
+    let total = rows.len();
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let start = q.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total);
+    let end = (start + limit).min(total);
+    let accounts = rows.drain(start..end).collect();
+    AccountPage { as_of, total, accounts, next_cursor: (end < total).then(|| end.to_string()) }
+}

@@ -1,0 +1,631 @@
+//! The mergeable rollup state: what every report is computed from.
+//!
+//! Messages fold into per-identity, per-day cells (signal counters, revenue, latest NPS and version), identity
+//! links and per-day site totals. The state is a set-union over messages: `merge` is associative and
+//! commutative, and a `messageId` already seen (within the dedup window) changes nothing, whether it arrives
+//! through `fold` or through `merge`. Additive parts can be un-counted because the dedup index remembers
+//! what each recent message added; lattice parts (min/max registers) are idempotent by construction.
+
+use crate::message::{Message, MessageType};
+use crate::signals::{EventMapping, Signal};
+use crate::time::{Day, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A register that keeps the latest value (ties broken by value, so the join is deterministic).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Latest<T> {
+    pub at: Timestamp,
+    pub value: T,
+}
+
+/// A register that keeps the earliest value.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct First<T> {
+    pub at: Timestamp,
+    pub value: T,
+}
+
+fn join_latest<T: Ord + Clone>(slot: &mut Option<Latest<T>>, other: &Option<Latest<T>>) {
+    if let Some(o) = other
+        && slot.as_ref().is_none_or(|s| o > s)
+    {
+        *slot = Some(o.clone());
+    }
+}
+
+/// One identity's activity on one UTC day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCell {
+    /// Messages per signal, indexed by `Signal::index`.
+    pub counts: [u32; Signal::COUNT],
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revenue_minor: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps: Option<Latest<u8>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Latest<String>>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+impl DayCell {
+    pub fn count(&self, s: Signal) -> u32 {
+        self.counts[s.index()]
+    }
+
+    /// Adds (sign = 1) or removes (sign = -1) one message's additive contribution.
+    fn apply(&mut self, signals: u32, revenue_minor: i64, sign: i64) {
+        for s in Signal::ALL {
+            if signals & (1 << s.index()) != 0 {
+                let c = &mut self.counts[s.index()];
+                *c = if sign > 0 { c.saturating_add(1) } else { c.saturating_sub(1) };
+            }
+        }
+        self.revenue_minor = self.revenue_minor.saturating_add(sign * revenue_minor);
+    }
+
+    /// Adds another cell (counters and revenue add, registers join).
+    pub fn absorb(&mut self, other: &DayCell) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        self.revenue_minor = self.revenue_minor.saturating_add(other.revenue_minor);
+        join_latest(&mut self.nps, &other.nps);
+        join_latest(&mut self.version, &other.version);
+    }
+}
+
+/// Everything known about one raw identity (`a:` anonymous id, `u:` user id, `g:` group id).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityRecord {
+    pub days: BTreeMap<Day, DayCell>,
+    /// Module → first day it was licensed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub modules: BTreeMap<String, Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Latest<String>>,
+}
+
+/// Site-wide totals of one day (by event time).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyTotals {
+    pub messages: u64,
+    /// Messages per type, in `MessageType` order: track, identify, page, screen, group, alias.
+    pub by_type: [u64; 6],
+    pub revenue_minor: i64,
+}
+
+/// What one recent message added, so a duplicate met in `merge` can be counted once.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Seen {
+    pub received: Timestamp,
+    pub identity: String,
+    pub day: Day,
+    pub kind: MessageType,
+    /// Bit set of `Signal` indexes counted.
+    pub signals: u32,
+    pub revenue_minor: i64,
+}
+
+/// The whole rolled-up state of one site.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupState {
+    pub identities: BTreeMap<String, IdentityRecord>,
+    /// Anonymous or previous id (`a:…`, `u:…`) → the user id it became; the first link wins.
+    pub user_of: BTreeMap<String, First<String>>,
+    /// User or anonymous id → the account (group) it belongs to; the latest `group` call wins.
+    pub group_of: BTreeMap<String, Latest<String>>,
+    pub daily: BTreeMap<Day, DailyTotals>,
+    /// Dedup index: messageId → what it added. Pruned by `prune_seen` once older than the window.
+    pub seen: BTreeMap<String, Seen>,
+}
+
+/// Pre-computed event classification, so folding a million events does not rescan the mapping.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    by_name: HashMap<String, u32>,
+    mapping: EventMapping,
+}
+
+impl Classifier {
+    pub fn new(mapping: &EventMapping) -> Classifier {
+        let mut by_name = HashMap::new();
+        for (name, signals) in &mapping.events {
+            let bits = signals.iter().fold(0u32, |b, s| b | (1 << s.index()));
+            *by_name.entry(name.trim().to_lowercase()).or_insert(0) |= bits;
+        }
+        Classifier { by_name, mapping: mapping.clone() }
+    }
+
+    /// Signal bits of a message (Activity always).
+    pub fn signals(&self, m: &Message) -> u32 {
+        let mut bits = 1 << Signal::Activity.index();
+        let mut set = |s: Signal| bits |= 1 << s.index();
+        match m.kind {
+            MessageType::Page | MessageType::Screen => {
+                set(Signal::PageView);
+                if m.page_path().is_some_and(|p| self.mapping.is_consideration_path(&p)) {
+                    set(Signal::ConsiderationPage);
+                }
+            }
+            MessageType::Identify if m.has_contact() => set(Signal::Lead),
+            MessageType::Track => {
+                if let Some(e) = &m.event {
+                    bits |= self.by_name.get(&e.trim().to_lowercase()).copied().unwrap_or(0);
+                }
+            }
+            _ => {}
+        }
+        bits
+    }
+}
+
+fn has(bits: u32, s: Signal) -> bool {
+    bits & (1 << s.index()) != 0
+}
+
+/// The raw identity a message's activity is recorded under: its account if named, else its user, else its visitor.
+pub fn identity_of(m: &Message) -> String {
+    match (&m.group_id, &m.user_id, &m.anonymous_id) {
+        (Some(g), _, _) => format!("g:{g}"),
+        (None, Some(u), _) => format!("u:{u}"),
+        (None, None, Some(a)) => format!("a:{a}"),
+        (None, None, None) => "a:".to_owned(),
+    }
+}
+
+impl RollupState {
+    /// Folds one validated message. Returns false (and changes nothing) when its messageId was already seen.
+    pub fn fold(&mut self, m: &Message, classifier: &Classifier) -> bool {
+        if self.seen.contains_key(&m.message_id) {
+            return false;
+        }
+        let signals = classifier.signals(m);
+        let revenue = if has(signals, Signal::Purchase) || has(signals, Signal::Renewal) { m.revenue_minor.unwrap_or(0) } else { 0 };
+        let seen = Seen {
+            received: m.received_at,
+            identity: identity_of(m),
+            day: m.timestamp.day(),
+            kind: m.kind,
+            signals,
+            revenue_minor: revenue,
+        };
+        self.apply_additive(&seen, 1);
+        self.join_lattice(m, signals, &seen.identity);
+        self.seen.insert(m.message_id.clone(), seen);
+        true
+    }
+
+    fn apply_additive(&mut self, s: &Seen, sign: i64) {
+        let rec = self.identities.entry(s.identity.clone()).or_default();
+        let cell = rec.days.entry(s.day).or_default();
+        cell.apply(s.signals, s.revenue_minor, sign);
+        if cell.count(Signal::Activity) == 0 {
+            rec.days.remove(&s.day);
+        }
+        if rec.days.is_empty() {
+            self.identities.remove(&s.identity);
+        }
+        let d = self.daily.entry(s.day).or_default();
+        let step = |v: u64| if sign > 0 { v.saturating_add(1) } else { v.saturating_sub(1) };
+        d.messages = step(d.messages);
+        d.by_type[s.kind as usize] = step(d.by_type[s.kind as usize]);
+        d.revenue_minor = d.revenue_minor.saturating_add(sign * s.revenue_minor);
+        if d.messages == 0 {
+            self.daily.remove(&s.day);
+        }
+    }
+
+    fn join_lattice(&mut self, m: &Message, signals: u32, identity: &str) {
+        let at = m.timestamp;
+        let day = at.day();
+        let mapping = |key: &str| m.properties.get(key).and_then(Value::as_str).map(str::to_owned);
+        if let Some(rec) = self.identities.get_mut(identity) {
+            if let Some(name) = m.display_name() {
+                join_latest(&mut rec.name, &Some(Latest { at, value: name.to_owned() }));
+            }
+            if let Some(cell) = rec.days.get_mut(&day) {
+                if has(signals, Signal::SurveyResponded)
+                    && let Some(n) = m.properties.get("nps").and_then(Value::as_u64).filter(|n| *n <= 10)
+                {
+                    join_latest(&mut cell.nps, &Some(Latest { at, value: n as u8 }));
+                }
+                if has(signals, Signal::VersionReported)
+                    && let Some(v) = mapping("version")
+                {
+                    join_latest(&mut cell.version, &Some(Latest { at, value: v }));
+                }
+            }
+            if has(signals, Signal::ModuleLicensed)
+                && let Some(module) = mapping("module")
+            {
+                let first = rec.modules.entry(module).or_insert(day);
+                *first = (*first).min(day);
+            }
+        }
+        let mut link_user = |from: String, user: &str| {
+            if from != format!("u:{user}") {
+                let candidate = First { at, value: user.to_owned() };
+                let slot = self.user_of.entry(from).or_insert_with(|| candidate.clone());
+                if candidate < *slot {
+                    *slot = candidate;
+                }
+            }
+        };
+        if let Some(u) = &m.user_id {
+            if let Some(a) = &m.anonymous_id {
+                link_user(format!("a:{a}"), u);
+            }
+            if let (MessageType::Alias, Some(p)) = (m.kind, &m.previous_id) {
+                link_user(format!("a:{p}"), u);
+                link_user(format!("u:{p}"), u);
+            }
+        }
+        if let Some(g) = &m.group_id {
+            let member = m.user_id.as_ref().map(|u| format!("u:{u}")).or_else(|| m.anonymous_id.as_ref().map(|a| format!("a:{a}")));
+            if let Some(member) = member {
+                join_latest_map(&mut self.group_of, member, Latest { at, value: g.clone() });
+            }
+        }
+    }
+
+    /// Merges another state into this one. A message present in both is counted once.
+    pub fn merge(&mut self, other: &RollupState) {
+        let mut theirs = other.clone();
+        for (id, their_seen) in &other.seen {
+            if let Some(mine) = self.seen.get(id).cloned() {
+                // Keep the lesser copy (deterministic winner), un-count the other side's.
+                if *their_seen < mine {
+                    self.apply_additive(&mine, -1);
+                    self.seen.insert(id.clone(), their_seen.clone());
+                } else {
+                    theirs.apply_additive(their_seen, -1);
+                    theirs.seen.remove(id);
+                }
+            }
+        }
+        for (key, rec) in theirs.identities {
+            let mine = self.identities.entry(key).or_default();
+            for (day, cell) in rec.days {
+                mine.days.entry(day).or_default().absorb(&cell);
+            }
+            for (module, day) in rec.modules {
+                let first = mine.modules.entry(module).or_insert(day);
+                *first = (*first).min(day);
+            }
+            join_latest(&mut mine.name, &rec.name);
+        }
+        for (k, v) in theirs.user_of {
+            let slot = self.user_of.entry(k).or_insert_with(|| v.clone());
+            if v < *slot {
+                *slot = v;
+            }
+        }
+        for (k, v) in theirs.group_of {
+            join_latest_map(&mut self.group_of, k, v);
+        }
+        for (day, d) in theirs.daily {
+            let mine = self.daily.entry(day).or_default();
+            mine.messages += d.messages;
+            for (a, b) in mine.by_type.iter_mut().zip(d.by_type) {
+                *a += b;
+            }
+            mine.revenue_minor = mine.revenue_minor.saturating_add(d.revenue_minor);
+        }
+        self.seen.extend(theirs.seen);
+    }
+
+    /// Forgets dedup entries received before `now - window_hours`: older duplicates count again (as in Segment).
+    pub fn prune_seen(&mut self, now: Timestamp, window_hours: i64) {
+        let cutoff = Timestamp(now.0.saturating_sub(window_hours.saturating_mul(3_600_000)));
+        self.seen.retain(|_, s| s.received >= cutoff);
+    }
+
+    /// The account an identity belongs to: its group if linked, else the user it became, else itself.
+    pub fn account_of(&self, identity: &str) -> String {
+        let mut key = identity.to_owned();
+        let group_direct = self.group_of.get(identity).map(|g| g.value.clone());
+        for _ in 0..8 {
+            if key.starts_with("g:") {
+                return key;
+            }
+            match self.user_of.get(&key) {
+                Some(u) if format!("u:{}", u.value) != key => key = format!("u:{}", u.value),
+                _ => break,
+            }
+        }
+        if let Some(g) = self.group_of.get(&key).map(|g| g.value.clone()).or(group_direct) {
+            return format!("g:{g}");
+        }
+        key
+    }
+
+    /// Resolves identities into accounts, merging their histories (each message counted once).
+    pub fn accounts(&self) -> Vec<AccountHistory> {
+        let mut by_account: BTreeMap<String, AccountHistory> = BTreeMap::new();
+        for (identity, rec) in &self.identities {
+            let key = self.account_of(identity);
+            let acc = by_account.entry(key.clone()).or_insert_with(|| AccountHistory { key, ..AccountHistory::default() });
+            acc.identities.push(identity.clone());
+            for (day, cell) in &rec.days {
+                acc.days.entry(*day).or_default().absorb(cell);
+            }
+            for (module, day) in &rec.modules {
+                let first = acc.modules.entry(module.clone()).or_insert(*day);
+                *first = (*first).min(*day);
+            }
+            // The account's own name wins over a member's.
+            let own = identity == &acc.key;
+            if let Some(n) = &rec.name
+                && (own || acc.name.is_none())
+            {
+                acc.name = Some(n.value.clone());
+            }
+        }
+        by_account.into_values().collect()
+    }
+
+    /// Removes everything recorded about the account `account` and its identities. Returns the identities removed.
+    pub fn erase_account(&mut self, account: &str) -> BTreeSet<String> {
+        let doomed: BTreeSet<String> =
+            self.identities.keys().filter(|k| self.account_of(k) == account).cloned().chain([account.to_owned()]).collect();
+        self.identities.retain(|k, _| !doomed.contains(k));
+        self.user_of.retain(|k, v| !doomed.contains(k) && !doomed.contains(&format!("u:{}", v.value)));
+        self.group_of.retain(|k, v| !doomed.contains(k) && !doomed.contains(&format!("g:{}", v.value)));
+        self.seen.retain(|_, s| !doomed.contains(&s.identity));
+        doomed
+    }
+}
+
+fn join_latest_map(map: &mut BTreeMap<String, Latest<String>>, key: String, v: Latest<String>) {
+    match map.get_mut(&key) {
+        Some(slot) if v > *slot => *slot = v,
+        Some(_) => {}
+        None => {
+            map.insert(key, v);
+        }
+    }
+}
+
+/// One account's merged history, as the lifecycle and engagement models read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountHistory {
+    /// `g:…`, `u:…` or `a:…`.
+    pub key: String,
+    pub name: Option<String>,
+    pub identities: Vec<String>,
+    pub days: BTreeMap<Day, DayCell>,
+    pub modules: BTreeMap<String, Day>,
+}
+
+impl AccountHistory {
+    /// Builds a history directly (tests and what-if tools).
+    pub fn new(key: &str, days: BTreeMap<Day, DayCell>) -> AccountHistory {
+        AccountHistory { key: key.to_owned(), days, ..AccountHistory::default() }
+    }
+
+    /// Known by user or account id, not only by an anonymous visitor id.
+    pub fn is_identified(&self) -> bool {
+        !self.key.starts_with("a:")
+    }
+
+    /// The id without its kind prefix.
+    pub fn raw_id(&self) -> &str {
+        self.key.get(2..).unwrap_or("")
+    }
+
+    /// `group`, `user` or `anonymous`.
+    pub fn kind(&self) -> &'static str {
+        match self.key.as_bytes().first() {
+            Some(b'g') => "group",
+            Some(b'u') => "user",
+            _ => "anonymous",
+        }
+    }
+
+    /// Cells on or before `day`.
+    pub fn until(&self, day: Day) -> impl DoubleEndedIterator<Item = (&Day, &DayCell)> {
+        self.days.range(..=day)
+    }
+
+    /// Cells in the window of `len` days ending with `day` (inclusive).
+    pub fn window(&self, day: Day, len: i32) -> impl DoubleEndedIterator<Item = (&Day, &DayCell)> {
+        self.days.range(day.plus(1 - len)..=day)
+    }
+
+    pub fn first_seen(&self) -> Option<Day> {
+        self.days.keys().next().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn anonymous_history_merges_into_the_identified_account_once() {
+        let ms = [
+            msg(json!({"type":"page","anonymousId":"v1","messageId":"1","timestamp":"2026-01-01T10:00:00Z","properties":{"path":"/"}})),
+            msg(json!({"type":"page","anonymousId":"v1","messageId":"2","timestamp":"2026-01-02T10:00:00Z","properties":{"path":"/pricing"}})),
+            msg(json!({"type":"identify","anonymousId":"v1","userId":"u1","messageId":"3","timestamp":"2026-01-03T10:00:00Z","traits":{"email":"A@x.io"}})),
+            msg(json!({"type":"group","userId":"u1","groupId":"acme","messageId":"4","timestamp":"2026-01-04T10:00:00Z","traits":{"name":"Acme"}})),
+            msg(json!({"type":"track","userId":"u1","event":"Order Completed","messageId":"5","timestamp":"2026-01-05T10:00:00Z","properties":{"revenue":100}})),
+        ];
+        let s = fold_all(&ms);
+        let accounts = s.accounts();
+        assert_eq!(accounts.len(), 1, "{accounts:?}");
+        let a = &accounts[0];
+        assert_eq!(a.key, "g:acme");
+        assert_eq!(a.name.as_deref(), Some("Acme"));
+        let total = |sig: Signal| a.days.values().map(|c| c.count(sig)).sum::<u32>();
+        assert_eq!(total(Signal::Activity), 5);
+        assert_eq!(total(Signal::PageView), 2);
+        assert_eq!(total(Signal::ConsiderationPage), 1);
+        assert_eq!(total(Signal::Lead), 1);
+        assert_eq!(total(Signal::Purchase), 1);
+        assert_eq!(a.days.values().map(|c| c.revenue_minor).sum::<i64>(), 10_000);
+        assert_eq!(s.account_of("a:v1"), "g:acme");
+        // The raw e-mail address is gone; its salted digest remains.
+        assert!(ms[2].traits.get("email").is_none());
+        assert_eq!(ms[2].traits.get("email_sha256").and_then(Value::as_str).map(str::len), Some(64));
+    }
+
+    #[test]
+    fn alias_links_previous_ids_and_cycles_terminate() {
+        let ms = [
+            msg(json!({"type":"track","userId":"old","event":"Signed In","messageId":"1","timestamp":"2026-01-01T10:00:00Z"})),
+            msg(json!({"type":"alias","previousId":"old","userId":"new","messageId":"2","timestamp":"2026-01-02T10:00:00Z"})),
+            msg(json!({"type":"alias","previousId":"new","userId":"old","messageId":"3","timestamp":"2026-01-03T10:00:00Z"})),
+        ];
+        let s = fold_all(&ms);
+        let a = s.account_of("u:old");
+        assert!(a == "u:new" || a == "u:old");
+        assert_eq!(s.accounts().iter().map(|a| a.days.values().map(|c| c.count(Signal::Activity)).sum::<u32>()).sum::<u32>(), 3);
+    }
+
+    #[test]
+    fn duplicates_count_once_and_erasure_forgets() {
+        let m = msg(json!({"type":"track","userId":"u1","event":"Order Completed","messageId":"same","timestamp":"2026-01-05T10:00:00Z","properties":{"revenue":5}}));
+        let classifier = Classifier::new(&EventMapping::default());
+        let mut s = RollupState::default();
+        assert!(s.fold(&m, &classifier));
+        let once = s.clone();
+        assert!(!s.fold(&m, &classifier));
+        assert_eq!(s, once);
+        s.erase_account("u:u1");
+        assert!(s.identities.is_empty() && s.seen.is_empty());
+    }
+
+    #[test]
+    fn prune_keeps_the_window() {
+        let m1 = msg_at(json!({"type":"track","userId":"u","event":"x","messageId":"a","timestamp":"2026-01-01T00:00:00Z"}), "2026-01-01T00:00:00Z");
+        let m2 = msg_at(json!({"type":"track","userId":"u","event":"x","messageId":"b","timestamp":"2026-01-03T00:00:00Z"}), "2026-01-03T00:00:00Z");
+        let mut s = fold_all(&[m1, m2]);
+        s.prune_seen(ts("2026-01-04T00:00:00Z"), 48);
+        assert_eq!(s.seen.keys().cloned().collect::<Vec<_>>(), vec!["b".to_owned()]);
+    }
+
+    /// A small message universe with few ids, so duplicates, links and shared days are common.
+    fn arb_message() -> impl Strategy<Value = Message> {
+        let kinds = prop_oneof![
+            Just("page"), Just("identify"), Just("group"), Just("alias"),
+            Just("Order Completed"), Just("Subscription Renewed"), Just("Subscription Cancelled"),
+            Just("Survey Responded"), Just("Version Reported"), Just("Module Licensed"), Just("Webinar Attended"),
+        ];
+        (0u8..40, kinds, 0u8..4, 0u8..3, 0u8..3, 0i64..20, 0u32..100_000, 0u8..11).prop_map(
+            |(id, kind, user, anon, group, day, revenue, nps)| {
+                let t = Timestamp(ts("2026-01-01T00:00:00Z").0 + day * 86_400_000 + i64::from(id) * 1000);
+                let mut v = json!({
+                    "messageId": format!("m{id}"),
+                    "userId": format!("u{user}"),
+                    "anonymousId": format!("a{anon}"),
+                    "timestamp": t.to_rfc3339(),
+                });
+                match kind {
+                    "page" | "identify" => {
+                        v["type"] = json!(kind);
+                        v["properties"] = json!({"path": "/pricing"});
+                        v["traits"] = json!({"email": "x@y.z"});
+                    }
+                    "group" => {
+                        v["type"] = json!("group");
+                        v["groupId"] = json!(format!("g{group}"));
+                        v["traits"] = json!({"name": format!("G{group}")});
+                    }
+                    "alias" => {
+                        v["type"] = json!("alias");
+                        v["previousId"] = json!(format!("a{anon}"));
+                    }
+                    event => {
+                        v["type"] = json!("track");
+                        v["event"] = json!(event);
+                        v["properties"] = json!({"revenue": f64::from(revenue) / 100.0, "nps": nps, "version": "4.1", "module": "crm"});
+                    }
+                }
+                // The messageId decides the content, as for a real retry.
+                let _ = (user, anon);
+                msg(v)
+            },
+        )
+    }
+
+    /// Messages with the same id get the same content (a retry re-sends the same message).
+    fn consistent(ms: Vec<Message>) -> Vec<Message> {
+        let mut first: BTreeMap<String, Message> = BTreeMap::new();
+        ms.into_iter().map(|m| first.entry(m.message_id.clone()).or_insert(m).clone()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn merge_is_associative_commutative_and_counts_duplicates_once(
+            ms in prop::collection::vec(arb_message(), 0..40),
+            cut1 in 0usize..40, cut2 in 0usize..40, overlap in 0usize..10,
+        ) {
+            let ms = consistent(ms);
+            let n = ms.len();
+            let (c1, c2) = (cut1.min(n), cut2.min(n));
+            let (lo, hi) = (c1.min(c2), c1.max(c2));
+            // Three overlapping slices: duplicates appear across states as well as within them.
+            let a = fold_all(&ms[..hi.min(n)]);
+            let b = fold_all(&ms[lo.saturating_sub(overlap)..]);
+            let c = fold_all(&ms[lo..hi]);
+            let whole = fold_all(&ms);
+
+            let mut ab = a.clone(); ab.merge(&b);
+            let mut ba = b.clone(); ba.merge(&a);
+            prop_assert_eq!(&ab, &ba);
+            prop_assert_eq!(&ab, &whole);
+
+            let mut ab_c = ab.clone(); ab_c.merge(&c);
+            let mut bc = b.clone(); bc.merge(&c);
+            let mut a_bc = a.clone(); a_bc.merge(&bc);
+            prop_assert_eq!(&ab_c, &a_bc);
+            prop_assert_eq!(&ab_c, &whole);
+
+            let mut aa = a.clone(); aa.merge(&a);
+            prop_assert_eq!(&aa, &a);
+        }
+
+        #[test]
+        fn fold_order_does_not_matter_and_refolding_changes_nothing(
+            ms in prop::collection::vec(arb_message(), 0..40),
+            seed in any::<u64>(),
+        ) {
+            let ms = consistent(ms);
+            let forward = fold_all(&ms);
+            let mut shuffled = ms.clone();
+            // Deterministic shuffle from the seed.
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            prop_assert_eq!(&fold_all(&shuffled), &forward);
+            let twice: Vec<Message> = ms.iter().chain(ms.iter()).cloned().collect();
+            prop_assert_eq!(&fold_all(&twice), &forward);
+            // Accounts never double count: total activity equals the distinct messages.
+            let distinct = ms.iter().map(|m| &m.message_id).collect::<BTreeSet<_>>().len() as u64;
+            let activity: u64 = forward.accounts().iter().flat_map(|a| a.days.values()).map(|c| u64::from(c.count(Signal::Activity))).sum();
+            prop_assert_eq!(activity, distinct);
+            let daily: u64 = forward.daily.values().map(|d| d.messages).sum();
+            prop_assert_eq!(daily, distinct);
+        }
+
+        #[test]
+        fn state_survives_a_json_roundtrip(ms in prop::collection::vec(arb_message(), 0..20)) {
+            let s = fold_all(&consistent(ms));
+            let text = serde_json::to_string(&s).unwrap_or_default();
+            let back: RollupState = serde_json::from_str(&text).unwrap_or_default();
+            prop_assert_eq!(back, s);
+        }
+    }
+}
