@@ -78,9 +78,18 @@ impl Default for EngagementSettings {
             neutral_min: 40,
             trend_days: 30,
             indicators: default_indicators(),
-            module_catalogue: ["core", "analytics", "billing", "crm", "support", "automation", "reporting", "integrations"]
-                .map(String::from)
-                .to_vec(),
+            module_catalogue: [
+                "core",
+                "analytics",
+                "billing",
+                "crm",
+                "support",
+                "automation",
+                "reporting",
+                "integrations",
+            ]
+            .map(String::from)
+            .to_vec(),
             versions: ["3.0", "3.1", "3.2", "4.0", "4.1", "4.2"].map(String::from).to_vec(),
         }
     }
@@ -197,7 +206,10 @@ impl Settings {
             return Err(ConfigError::new("engagement.trend_days", "must be between 1 and 3650"));
         }
         if e.engaged_min > 100 || e.neutral_min >= e.engaged_min || e.neutral_min == 0 {
-            return Err(ConfigError::new("engagement.neutral_min", "bands must satisfy 0 < neutral_min < engaged_min <= 100"));
+            return Err(ConfigError::new(
+                "engagement.neutral_min",
+                "bands must satisfy 0 < neutral_min < engaged_min <= 100",
+            ));
         }
         if e.indicators.is_empty() {
             return Err(ConfigError::new("engagement.indicators", "at least one indicator is needed"));
@@ -206,7 +218,8 @@ impl Settings {
         let mut weight_sum = 0.0;
         for (i, ind) in e.indicators.iter().enumerate() {
             let at = |f: &str| format!("engagement.indicators[{i}].{f}");
-            if ind.id.is_empty() || ind.id.len() > 64 || !ind.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            if ind.id.is_empty() || ind.id.len() > 64 || !ind.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
                 return Err(ConfigError::new(at("id"), "must be 1-64 characters of a-z, 0-9 and _"));
             }
             if !ids.insert(ind.id.as_str()) {
@@ -230,7 +243,10 @@ impl Settings {
                     return Err(ConfigError::new(at("metric"), "a ratio needs numerator and denominator signals"));
                 }
                 Metric::ModulesLicensed if e.module_catalogue.is_empty() => {
-                    return Err(ConfigError::new("engagement.module_catalogue", "needed by the modules_licensed metric"));
+                    return Err(ConfigError::new(
+                        "engagement.module_catalogue",
+                        "needed by the modules_licensed metric",
+                    ));
                 }
                 Metric::VersionsBehind if e.versions.is_empty() => {
                     return Err(ConfigError::new("engagement.versions", "needed by the versions_behind metric"));
@@ -282,8 +298,12 @@ impl Normalisation {
         match *self {
             Normalisation::Saturate { target } if !ok(target) => Err("saturate.target must be positive".into()),
             Normalisation::Inverse { max } if !ok(max) => Err("inverse.max must be positive".into()),
-            Normalisation::Recency { half_life_days } if !ok(half_life_days) => Err("recency.half_life_days must be positive".into()),
-            Normalisation::Range { lo, hi } if !(ok(lo) && ok(hi) && lo <= hi) => Err("range needs 0 < lo <= hi".into()),
+            Normalisation::Recency { half_life_days } if !ok(half_life_days) => {
+                Err("recency.half_life_days must be positive".into())
+            }
+            Normalisation::Range { lo, hi } if !(ok(lo) && ok(hi) && lo <= hi) => {
+                Err("range needs 0 < lo <= hi".into())
+            }
             _ => Ok(()),
         }
     }

@@ -119,7 +119,13 @@ pub fn default_indicators() -> Vec<IndicatorSpec> {
     vec![
         ind("modules_licensed", "Modules licensed", ModulesLicensed, Saturate { target: 0.5 }, 2.0),
         ind("version_currency", "Software version currency", VersionsBehind, Inverse { max: 3.0 }, 1.0),
-        ind("support_cases", "Support cases opened", Count { signals: vec![S::SupportCase] }, Range { lo: 1.0, hi: 4.0 }, 1.0),
+        ind(
+            "support_cases",
+            "Support cases opened",
+            Count { signals: vec![S::SupportCase] },
+            Range { lo: 1.0, hi: 4.0 },
+            1.0,
+        ),
         ind("webinars", "Webinars attended", Count { signals: vec![S::Webinar] }, Saturate { target: 2.0 }, 1.0),
         ind("events", "Events attended", Count { signals: vec![S::EventAttended] }, Saturate { target: 1.0 }, 1.0),
         ind(
@@ -134,7 +140,13 @@ pub fn default_indicators() -> Vec<IndicatorSpec> {
         ind("logins", "Logins", Count { signals: vec![S::Login] }, Saturate { target: 12.0 }, 1.0),
         ind("content", "Content engagement", Count { signals: vec![S::ContentEngaged] }, Saturate { target: 6.0 }, 1.0),
         ind("advocacy", "Advocacy", Count { signals: vec![S::Advocacy] }, Saturate { target: 1.0 }, 1.0),
-        ind("days_since_activity", "Days since last activity", DaysSince { signals: vec![] }, Recency { half_life_days: 14.0 }, 2.0),
+        ind(
+            "days_since_activity",
+            "Days since last activity",
+            DaysSince { signals: vec![] },
+            Recency { half_life_days: 14.0 },
+            2.0,
+        ),
         ind(
             "days_since_purchase",
             "Days since last purchase",

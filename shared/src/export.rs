@@ -3,8 +3,8 @@
 //! A text cell that begins with `=`, `+`, `-`, `@`, tab or carriage return would be read as a formula by
 //! Excel and friends (CSV injection); such cells get a leading apostrophe. Numbers are written as numbers.
 
-use crate::report::{AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport};
 use crate::lifecycle::Stage;
+use crate::report::{AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport};
 
 /// A cell: text is neutralised, numbers are not (a negative number is data, not a formula).
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +78,8 @@ pub fn table(header: &[&str], rows: &[Vec<Cell>]) -> String {
 }
 
 pub fn lifecycle_csv(r: &LifecycleReport) -> String {
-    let mut rows: Vec<Vec<Cell>> = Stage::ALL.iter().map(|s| vec![s.as_str().into(), r.stages.get(*s).into()]).collect();
+    let mut rows: Vec<Vec<Cell>> =
+        Stage::ALL.iter().map(|s| vec![s.as_str().into(), r.stages.get(*s).into()]).collect();
     rows.push(vec!["reactivated".into(), r.reactivated.into()]);
     rows.push(vec!["advocates".into(), r.advocates.into()]);
     table(&["stage", "accounts"], &rows)
@@ -124,7 +125,13 @@ pub fn budget_csv(r: &BudgetReport) -> String {
     }
     let a = &r.current.acquisition;
     let t = &r.current.retention;
-    rows.push(vec!["total".into(), "".into(), a.spend_minor.into(), t.spend_minor.into(), r.current.total_spend_minor.into()]);
+    rows.push(vec![
+        "total".into(),
+        "".into(),
+        a.spend_minor.into(),
+        t.spend_minor.into(),
+        r.current.total_spend_minor.into(),
+    ]);
     table(&["channel", "campaign", "acquisition_minor", "retention_minor", "total_minor"], &rows)
 }
 

@@ -23,7 +23,8 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [Stage::Prospect, Stage::Lead, Stage::NewCustomer, Stage::Active, Stage::AtRisk, Stage::Lapsed];
+    pub const ALL: [Stage; 6] =
+        [Stage::Prospect, Stage::Lead, Stage::NewCustomer, Stage::Active, Stage::AtRisk, Stage::Lapsed];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -256,7 +256,9 @@ pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, Inges
             }
             out
         }
-        (None, Some(_)) => return Err(IngestError::invalid("batch", "invalid_type", "batch must be an array of messages")),
+        (None, Some(_)) => {
+            return Err(IngestError::invalid("batch", "invalid_type", "batch must be an array of messages"));
+        }
         (None, None) => {
             // analytics-next may post a single message to the batch path; accept it as one message.
             vec![validate_message(Value::Object(top), "", None, None, ctx)?]
@@ -279,12 +281,19 @@ fn parse_time(v: &Value, field: &str) -> Result<Timestamp, IngestError> {
 }
 
 /// An optional string field: absent and null are `None`; anything else but a non-empty string is refused.
-fn opt_string(m: &mut Map<String, Value>, key: &str, prefix: &str, code: &'static str) -> Result<Option<String>, IngestError> {
+fn opt_string(
+    m: &mut Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    code: &'static str,
+) -> Result<Option<String>, IngestError> {
     match m.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) if s.chars().count() <= MAX_ID_CHARS => Ok(Some(s)),
-        Some(Value::String(_)) => Err(IngestError::invalid(at(prefix, key), code, format!("must be at most {MAX_ID_CHARS} characters"))),
+        Some(Value::String(_)) => {
+            Err(IngestError::invalid(at(prefix, key), code, format!("must be at most {MAX_ID_CHARS} characters")))
+        }
         Some(_) => Err(IngestError::invalid(at(prefix, key), code, "must be a string")),
     }
 }
@@ -306,7 +315,10 @@ fn validate_message(
 ) -> Result<Message, IngestError> {
     let size = serde_json::to_string(&value).map(|s| s.len()).unwrap_or(usize::MAX);
     if size > MAX_MESSAGE_BYTES {
-        return Err(IngestError::MessageTooLarge { field: if prefix.is_empty() { "message".into() } else { prefix.into() }, limit: MAX_MESSAGE_BYTES });
+        return Err(IngestError::MessageTooLarge {
+            field: if prefix.is_empty() { "message".into() } else { prefix.into() },
+            limit: MAX_MESSAGE_BYTES,
+        });
     }
     let Value::Object(mut m) = value else {
         return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
@@ -320,14 +332,21 @@ fn validate_message(
     let kind = match (m.remove("type"), path_type) {
         (None | Some(Value::Null), Some(t)) => t,
         (Some(Value::String(s)), path) => {
-            let t = MessageType::parse(&s)
-                .ok_or_else(|| IngestError::invalid(at(prefix, "type"), "unknown_type", format!("unknown message type {s:?}")))?;
+            let t = MessageType::parse(&s).ok_or_else(|| {
+                IngestError::invalid(at(prefix, "type"), "unknown_type", format!("unknown message type {s:?}"))
+            })?;
             if path.is_some_and(|p| p != t) {
-                return Err(IngestError::invalid(at(prefix, "type"), "type_mismatch", "type does not match the endpoint"));
+                return Err(IngestError::invalid(
+                    at(prefix, "type"),
+                    "type_mismatch",
+                    "type does not match the endpoint",
+                ));
             }
             t
         }
-        (None | Some(Value::Null), None) => return Err(IngestError::invalid(at(prefix, "type"), "missing_type", "type is required")),
+        (None | Some(Value::Null), None) => {
+            return Err(IngestError::invalid(at(prefix, "type"), "missing_type", "type is required"));
+        }
         (Some(_), _) => return Err(IngestError::invalid(at(prefix, "type"), "unknown_type", "type must be a string")),
     };
     m.remove("writeKey");
@@ -350,10 +369,18 @@ fn validate_message(
             return Err(IngestError::invalid(at(prefix, "event"), "missing_event", "a track call needs an event name"));
         }
         MessageType::Group if group_id.is_none() => {
-            return Err(IngestError::invalid(at(prefix, "groupId"), "missing_group_id", "a group call needs a groupId"));
+            return Err(IngestError::invalid(
+                at(prefix, "groupId"),
+                "missing_group_id",
+                "a group call needs a groupId",
+            ));
         }
         MessageType::Alias if previous_id.is_none() || user_id.is_none() => {
-            return Err(IngestError::invalid(at(prefix, "previousId"), "missing_id", "an alias call needs previousId and userId"));
+            return Err(IngestError::invalid(
+                at(prefix, "previousId"),
+                "missing_id",
+                "an alias call needs previousId and userId",
+            ));
         }
         _ => {}
     }
@@ -361,7 +388,9 @@ fn validate_message(
         match context.get("groupId") {
             None | Some(Value::Null) => {}
             Some(Value::String(g)) if !g.is_empty() && g.chars().count() <= MAX_ID_CHARS => group_id = Some(g.clone()),
-            Some(_) => return Err(IngestError::invalid(at(prefix, "context.groupId"), "invalid_id", "must be a string")),
+            Some(_) => {
+                return Err(IngestError::invalid(at(prefix, "context.groupId"), "invalid_id", "must be a string"));
+            }
         }
     }
 
@@ -410,7 +439,11 @@ fn validate_message(
                 IngestError::invalid(at(prefix, "properties.revenue"), code, format!("revenue {e}"))
             })?;
             if minor < 0 {
-                return Err(IngestError::invalid(at(prefix, "properties.revenue"), "negative_revenue", "revenue must not be negative"));
+                return Err(IngestError::invalid(
+                    at(prefix, "properties.revenue"),
+                    "negative_revenue",
+                    "revenue must not be negative",
+                ));
             }
             Some(minor)
         }

@@ -114,7 +114,8 @@ pub fn decimal_to_minor(text: &str, exponent: u32) -> Result<i64, MoneyError> {
     for (i, c) in digits.bytes().enumerate() {
         let i = i as i64;
         if i < point {
-            value = value.checked_mul(10).and_then(|v| v.checked_add(i64::from(c - b'0'))).ok_or(MoneyError::OutOfRange)?;
+            value =
+                value.checked_mul(10).and_then(|v| v.checked_add(i64::from(c - b'0'))).ok_or(MoneyError::OutOfRange)?;
         } else {
             if i == point && c >= b'5' {
                 value = value.checked_add(1).ok_or(MoneyError::OutOfRange)?;

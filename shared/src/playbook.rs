@@ -112,7 +112,11 @@ fn action(id: &str, title: &str, channel: &str, why: &str) -> Action {
 }
 
 fn rule(id: &str, stages: &[Stage], bands: &[Band], actions: Vec<Action>) -> PlaybookRule {
-    PlaybookRule { id: id.into(), when: Condition { stages: stages.to_vec(), bands: bands.to_vec(), indicator: None }, actions }
+    PlaybookRule {
+        id: id.into(),
+        when: Condition { stages: stages.to_vec(), bands: bands.to_vec(), indicator: None },
+        actions,
+    }
 }
 
 /// Default playbooks, each action traced to the seed essay it comes from.
@@ -220,7 +224,11 @@ pub fn default_playbooks() -> Vec<PlaybookRule> {
         when: Condition {
             stages: customers.to_vec(),
             bands: vec![],
-            indicator: Some(IndicatorCondition { indicator: "survey_response_rate".into(), below: Some(0.34), above: None }),
+            indicator: Some(IndicatorCondition {
+                indicator: "survey_response_rate".into(),
+                below: Some(0.34),
+                above: None,
+            }),
         },
         actions: vec![survey],
     });

@@ -203,7 +203,12 @@ fn sub_opt<T: std::ops::Sub<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T
 }
 
 /// Computes all budget figures for `period`.
-pub fn budget_figures(accounts: &[AccountHistory], ledger: &[SpendEntry], settings: &Settings, period: Period) -> BudgetFigures {
+pub fn budget_figures(
+    accounts: &[AccountHistory],
+    ledger: &[SpendEntry],
+    settings: &Settings,
+    period: Period,
+) -> BudgetFigures {
     let lapse = settings.lifecycle.lapse_days;
     let spend = allocate(ledger, period.from, period.to);
     let (mut new_customers, mut at_start, mut retained) = (0u64, 0u64, 0u64);
@@ -310,8 +315,11 @@ pub fn what_if(f: &BudgetFigures, moved_minor: i64, tolerance_points: f64) -> Wh
         (Some(x), Some(y)) => ratio_i(x, x + y),
         _ => None,
     };
-    let (from_purpose, to_purpose) =
-        if moved >= 0 { (Purpose::Acquisition, Purpose::Retention) } else { (Purpose::Retention, Purpose::Acquisition) };
+    let (from_purpose, to_purpose) = if moved >= 0 {
+        (Purpose::Acquisition, Purpose::Retention)
+    } else {
+        (Purpose::Retention, Purpose::Acquisition)
+    };
     WhatIf {
         from_purpose,
         to_purpose,
@@ -341,7 +349,8 @@ pub fn verdict(f: &BudgetFigures, settings: &Settings) -> Verdict {
     let acq_share = f.acquisition.share;
     let new_share = f.acquisition.revenue_share;
     let (kind, diff) = classify(acq_share, new_share, b.tolerance_points);
-    let amount = div_round(f.total_spend_minor.saturating_mul((b.what_if_pct * 100.0).round() as i64), 10_000).unwrap_or(0);
+    let amount =
+        div_round(f.total_spend_minor.saturating_mul((b.what_if_pct * 100.0).round() as i64), 10_000).unwrap_or(0);
     // Move against the imbalance; when balanced, towards the side with the better measured return.
     let towards_retention = match kind {
         VerdictKind::OverweightAcquisition => true,
@@ -601,14 +610,7 @@ pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of
             }
         })
         .collect();
-    EngagementReport {
-        as_of,
-        customers: n,
-        bands,
-        histogram,
-        average_score: ratio(sum as f64, n as f64),
-        indicators,
-    }
+    EngagementReport { as_of, customers: n, bands, histogram, average_score: ratio(sum as f64, n as f64), indicators }
 }
 
 /// One row of the account list.
@@ -649,8 +651,12 @@ pub struct AccountDetail {
 
 pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSummary {
     let h = e.history;
-    let mut down: Vec<&engagement::IndicatorScore> =
-        e.score.iter().flat_map(|s| s.breakdown.iter()).filter(|b| b.normalised.is_some() && b.shortfall > 0.5).collect();
+    let mut down: Vec<&engagement::IndicatorScore> = e
+        .score
+        .iter()
+        .flat_map(|s| s.breakdown.iter())
+        .filter(|b| b.normalised.is_some() && b.shortfall > 0.5)
+        .collect();
     down.sort_by(|a, b| b.shortfall.total_cmp(&a.shortfall).then_with(|| a.id.cmp(&b.id)));
     AccountSummary {
         id: h.key.clone(),
@@ -734,7 +740,9 @@ pub fn account_page(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day
     match q.sort {
         AccountSort::Score => rows.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| key(a).cmp(&key(b)))),
         AccountSort::ScoreDesc => rows.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| key(a).cmp(&key(b)))),
-        AccountSort::Revenue => rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| key(a).cmp(&key(b)))),
+        AccountSort::Revenue => {
+            rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| key(a).cmp(&key(b))))
+        }
         AccountSort::LastSeen => rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| key(a).cmp(&key(b)))),
         AccountSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| key(a).cmp(&key(b)))),
     }

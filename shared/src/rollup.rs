@@ -185,7 +185,11 @@ impl RollupState {
             return false;
         }
         let signals = classifier.signals(m);
-        let revenue = if has(signals, Signal::Purchase) || has(signals, Signal::Renewal) { m.revenue_minor.unwrap_or(0) } else { 0 };
+        let revenue = if has(signals, Signal::Purchase) || has(signals, Signal::Renewal) {
+            m.revenue_minor.unwrap_or(0)
+        } else {
+            0
+        };
         let seen = Seen {
             received: m.received_at,
             identity: identity_of(m),
@@ -266,7 +270,11 @@ impl RollupState {
             }
         }
         if let Some(g) = &m.group_id {
-            let member = m.user_id.as_ref().map(|u| format!("u:{u}")).or_else(|| m.anonymous_id.as_ref().map(|a| format!("a:{a}")));
+            let member = m
+                .user_id
+                .as_ref()
+                .map(|u| format!("u:{u}"))
+                .or_else(|| m.anonymous_id.as_ref().map(|a| format!("a:{a}")));
             if let Some(member) = member {
                 join_latest_map(&mut self.group_of, member, Latest { at, value: g.clone() });
             }
@@ -349,7 +357,8 @@ impl RollupState {
         let mut by_account: BTreeMap<String, AccountHistory> = BTreeMap::new();
         for (identity, rec) in &self.identities {
             let key = self.account_of(identity);
-            let acc = by_account.entry(key.clone()).or_insert_with(|| AccountHistory { key, ..AccountHistory::default() });
+            let acc =
+                by_account.entry(key.clone()).or_insert_with(|| AccountHistory { key, ..AccountHistory::default() });
             acc.identities.push(identity.clone());
             for (day, cell) in &rec.days {
                 acc.days.entry(*day).or_default().absorb(cell);
@@ -371,8 +380,13 @@ impl RollupState {
 
     /// Removes everything recorded about the account `account` and its identities. Returns the identities removed.
     pub fn erase_account(&mut self, account: &str) -> BTreeSet<String> {
-        let doomed: BTreeSet<String> =
-            self.identities.keys().filter(|k| self.account_of(k) == account).cloned().chain([account.to_owned()]).collect();
+        let doomed: BTreeSet<String> = self
+            .identities
+            .keys()
+            .filter(|k| self.account_of(k) == account)
+            .cloned()
+            .chain([account.to_owned()])
+            .collect();
         self.identities.retain(|k, _| !doomed.contains(k));
         self.user_of.retain(|k, v| !doomed.contains(k) && !doomed.contains(&format!("u:{}", v.value)));
         self.group_of.retain(|k, v| !doomed.contains(k) && !doomed.contains(&format!("g:{}", v.value)));
@@ -452,11 +466,21 @@ mod tests {
     #[test]
     fn anonymous_history_merges_into_the_identified_account_once() {
         let ms = [
-            msg(json!({"type":"page","anonymousId":"v1","messageId":"1","timestamp":"2026-01-01T10:00:00Z","properties":{"path":"/"}})),
-            msg(json!({"type":"page","anonymousId":"v1","messageId":"2","timestamp":"2026-01-02T10:00:00Z","properties":{"path":"/pricing"}})),
-            msg(json!({"type":"identify","anonymousId":"v1","userId":"u1","messageId":"3","timestamp":"2026-01-03T10:00:00Z","traits":{"email":"A@x.io"}})),
-            msg(json!({"type":"group","userId":"u1","groupId":"acme","messageId":"4","timestamp":"2026-01-04T10:00:00Z","traits":{"name":"Acme"}})),
-            msg(json!({"type":"track","userId":"u1","event":"Order Completed","messageId":"5","timestamp":"2026-01-05T10:00:00Z","properties":{"revenue":100}})),
+            msg(
+                json!({"type":"page","anonymousId":"v1","messageId":"1","timestamp":"2026-01-01T10:00:00Z","properties":{"path":"/"}}),
+            ),
+            msg(
+                json!({"type":"page","anonymousId":"v1","messageId":"2","timestamp":"2026-01-02T10:00:00Z","properties":{"path":"/pricing"}}),
+            ),
+            msg(
+                json!({"type":"identify","anonymousId":"v1","userId":"u1","messageId":"3","timestamp":"2026-01-03T10:00:00Z","traits":{"email":"A@x.io"}}),
+            ),
+            msg(
+                json!({"type":"group","userId":"u1","groupId":"acme","messageId":"4","timestamp":"2026-01-04T10:00:00Z","traits":{"name":"Acme"}}),
+            ),
+            msg(
+                json!({"type":"track","userId":"u1","event":"Order Completed","messageId":"5","timestamp":"2026-01-05T10:00:00Z","properties":{"revenue":100}}),
+            ),
         ];
         let s = fold_all(&ms);
         let accounts = s.accounts();
@@ -480,19 +504,30 @@ mod tests {
     #[test]
     fn alias_links_previous_ids_and_cycles_terminate() {
         let ms = [
-            msg(json!({"type":"track","userId":"old","event":"Signed In","messageId":"1","timestamp":"2026-01-01T10:00:00Z"})),
-            msg(json!({"type":"alias","previousId":"old","userId":"new","messageId":"2","timestamp":"2026-01-02T10:00:00Z"})),
-            msg(json!({"type":"alias","previousId":"new","userId":"old","messageId":"3","timestamp":"2026-01-03T10:00:00Z"})),
+            msg(
+                json!({"type":"track","userId":"old","event":"Signed In","messageId":"1","timestamp":"2026-01-01T10:00:00Z"}),
+            ),
+            msg(
+                json!({"type":"alias","previousId":"old","userId":"new","messageId":"2","timestamp":"2026-01-02T10:00:00Z"}),
+            ),
+            msg(
+                json!({"type":"alias","previousId":"new","userId":"old","messageId":"3","timestamp":"2026-01-03T10:00:00Z"}),
+            ),
         ];
         let s = fold_all(&ms);
         let a = s.account_of("u:old");
         assert!(a == "u:new" || a == "u:old");
-        assert_eq!(s.accounts().iter().map(|a| a.days.values().map(|c| c.count(Signal::Activity)).sum::<u32>()).sum::<u32>(), 3);
+        assert_eq!(
+            s.accounts().iter().map(|a| a.days.values().map(|c| c.count(Signal::Activity)).sum::<u32>()).sum::<u32>(),
+            3
+        );
     }
 
     #[test]
     fn duplicates_count_once_and_erasure_forgets() {
-        let m = msg(json!({"type":"track","userId":"u1","event":"Order Completed","messageId":"same","timestamp":"2026-01-05T10:00:00Z","properties":{"revenue":5}}));
+        let m = msg(
+            json!({"type":"track","userId":"u1","event":"Order Completed","messageId":"same","timestamp":"2026-01-05T10:00:00Z","properties":{"revenue":5}}),
+        );
         let classifier = Classifier::new(&EventMapping::default());
         let mut s = RollupState::default();
         assert!(s.fold(&m, &classifier));
@@ -505,8 +540,14 @@ mod tests {
 
     #[test]
     fn prune_keeps_the_window() {
-        let m1 = msg_at(json!({"type":"track","userId":"u","event":"x","messageId":"a","timestamp":"2026-01-01T00:00:00Z"}), "2026-01-01T00:00:00Z");
-        let m2 = msg_at(json!({"type":"track","userId":"u","event":"x","messageId":"b","timestamp":"2026-01-03T00:00:00Z"}), "2026-01-03T00:00:00Z");
+        let m1 = msg_at(
+            json!({"type":"track","userId":"u","event":"x","messageId":"a","timestamp":"2026-01-01T00:00:00Z"}),
+            "2026-01-01T00:00:00Z",
+        );
+        let m2 = msg_at(
+            json!({"type":"track","userId":"u","event":"x","messageId":"b","timestamp":"2026-01-03T00:00:00Z"}),
+            "2026-01-03T00:00:00Z",
+        );
         let mut s = fold_all(&[m1, m2]);
         s.prune_seen(ts("2026-01-04T00:00:00Z"), 48);
         assert_eq!(s.seen.keys().cloned().collect::<Vec<_>>(), vec!["b".to_owned()]);
@@ -515,9 +556,17 @@ mod tests {
     /// A small message universe with few ids, so duplicates, links and shared days are common.
     fn arb_message() -> impl Strategy<Value = Message> {
         let kinds = prop_oneof![
-            Just("page"), Just("identify"), Just("group"), Just("alias"),
-            Just("Order Completed"), Just("Subscription Renewed"), Just("Subscription Cancelled"),
-            Just("Survey Responded"), Just("Version Reported"), Just("Module Licensed"), Just("Webinar Attended"),
+            Just("page"),
+            Just("identify"),
+            Just("group"),
+            Just("alias"),
+            Just("Order Completed"),
+            Just("Subscription Renewed"),
+            Just("Subscription Cancelled"),
+            Just("Survey Responded"),
+            Just("Version Reported"),
+            Just("Module Licensed"),
+            Just("Webinar Attended"),
         ];
         (0u8..40, kinds, 0u8..4, 0u8..3, 0u8..3, 0i64..20, 0u32..100_000, 0u8..11).prop_map(
             |(id, kind, user, anon, group, day, revenue, nps)| {

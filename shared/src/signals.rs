@@ -123,10 +123,7 @@ impl EventMapping {
     /// Signals of a track event, by name.
     pub fn track_signals(&self, event: &str) -> &[Signal] {
         let wanted = event.trim();
-        self.events
-            .iter()
-            .find(|(name, _)| name.trim().eq_ignore_ascii_case(wanted))
-            .map_or(&[], |(_, s)| s.as_slice())
+        self.events.iter().find(|(name, _)| name.trim().eq_ignore_ascii_case(wanted)).map_or(&[], |(_, s)| s.as_slice())
     }
 
     /// Whether a page path shows consideration.
