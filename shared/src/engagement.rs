@@ -257,3 +257,190 @@ pub fn trend(h: &AccountHistory, e: &EngagementSettings, as_of: Day) -> Option<i
     let before = score(h, e, as_of.plus(-e.trend_days))?;
     Some(i16::from(now.score) - i16::from(before.score))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollup::{DayCell, Latest};
+    use crate::signals::Signal as S;
+    use crate::testkit::*;
+    use crate::time::Timestamp;
+    use proptest::prelude::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn normalisations_by_hand() {
+        let cases = [
+            (Normalisation::Saturate { target: 4.0 }, 0.0, 0.0),
+            (Normalisation::Saturate { target: 4.0 }, 1.0, 0.25),
+            (Normalisation::Saturate { target: 4.0 }, 9.0, 1.0),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 0.0, 0.0),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 1.0, 0.5),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 3.0, 1.0),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 4.0, 1.0),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 6.0, 0.5),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 8.0, 0.0),
+            (Normalisation::Range { lo: 2.0, hi: 4.0 }, 20.0, 0.0),
+            (Normalisation::Inverse { max: 3.0 }, 0.0, 1.0),
+            (Normalisation::Inverse { max: 3.0 }, 1.0, 2.0 / 3.0),
+            (Normalisation::Inverse { max: 3.0 }, 5.0, 0.0),
+            (Normalisation::Recency { half_life_days: 14.0 }, 0.0, 1.0),
+            (Normalisation::Recency { half_life_days: 14.0 }, 14.0, 0.5),
+            (Normalisation::Recency { half_life_days: 14.0 }, 28.0, 0.25),
+            (Normalisation::Saturate { target: 4.0 }, f64::NAN, 0.0),
+            (Normalisation::Saturate { target: 4.0 }, -3.0, 0.0),
+        ];
+        for (n, x, want) in cases {
+            assert!(close(n.apply(x), want), "{n:?}({x}) = {} want {want}", n.apply(x));
+        }
+    }
+
+    fn two_indicator_settings() -> EngagementSettings {
+        let spec = |id: &str, metric, normalisation, weight| IndicatorSpec {
+            id: id.into(),
+            name: id.into(),
+            metric,
+            normalisation,
+            weight,
+            window_days: None,
+        };
+        EngagementSettings {
+            indicators: vec![
+                spec("webinars", Metric::Count { signals: vec![S::Webinar] }, Normalisation::Saturate { target: 2.0 }, 1.0),
+                spec("active", Metric::ActiveDays, Normalisation::Saturate { target: 4.0 }, 3.0),
+                spec(
+                    "surveys",
+                    Metric::Ratio { numerator: vec![S::SurveyResponded], denominator: vec![S::SurveySent] },
+                    Normalisation::Saturate { target: 1.0 },
+                    5.0,
+                ),
+            ],
+            ..EngagementSettings::default()
+        }
+    }
+
+    #[test]
+    fn score_by_hand() {
+        // Two webinars (2/2 → 1.0, weight 1) and three active days (3/4 → 0.75, weight 3); no survey was sent,
+        // so the survey indicator (weight 5) is left out: 100 · (1·1 + 3·0.75) / 4 = 81.25 → 81.
+        let e = two_indicator_settings();
+        let h = history("g:1", &[("2026-01-01", &[S::Webinar], 0), ("2026-01-02", &[S::Webinar], 0), ("2026-01-03", &[], 0)]);
+        let s = score(&h, &e, day("2026-01-10")).unwrap_or_else(|| panic!("no score"));
+        assert_eq!(s.score, 81);
+        assert_eq!(s.band, Band::Engaged);
+        assert!(close(s.breakdown[0].contribution, 25.0));
+        assert!(close(s.breakdown[1].contribution, 56.25));
+        assert!(close(s.breakdown[1].shortfall, 18.75));
+        assert_eq!(s.breakdown[2].raw, None);
+        assert_eq!(s.breakdown[2].contribution, 0.0);
+        // Once a survey is sent and ignored, it weighs in at 0: 100 · 3.25 / 9 = 36.1 → 36, disengaged.
+        let h2 = history("g:1", &[("2026-01-01", &[S::Webinar], 0), ("2026-01-02", &[S::Webinar, S::SurveySent], 0), ("2026-01-03", &[], 0)]);
+        let s2 = score(&h2, &e, day("2026-01-10")).unwrap_or_else(|| panic!("no score"));
+        assert_eq!((s2.score, s2.band), (36, Band::Disengaged));
+        // The window is 90 days: on day 91 after the last event, nothing counts any more.
+        assert_eq!(score(&h, &e, day("2026-04-03")).map(|s| s.score), Some(0));
+        assert_eq!(score(&h, &e, day("2025-12-31")), None);
+    }
+
+    #[test]
+    fn default_catalogue_metrics_by_hand() {
+        let e = EngagementSettings::default();
+        let mut h = history(
+            "g:1",
+            &[
+                ("2026-01-01", &[S::Purchase, S::ModuleLicensed], 100),
+                ("2026-02-01", &[S::SupportCase, S::SurveySent, S::VersionReported], 0),
+                ("2026-02-15", &[S::SurveyResponded, S::Advocacy], 0),
+                ("2026-03-01", &[S::Login], 0),
+            ],
+        );
+        h.modules.insert("crm".into(), day("2026-01-01"));
+        h.modules.insert("billing".into(), day("2026-01-01"));
+        h.modules.insert("not-in-catalogue".into(), day("2026-01-01"));
+        let at = |d: &str| Timestamp(day(d).start().0);
+        if let Some(c) = h.days.get_mut(&day("2026-02-01")) {
+            c.version = Some(Latest { at: at("2026-02-01"), value: "4.0".into() });
+        }
+        if let Some(c) = h.days.get_mut(&day("2026-02-15")) {
+            c.nps = Some(Latest { at: at("2026-02-15"), value: 8 });
+        }
+        let as_of = day("2026-03-11");
+        let raw = |id: &str| {
+            let spec = e.indicators.iter().find(|s| s.id == id).unwrap_or_else(|| panic!("{id}"));
+            measure(spec, &h, &e, as_of)
+        };
+        assert_eq!(raw("modules_licensed"), Some(2.0 / 8.0));
+        assert_eq!(raw("version_currency"), Some(2.0)); // 4.0 → 4.1 → 4.2
+        assert_eq!(raw("support_cases"), Some(1.0));
+        assert_eq!(raw("survey_response_rate"), Some(1.0));
+        assert_eq!(raw("nps"), Some(8.0));
+        assert_eq!(raw("active_days"), Some(4.0));
+        assert_eq!(raw("logins"), Some(1.0));
+        assert_eq!(raw("advocacy"), Some(1.0));
+        assert_eq!(raw("days_since_activity"), Some(10.0));
+        assert_eq!(raw("days_since_purchase"), Some(69.0));
+        assert_eq!(raw("webinars"), Some(0.0));
+        let s = score(&h, &e, as_of).unwrap_or_else(|| panic!("no score"));
+        let expected: f64 = s.breakdown.iter().map(|b| b.contribution).sum();
+        assert_eq!(f64::from(s.score), expected.round());
+        assert!(s.breakdown.iter().all(|b| close(b.contribution + b.shortfall, b.weight / 17.0 * 100.0)));
+    }
+
+    #[test]
+    fn trend_compares_with_thirty_days_earlier() {
+        let e = two_indicator_settings();
+        let rows: Vec<(String, Vec<S>)> = (1..=4).map(|d| (format!("2026-01-0{d}"), vec![])).collect();
+        let rows: Vec<(&str, &[S], i64)> = rows.iter().map(|(d, s)| (d.as_str(), s.as_slice(), 0)).collect();
+        let h = history("g:1", &rows);
+        // Webinars measure 0 (weight 1), active days 4/4 (weight 3), no survey: 100 · 3 / 4 = 75 on Jan 4,
+        // and still 75 on Feb 3 (Jan 1-4 are inside its window): trend 0.
+        assert_eq!(score(&h, &e, day("2026-01-04")).map(|s| s.score), Some(75));
+        assert_eq!(trend(&h, &e, day("2026-02-03")), Some(0));
+        // Thirty days before Jan 4 the account did not exist.
+        assert_eq!(trend(&h, &e, day("2026-01-04")), None);
+        // Apr 2: the window (Jan 3 .. Apr 2) holds 2 active days → 100 · 1.5 / 4 = 37.5 → 38; Mar 3 → 75.
+        assert_eq!(trend(&h, &e, day("2026-04-02")), Some(-37));
+    }
+
+    proptest! {
+        #[test]
+        fn scores_stay_in_range_and_never_nan(
+            cells in prop::collection::vec((0i32..200, 0usize..S::COUNT, 0u32..50, prop::option::of(0u8..=10)), 1..30),
+            target in 0.001f64..1e6, lo in 0.001f64..100.0, span in 0.0f64..100.0, half in 0.001f64..1e4,
+            weights in prop::collection::vec(0.0f64..1000.0, 4),
+            as_of in 0i32..400,
+        ) {
+            let mut days = std::collections::BTreeMap::new();
+            for (d, sig, n, nps) in cells {
+                let c: &mut DayCell = days.entry(crate::time::Day(20_000 + d)).or_default();
+                c.counts[S::Activity.index()] += 1;
+                c.counts[sig] += n;
+                if let Some(v) = nps { c.nps = Some(Latest { at: Timestamp(0), value: v }); }
+            }
+            let h = AccountHistory::new("g:p", days);
+            let mut e = EngagementSettings::default();
+            let norms = [
+                Normalisation::Saturate { target },
+                Normalisation::Range { lo, hi: lo + span },
+                Normalisation::Inverse { max: target },
+                Normalisation::Recency { half_life_days: half },
+            ];
+            for (i, spec) in e.indicators.iter_mut().enumerate() {
+                spec.normalisation = norms[i % 4];
+                spec.weight = weights[i % 4];
+            }
+            if let Some(s) = score(&h, &e, crate::time::Day(20_000 + as_of)) {
+                prop_assert!(s.score <= 100);
+                for b in &s.breakdown {
+                    prop_assert!(b.contribution.is_finite() && b.shortfall.is_finite());
+                    prop_assert!(b.normalised.is_none_or(|n| (0.0..=1.0).contains(&n)));
+                    prop_assert!(b.raw.is_none_or(f64::is_finite));
+                }
+                prop_assert_eq!(s.band, e.band(s.score));
+            }
+        }
+    }
+}

@@ -63,10 +63,6 @@ impl CustomerHistory {
     pub fn of(h: &AccountHistory, lapse_days: i32, as_of: Day) -> CustomerHistory {
         let mut c = CustomerHistory::default();
         for (day, cell) in h.until(as_of) {
-            // Same-day churn and purchase: the churn is read first, so the purchase wins the day.
-            if cell.count(Signal::Churn) > 0 && c.first_purchase.is_some() {
-                c.churned = true;
-            }
             if cell.count(Signal::Purchase) + cell.count(Signal::Renewal) > 0 {
                 let lapsed_before = match c.last_purchase {
                     Some(last) => c.churned || day.days_since(last) >= lapse_days,
@@ -80,7 +76,10 @@ impl CustomerHistory {
                     c.run_start = Some(*day);
                 }
                 c.last_purchase = Some(*day);
+                // A cancellation on the day of a purchase is a plan change, not a churn.
                 c.churned = false;
+            } else if cell.count(Signal::Churn) > 0 && c.first_purchase.is_some() {
+                c.churned = true;
             }
         }
         c
@@ -168,4 +167,76 @@ pub fn funnel_step(h: &AccountHistory, settings: &Settings, as_of: Day) -> Optio
     } else {
         FunnelStep::Awareness
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signals::Signal::{Advocacy, Churn, Lead as LeadSig, PageView, Purchase, Renewal};
+    use crate::testkit::*;
+
+    type Row<'a> = (&'a str, &'a [Signal], i64);
+
+    /// (case, account key, history, as_of, band, expected stage, reactivated). Defaults: new 90 d, lapse 365 d.
+    #[test]
+    fn every_stage_transition() {
+        let cases: &[(&str, &str, &[Row<'_>], &str, Option<Band>, Stage, bool)] = &[
+            ("anonymous visitor", "a:v", &[("2026-01-01", &[PageView], 0)], "2026-01-10", None, Stage::Prospect, false),
+            ("anonymous lead event", "a:v", &[("2026-01-01", &[LeadSig], 0)], "2026-01-10", None, Stage::Lead, false),
+            ("lead event only counts once it happened", "a:v", &[("2026-01-01", &[PageView], 0), ("2026-01-11", &[LeadSig], 0)], "2026-01-10", None, Stage::Prospect, false),
+            ("identified user", "u:1", &[("2026-01-01", &[PageView], 0)], "2026-01-10", None, Stage::Lead, false),
+            ("first purchase 59 days ago", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-03-01", None, Stage::NewCustomer, false),
+            ("day 89 is still new", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-03-31", None, Stage::NewCustomer, false),
+            ("day 90 is active", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-04-01", None, Stage::Active, false),
+            ("new customer stays new when disengaged", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-02-01", Some(Band::Disengaged), Stage::NewCustomer, false),
+            ("active and disengaged is at risk", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-06-01", Some(Band::Disengaged), Stage::AtRisk, false),
+            ("active and neutral stays active", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-06-01", Some(Band::Neutral), Stage::Active, false),
+            ("364 days after the purchase", "g:1", &[("2025-01-01", &[Purchase], 100)], "2025-12-31", None, Stage::Active, false),
+            ("365 days after the purchase: lapsed", "g:1", &[("2025-01-01", &[Purchase], 100)], "2026-01-01", None, Stage::Lapsed, false),
+            ("a renewal keeps it active", "g:1", &[("2025-01-01", &[Purchase], 100), ("2025-06-01", &[Renewal], 100)], "2026-01-01", None, Stage::Active, false),
+            ("cancelled", "g:1", &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn], 0)], "2026-02-01", None, Stage::Lapsed, false),
+            ("churn before any purchase means nothing", "u:1", &[("2026-01-01", &[Churn], 0)], "2026-02-01", None, Stage::Lead, false),
+            ("bought again after cancelling", "g:1", &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn], 0), ("2026-03-01", &[Purchase], 100)], "2026-03-02", None, Stage::Active, true),
+            ("bought again after a lapse", "g:1", &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100)], "2025-03-10", None, Stage::Active, true),
+            ("reactivated and disengaged", "g:1", &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100)], "2025-03-10", Some(Band::Disengaged), Stage::AtRisk, true),
+            ("lapsed again after reactivating", "g:1", &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100), ("2025-04-01", &[Churn], 0)], "2025-05-01", None, Stage::Lapsed, false),
+            ("same-day churn and purchase: purchase wins", "g:1", &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn, Purchase], 100)], "2026-02-02", None, Stage::NewCustomer, false),
+        ];
+        let settings = Settings::default();
+        for (case, key, rows, as_of, band, stage, reactivated) in cases {
+            let h = history(key, rows);
+            let s = status(&h, &settings, day(as_of), *band).unwrap_or_else(|| panic!("{case}: no status"));
+            assert_eq!((s.stage, s.reactivated), (*stage, *reactivated), "{case}");
+        }
+    }
+
+    #[test]
+    fn not_seen_yet_and_advocacy_window() {
+        let settings = Settings::default();
+        let h = history("g:1", &[("2026-01-01", &[Purchase], 100), ("2026-03-01", &[Advocacy], 0)]);
+        assert_eq!(status(&h, &settings, day("2025-12-31"), None), None);
+        let adv = |d: &str| status(&h, &settings, day(d), None).map(|s| s.advocate);
+        assert_eq!(adv("2026-02-28"), Some(false));
+        assert_eq!(adv("2026-03-01"), Some(true));
+        assert_eq!(adv("2026-05-29"), Some(true)); // 89 days later: inside the 90-day window
+        assert_eq!(adv("2026-05-30"), Some(false)); // 90 days later: out
+    }
+
+    #[test]
+    fn funnel_steps() {
+        use crate::signals::Signal::{ConsiderationPage, ContentDownloaded};
+        let settings = Settings::default();
+        let step = |key: &str, rows: &[Row<'_>]| funnel_step(&history(key, rows), &settings, day("2026-02-01"));
+        assert_eq!(step("a:1", &[("2026-01-01", &[PageView], 0)]), Some(FunnelStep::Awareness));
+        assert_eq!(step("a:1", &[("2026-01-01", &[PageView], 0), ("2026-01-02", &[PageView], 0)]), Some(FunnelStep::Awareness));
+        assert_eq!(
+            step("a:1", &[("2026-01-01", &[PageView], 0), ("2026-01-02", &[PageView], 0), ("2026-01-03", &[PageView], 0)]),
+            Some(FunnelStep::Consideration)
+        );
+        assert_eq!(step("a:1", &[("2026-01-01", &[PageView, ConsiderationPage], 0)]), Some(FunnelStep::Consideration));
+        assert_eq!(step("a:1", &[("2026-01-01", &[ContentDownloaded], 0)]), Some(FunnelStep::Consideration));
+        assert_eq!(step("u:1", &[("2026-01-01", &[PageView], 0)]), Some(FunnelStep::Lead));
+        assert_eq!(step("a:1", &[("2026-01-01", &[Purchase], 1)]), Some(FunnelStep::Purchase));
+        assert_eq!(step("a:1", &[("2026-03-01", &[Purchase], 1)]), None);
+    }
 }

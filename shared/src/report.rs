@@ -299,12 +299,13 @@ pub fn what_if(f: &BudgetFigures, moved_minor: i64, tolerance_points: f64) -> Wh
     let moved = moved_minor.clamp(-r.spend_minor.max(0), a.spend_minor.max(0));
     let acq_spend = a.spend_minor - moved;
     let ret_spend = r.spend_minor + moved;
-    // revenue' = revenue + Δspend · revenue / spend, in integers.
+    // revenue' = revenue + Δspend · revenue / spend, in integers, rounded half away from zero.
     let project = |revenue: i64, spend: i64, delta: i64| -> Option<i64> {
         if spend == 0 {
             return if delta == 0 { Some(revenue) } else { None };
         }
-        let extra = (i128::from(delta) * i128::from(revenue)) / i128::from(spend);
+        let (n, d) = (i128::from(delta) * i128::from(revenue), i128::from(spend));
+        let extra = (2 * n.abs() + d.abs()) / (2 * d.abs()) * if (n < 0) != (d < 0) { -1 } else { 1 };
         i64::try_from(i128::from(revenue) + extra).ok()
     };
     let acq_rev = project(a.revenue_minor, a.spend_minor, -moved);

@@ -50,3 +50,21 @@ pub fn fold_all(messages: &[Message]) -> RollupState {
 pub fn account<'a>(accounts: &'a [AccountHistory], key: &str) -> &'a AccountHistory {
     accounts.iter().find(|a| a.key == key).unwrap_or_else(|| panic!("no account {key}"))
 }
+
+use crate::rollup::DayCell;
+use crate::signals::Signal;
+use std::collections::BTreeMap;
+
+/// A history from (date, signals, revenue in minor units) rows; every row also counts one Activity.
+pub fn history(key: &str, rows: &[(&str, &[Signal], i64)]) -> AccountHistory {
+    let mut days: BTreeMap<Day, DayCell> = BTreeMap::new();
+    for (d, signals, revenue) in rows {
+        let cell = days.entry(day(d)).or_default();
+        cell.counts[Signal::Activity.index()] += 1;
+        for s in *signals {
+            cell.counts[s.index()] += 1;
+        }
+        cell.revenue_minor += revenue;
+    }
+    AccountHistory::new(key, days)
+}
