@@ -176,31 +176,161 @@ mod tests {
     use crate::testkit::*;
 
     type Row<'a> = (&'a str, &'a [Signal], i64);
+    /// (case, account key, history, as_of, band, expected stage, reactivated).
+    type Case<'a> = (&'a str, &'a str, &'a [Row<'a>], &'a str, Option<Band>, Stage, bool);
 
     /// (case, account key, history, as_of, band, expected stage, reactivated). Defaults: new 90 d, lapse 365 d.
     #[test]
     fn every_stage_transition() {
-        let cases: &[(&str, &str, &[Row<'_>], &str, Option<Band>, Stage, bool)] = &[
+        let cases: &[Case<'_>] = &[
             ("anonymous visitor", "a:v", &[("2026-01-01", &[PageView], 0)], "2026-01-10", None, Stage::Prospect, false),
             ("anonymous lead event", "a:v", &[("2026-01-01", &[LeadSig], 0)], "2026-01-10", None, Stage::Lead, false),
-            ("lead event only counts once it happened", "a:v", &[("2026-01-01", &[PageView], 0), ("2026-01-11", &[LeadSig], 0)], "2026-01-10", None, Stage::Prospect, false),
+            (
+                "lead event only counts once it happened",
+                "a:v",
+                &[("2026-01-01", &[PageView], 0), ("2026-01-11", &[LeadSig], 0)],
+                "2026-01-10",
+                None,
+                Stage::Prospect,
+                false,
+            ),
             ("identified user", "u:1", &[("2026-01-01", &[PageView], 0)], "2026-01-10", None, Stage::Lead, false),
-            ("first purchase 59 days ago", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-03-01", None, Stage::NewCustomer, false),
-            ("day 89 is still new", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-03-31", None, Stage::NewCustomer, false),
+            (
+                "first purchase 59 days ago",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100)],
+                "2026-03-01",
+                None,
+                Stage::NewCustomer,
+                false,
+            ),
+            (
+                "day 89 is still new",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100)],
+                "2026-03-31",
+                None,
+                Stage::NewCustomer,
+                false,
+            ),
             ("day 90 is active", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-04-01", None, Stage::Active, false),
-            ("new customer stays new when disengaged", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-02-01", Some(Band::Disengaged), Stage::NewCustomer, false),
-            ("active and disengaged is at risk", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-06-01", Some(Band::Disengaged), Stage::AtRisk, false),
-            ("active and neutral stays active", "g:1", &[("2026-01-01", &[Purchase], 100)], "2026-06-01", Some(Band::Neutral), Stage::Active, false),
-            ("364 days after the purchase", "g:1", &[("2025-01-01", &[Purchase], 100)], "2025-12-31", None, Stage::Active, false),
-            ("365 days after the purchase: lapsed", "g:1", &[("2025-01-01", &[Purchase], 100)], "2026-01-01", None, Stage::Lapsed, false),
-            ("a renewal keeps it active", "g:1", &[("2025-01-01", &[Purchase], 100), ("2025-06-01", &[Renewal], 100)], "2026-01-01", None, Stage::Active, false),
-            ("cancelled", "g:1", &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn], 0)], "2026-02-01", None, Stage::Lapsed, false),
-            ("churn before any purchase means nothing", "u:1", &[("2026-01-01", &[Churn], 0)], "2026-02-01", None, Stage::Lead, false),
-            ("bought again after cancelling", "g:1", &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn], 0), ("2026-03-01", &[Purchase], 100)], "2026-03-02", None, Stage::Active, true),
-            ("bought again after a lapse", "g:1", &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100)], "2025-03-10", None, Stage::Active, true),
-            ("reactivated and disengaged", "g:1", &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100)], "2025-03-10", Some(Band::Disengaged), Stage::AtRisk, true),
-            ("lapsed again after reactivating", "g:1", &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100), ("2025-04-01", &[Churn], 0)], "2025-05-01", None, Stage::Lapsed, false),
-            ("same-day churn and purchase: purchase wins", "g:1", &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn, Purchase], 100)], "2026-02-02", None, Stage::NewCustomer, false),
+            (
+                "new customer stays new when disengaged",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100)],
+                "2026-02-01",
+                Some(Band::Disengaged),
+                Stage::NewCustomer,
+                false,
+            ),
+            (
+                "active and disengaged is at risk",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100)],
+                "2026-06-01",
+                Some(Band::Disengaged),
+                Stage::AtRisk,
+                false,
+            ),
+            (
+                "active and neutral stays active",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100)],
+                "2026-06-01",
+                Some(Band::Neutral),
+                Stage::Active,
+                false,
+            ),
+            (
+                "364 days after the purchase",
+                "g:1",
+                &[("2025-01-01", &[Purchase], 100)],
+                "2025-12-31",
+                None,
+                Stage::Active,
+                false,
+            ),
+            (
+                "365 days after the purchase: lapsed",
+                "g:1",
+                &[("2025-01-01", &[Purchase], 100)],
+                "2026-01-01",
+                None,
+                Stage::Lapsed,
+                false,
+            ),
+            (
+                "a renewal keeps it active",
+                "g:1",
+                &[("2025-01-01", &[Purchase], 100), ("2025-06-01", &[Renewal], 100)],
+                "2026-01-01",
+                None,
+                Stage::Active,
+                false,
+            ),
+            (
+                "cancelled",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn], 0)],
+                "2026-02-01",
+                None,
+                Stage::Lapsed,
+                false,
+            ),
+            (
+                "churn before any purchase means nothing",
+                "u:1",
+                &[("2026-01-01", &[Churn], 0)],
+                "2026-02-01",
+                None,
+                Stage::Lead,
+                false,
+            ),
+            (
+                "bought again after cancelling",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn], 0), ("2026-03-01", &[Purchase], 100)],
+                "2026-03-02",
+                None,
+                Stage::Active,
+                true,
+            ),
+            (
+                "bought again after a lapse",
+                "g:1",
+                &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100)],
+                "2025-03-10",
+                None,
+                Stage::Active,
+                true,
+            ),
+            (
+                "reactivated and disengaged",
+                "g:1",
+                &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100)],
+                "2025-03-10",
+                Some(Band::Disengaged),
+                Stage::AtRisk,
+                true,
+            ),
+            (
+                "lapsed again after reactivating",
+                "g:1",
+                &[("2024-01-01", &[Purchase], 100), ("2025-03-01", &[Purchase], 100), ("2025-04-01", &[Churn], 0)],
+                "2025-05-01",
+                None,
+                Stage::Lapsed,
+                false,
+            ),
+            (
+                "same-day churn and purchase: purchase wins",
+                "g:1",
+                &[("2026-01-01", &[Purchase], 100), ("2026-02-01", &[Churn, Purchase], 100)],
+                "2026-02-02",
+                None,
+                Stage::NewCustomer,
+                false,
+            ),
         ];
         let settings = Settings::default();
         for (case, key, rows, as_of, band, stage, reactivated) in cases {
@@ -228,9 +358,15 @@ mod tests {
         let settings = Settings::default();
         let step = |key: &str, rows: &[Row<'_>]| funnel_step(&history(key, rows), &settings, day("2026-02-01"));
         assert_eq!(step("a:1", &[("2026-01-01", &[PageView], 0)]), Some(FunnelStep::Awareness));
-        assert_eq!(step("a:1", &[("2026-01-01", &[PageView], 0), ("2026-01-02", &[PageView], 0)]), Some(FunnelStep::Awareness));
         assert_eq!(
-            step("a:1", &[("2026-01-01", &[PageView], 0), ("2026-01-02", &[PageView], 0), ("2026-01-03", &[PageView], 0)]),
+            step("a:1", &[("2026-01-01", &[PageView], 0), ("2026-01-02", &[PageView], 0)]),
+            Some(FunnelStep::Awareness)
+        );
+        assert_eq!(
+            step(
+                "a:1",
+                &[("2026-01-01", &[PageView], 0), ("2026-01-02", &[PageView], 0), ("2026-01-03", &[PageView], 0)]
+            ),
             Some(FunnelStep::Consideration)
         );
         assert_eq!(step("a:1", &[("2026-01-01", &[PageView, ConsiderationPage], 0)]), Some(FunnelStep::Consideration));

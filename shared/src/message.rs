@@ -522,7 +522,11 @@ mod tests {
     use crate::testkit::ts;
     use serde_json::json;
 
-    fn ctx_with<'a>(currency: &'a Currency, settings: &'a IngestSettings, path_type: Option<MessageType>) -> IngestContext<'a> {
+    fn ctx_with<'a>(
+        currency: &'a Currency,
+        settings: &'a IngestSettings,
+        path_type: Option<MessageType>,
+    ) -> IngestContext<'a> {
         IngestContext {
             received_at: ts("2026-10-10T12:00:00Z"),
             email_salt: "site-salt",
@@ -541,7 +545,8 @@ mod tests {
     #[test]
     fn bad_bodies_name_code_and_field() {
         let big = "a".repeat(40_000);
-        let huge_batch = format!("{{\"batch\":[{}]}}", vec![r#"{"type":"track","userId":"u","event":"x"}"#; 20_000].join(","));
+        let huge_batch =
+            format!("{{\"batch\":[{}]}}", vec![r#"{"type":"track","userId":"u","event":"x"}"#; 20_000].join(","));
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         let cases: Vec<(String, Option<MessageType>, &str, Option<&str>)> = vec![
             ("".into(), None, "empty_body", None),
@@ -595,7 +600,14 @@ mod tests {
                 }
             }
         }
-        assert_eq!(parse_body(b"{\"batch\":[{\"type\":\"track\",\"userId\":\"\xff\"}]}", &ctx_with(&Currency::default(), &IngestSettings::default(), None)).map_err(|e| e.code()), Err("invalid_utf8"));
+        assert_eq!(
+            parse_body(
+                b"{\"batch\":[{\"type\":\"track\",\"userId\":\"\xff\"}]}",
+                &ctx_with(&Currency::default(), &IngestSettings::default(), None)
+            )
+            .map_err(|e| e.code()),
+            Err("invalid_utf8")
+        );
     }
 
     #[test]
@@ -616,7 +628,10 @@ mod tests {
         // Clock skew: the batch was sent at 11:59 but received at 12:00, so the event moves one minute later.
         assert_eq!(identify.timestamp, ts("2026-10-10T11:01:00Z"));
         assert_eq!(identify.traits.get("email"), None);
-        assert_eq!(identify.traits.get("email_sha256").and_then(Value::as_str), Some(email_digest("jane@example.com", "site-salt").as_str()));
+        assert_eq!(
+            identify.traits.get("email_sha256").and_then(Value::as_str),
+            Some(email_digest("jane@example.com", "site-salt").as_str())
+        );
         assert_ne!(email_digest("jane@example.com", "site-salt"), email_digest("jane@example.com", "other-salt"));
         assert!(identify.context.get("traits").and_then(|t| t.get("email")).is_none());
         assert!(identify.has_contact());
@@ -635,14 +650,21 @@ mod tests {
 
     #[test]
     fn single_message_paths_and_ids() {
-        let t = parse(r#"{"writeKey":"k","userId":"u","event":"Signed Up"}"#, Some(MessageType::Track)).unwrap_or_else(|e| panic!("{e}"));
+        let t = parse(r#"{"writeKey":"k","userId":"u","event":"Signed Up"}"#, Some(MessageType::Track))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((t.messages[0].kind, t.write_key.as_deref()), (MessageType::Track, Some("k")));
         // The same id-less body twice gets the same derived messageId, so a retry dedups.
-        let again = parse(r#"{"writeKey":"k","userId":"u","event":"Signed Up"}"#, Some(MessageType::Track)).unwrap_or_else(|e| panic!("{e}"));
+        let again = parse(r#"{"writeKey":"k","userId":"u","event":"Signed Up"}"#, Some(MessageType::Track))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.messages[0].message_id, again.messages[0].message_id);
         let single_on_batch = parse(r#"{"type":"page","anonymousId":"a"}"#, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(single_on_batch.messages.len(), 1);
-        for (seg, kind) in [("t", MessageType::Track), ("identify", MessageType::Identify), ("s", MessageType::Screen), ("a", MessageType::Alias)] {
+        for (seg, kind) in [
+            ("t", MessageType::Track),
+            ("identify", MessageType::Identify),
+            ("s", MessageType::Screen),
+            ("a", MessageType::Alias),
+        ] {
             assert_eq!(MessageType::from_path_segment(seg), Some(kind));
         }
         assert_eq!(MessageType::from_path_segment("b"), None);

@@ -44,8 +44,9 @@ pub struct DayCell {
     pub revenue_minor: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nps: Option<Latest<u8>>,
+    /// Boxed: most cells carry no version report, and cells are the bulk of the state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<Latest<String>>,
+    pub version: Option<Box<Latest<String>>>,
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -75,7 +76,11 @@ impl DayCell {
         }
         self.revenue_minor = self.revenue_minor.saturating_add(other.revenue_minor);
         join_latest(&mut self.nps, &other.nps);
-        join_latest(&mut self.version, &other.version);
+        if let Some(o) = &other.version
+            && self.version.as_ref().is_none_or(|s| o > s)
+        {
+            self.version = Some(o.clone());
+        }
     }
 }
 
@@ -184,6 +189,19 @@ impl RollupState {
         if self.seen.contains_key(&m.message_id) {
             return false;
         }
+        let seen = self.add(m, classifier);
+        self.seen.insert(m.message_id.clone(), seen);
+        true
+    }
+
+    /// Folds a message without recording it in the dedup index, for one-shot offline reports over files too
+    /// big to index: the caller drops duplicates itself, and `merge` cannot un-count such messages later.
+    pub fn fold_unindexed(&mut self, m: &Message, classifier: &Classifier) {
+        self.add(m, classifier);
+    }
+
+    /// Adds a message's contribution and returns it.
+    fn add(&mut self, m: &Message, classifier: &Classifier) -> Seen {
         let signals = classifier.signals(m);
         let revenue = if has(signals, Signal::Purchase) || has(signals, Signal::Renewal) {
             m.revenue_minor.unwrap_or(0)
@@ -200,8 +218,7 @@ impl RollupState {
         };
         self.apply_additive(&seen, 1);
         self.join_lattice(m, signals, &seen.identity);
-        self.seen.insert(m.message_id.clone(), seen);
-        true
+        seen
     }
 
     fn apply_additive(&mut self, s: &Seen, sign: i64) {
@@ -241,7 +258,10 @@ impl RollupState {
                 if has(signals, Signal::VersionReported)
                     && let Some(v) = mapping("version")
                 {
-                    join_latest(&mut cell.version, &Some(Latest { at, value: v }));
+                    let candidate = Box::new(Latest { at, value: v });
+                    if cell.version.as_ref().is_none_or(|s| candidate > *s) {
+                        cell.version = Some(candidate);
+                    }
                 }
             }
             if has(signals, Signal::ModuleLicensed)
@@ -354,25 +374,45 @@ impl RollupState {
 
     /// Resolves identities into accounts, merging their histories (each message counted once).
     pub fn accounts(&self) -> Vec<AccountHistory> {
+        let keys: Vec<String> = self.identities.keys().map(|k| self.account_of(k)).collect();
+        Self::group(keys.into_iter().zip(self.identities.iter().map(|(k, r)| (k.clone(), r.clone()))))
+    }
+
+    /// Like `accounts`, consuming the state so records move instead of being copied (large offline reports).
+    pub fn into_accounts(mut self) -> Vec<AccountHistory> {
+        let identities = std::mem::take(&mut self.identities);
+        let keys: Vec<String> = identities.keys().map(|k| self.account_of(k)).collect();
+        Self::group(keys.into_iter().zip(identities))
+    }
+
+    fn group(pairs: impl Iterator<Item = (String, (String, IdentityRecord))>) -> Vec<AccountHistory> {
         let mut by_account: BTreeMap<String, AccountHistory> = BTreeMap::new();
-        for (identity, rec) in &self.identities {
-            let key = self.account_of(identity);
+        for (key, (identity, rec)) in pairs {
             let acc =
                 by_account.entry(key.clone()).or_insert_with(|| AccountHistory { key, ..AccountHistory::default() });
-            acc.identities.push(identity.clone());
-            for (day, cell) in &rec.days {
-                acc.days.entry(*day).or_default().absorb(cell);
-            }
-            for (module, day) in &rec.modules {
-                let first = acc.modules.entry(module.clone()).or_insert(*day);
-                *first = (*first).min(*day);
-            }
             // The account's own name wins over a member's.
-            let own = identity == &acc.key;
-            if let Some(n) = &rec.name
+            let own = identity == acc.key;
+            if let Some(n) = rec.name
                 && (own || acc.name.is_none())
             {
-                acc.name = Some(n.value.clone());
+                acc.name = Some(n.value);
+            }
+            acc.identities.push(identity);
+            if acc.days.is_empty() {
+                acc.days = rec.days;
+            } else {
+                for (day, cell) in rec.days {
+                    match acc.days.entry(day) {
+                        std::collections::btree_map::Entry::Vacant(v) => {
+                            v.insert(cell);
+                        }
+                        std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().absorb(&cell),
+                    }
+                }
+            }
+            for (module, day) in rec.modules {
+                let first = acc.modules.entry(module).or_insert(day);
+                *first = (*first).min(day);
             }
         }
         by_account.into_values().collect()

@@ -47,9 +47,6 @@ pub fn fold_all(messages: &[Message]) -> RollupState {
     s
 }
 
-pub fn account<'a>(accounts: &'a [AccountHistory], key: &str) -> &'a AccountHistory {
-    accounts.iter().find(|a| a.key == key).unwrap_or_else(|| panic!("no account {key}"))
-}
 
 use crate::rollup::DayCell;
 use crate::signals::Signal;

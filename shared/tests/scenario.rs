@@ -33,12 +33,8 @@ fn day(s: &str) -> Day {
 
 fn events() -> Vec<Value> {
     let t = |d: &str| format!("{d}T10:00:00Z");
-    let track = |id: &str, user: &str, group: &str, event: &str, d: &str, props: Value| {
-        json!({"type":"track","messageId":id,"userId":user,"context":{"groupId":group},"event":event,"timestamp":t(d),"properties":props})
-    };
-    let group = |id: &str, user: &str, group: &str, name: &str, d: &str| {
-        json!({"type":"group","messageId":id,"userId":user,"groupId":group,"traits":{"name":name},"timestamp":t(d)})
-    };
+    let track = |id: &str, user: &str, group: &str, event: &str, d: &str, props: Value| json!({"type":"track","messageId":id,"userId":user,"context":{"groupId":group},"event":event,"timestamp":t(d),"properties":props});
+    let group = |id: &str, user: &str, group: &str, name: &str, d: &str| json!({"type":"group","messageId":id,"userId":user,"groupId":group,"traits":{"name":name},"timestamp":t(d)});
     vec![
         group("acme-g", "ann", "acme", "Acme Corp", "2025-10-20"),
         track("acme-1", "ann", "acme", "Order Completed", "2025-11-01", json!({"revenue": 20000})),

@@ -1,1 +1,0 @@
-//! The one end-to-end test binary.
