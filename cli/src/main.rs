@@ -1,4 +1,183 @@
 //! `daytwo`: a thin command-line shell over `daytwo-shared`.
-mod generate;
+//!
+//! `generate` writes a synthetic site, `report` computes the product's reports offline from Segment NDJSON
+//! and a spend CSV, streaming the events so a million lines fit in little memory.
 
-fn main() {}
+mod generate;
+mod import;
+mod load;
+mod render;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use daytwo_shared::time::{Day, Timestamp};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "daytwo", version, about = "Customer-lifecycle analytics: acquisition vs retention, offline.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write a deterministic synthetic site: DIR/events.ndjson (Segment messages) and DIR/spend.csv.
+    Generate {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        accounts: u32,
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// Day after the last generated day (default: tomorrow, so the data runs up to today).
+        #[arg(long, value_parser = parse_day)]
+        end: Option<Day>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Send an events file (and optionally a spend CSV) to a running Worker through its public API.
+    Import {
+        /// The Worker's base URL, e.g. http://127.0.0.1:8787
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        write_key: String,
+        #[arg(long)]
+        events: Option<PathBuf>,
+        #[arg(long)]
+        spend: Option<PathBuf>,
+        /// Site id, for the spend import.
+        #[arg(long)]
+        site: Option<String>,
+        /// Admin token, for the spend import (or DAYTWO_ADMIN_TOKEN).
+        #[arg(long, env = "DAYTWO_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+    },
+    /// Compute a report from an events file (NDJSON, one message or batch per line) and a spend CSV.
+    Report {
+        #[arg(value_enum)]
+        kind: ReportKind,
+        #[arg(long)]
+        events: PathBuf,
+        #[arg(long)]
+        spend: Option<PathBuf>,
+        /// First day of the period (default: 90 days before --to).
+        #[arg(long, value_parser = parse_day)]
+        from: Option<Day>,
+        /// Day after the period (default: tomorrow).
+        #[arg(long, value_parser = parse_day)]
+        to: Option<Day>,
+        /// Evaluate stages and scores at the end of this day (default: the day before --to).
+        #[arg(long, value_parser = parse_day)]
+        as_of: Option<Day>,
+        /// Site settings as JSON (DESIGN §3 tunables); defaults otherwise.
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Skip invalid lines (counted on stderr) instead of stopping at the first.
+        #[arg(long)]
+        skip_invalid: bool,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ReportKind {
+    Budget,
+    Lifecycle,
+    Funnel,
+    Engagement,
+    Accounts,
+}
+
+fn parse_day(s: &str) -> Result<Day, String> {
+    Day::parse(s).map_err(|e| e.to_string())
+}
+
+/// The CLI is the shell: it may read the clock, `shared` may not.
+fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    Timestamp(ms)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { seed, accounts, months, end, out } => {
+            let end = end.unwrap_or_else(|| now().day().plus(1));
+            run_generate(seed, accounts, months, end, &out)
+        }
+        Command::Import { url, write_key, events, spend, site, admin_token, batch_size } => {
+            import::run(&import::ImportArgs {
+                url,
+                write_key,
+                events,
+                spend,
+                site,
+                admin_token,
+                batch_size: batch_size.clamp(1, 500),
+            })
+        }
+        Command::Report { kind, events, spend, from, to, as_of, settings, currency, skip_invalid, json, csv } => {
+            let to = to.unwrap_or_else(|| now().day().plus(1));
+            let args = load::ReportArgs {
+                kind,
+                events,
+                spend,
+                from: from.unwrap_or(to.plus(-90)),
+                to,
+                as_of: as_of.unwrap_or(to.plus(-1)),
+                settings,
+                currency,
+                skip_invalid,
+                format: if json {
+                    render::Format::Json
+                } else if csv {
+                    render::Format::Csv
+                } else {
+                    render::Format::Table
+                },
+                now: now(),
+            };
+            load::run_report(&args)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("daytwo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_generate(seed: u64, accounts: u32, months: u32, end: Day, out: &std::path::Path) -> Result<(), String> {
+    use std::io::{BufWriter, Write};
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let open = |name: &str| {
+        let path = out.join(name);
+        std::fs::File::create(&path).map(BufWriter::new).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let (mut events, mut spend) = (open("events.ndjson")?, open("spend.csv")?);
+    let opts = generate::GenerateOptions { seed, accounts, months, end, currency: "USD".into() };
+    let summary = generate::generate(&opts, &mut events, &mut spend).map_err(|e| e.to_string())?;
+    events.flush().and_then(|()| spend.flush()).map_err(|e| e.to_string())?;
+    println!(
+        "wrote {} events for {} accounts ({} users) from {} to {}, and {} spend entries, to {}",
+        summary.events,
+        summary.accounts,
+        summary.users,
+        summary.first_day,
+        summary.last_day,
+        summary.spend_entries,
+        out.display()
+    );
+    Ok(())
+}

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod message;
 pub mod money;
 pub mod playbook;
+pub mod query;
 pub mod report;
 pub mod rollup;
 pub mod signals;

@@ -64,8 +64,9 @@ impl CustomerHistory {
         let mut c = CustomerHistory::default();
         for (day, cell) in h.until(as_of) {
             if cell.count(Signal::Purchase) + cell.count(Signal::Renewal) > 0 {
+                // Lapsed at the end of the previous day: (day − 1) − last ≥ lapse_days.
                 let lapsed_before = match c.last_purchase {
-                    Some(last) => c.churned || day.days_since(last) >= lapse_days,
+                    Some(last) => c.churned || day.days_since(last) > lapse_days,
                     None => false,
                 };
                 if c.first_purchase.is_none() {

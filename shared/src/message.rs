@@ -220,6 +220,12 @@ pub struct Batch {
 
 /// Parses and validates a whole request body. All or nothing.
 pub fn parse_body(body: &[u8], ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
+    parse_value(parse_json(body)?, ctx)
+}
+
+/// The first step of `parse_body`: size limit, UTF-8 and JSON syntax, judged by content, not `Content-Type`.
+/// The Worker needs the parsed body before validation to find a `writeKey` sent inside it.
+pub fn parse_json(body: &[u8]) -> Result<Value, IngestError> {
     if body.len() > MAX_BATCH_BYTES {
         return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES });
     }
@@ -227,8 +233,12 @@ pub fn parse_body(body: &[u8], ctx: &IngestContext<'_>) -> Result<Batch, IngestE
     if text.trim().is_empty() {
         return Err(IngestError::EmptyBody);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| IngestError::MalformedJson { detail: e.to_string() })?;
-    parse_value(value, ctx)
+    serde_json::from_str(text).map_err(|e| IngestError::MalformedJson { detail: e.to_string() })
+}
+
+/// The `writeKey` a body carries, if it is an object with a string `writeKey`.
+pub fn body_write_key(body: &Value) -> Option<&str> {
+    body.get("writeKey").and_then(Value::as_str)
 }
 
 /// Validates an already parsed body (a message, or `{"batch": [...]}`).

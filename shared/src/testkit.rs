@@ -47,7 +47,6 @@ pub fn fold_all(messages: &[Message]) -> RollupState {
     s
 }
 
-
 use crate::rollup::DayCell;
 use crate::signals::Signal;
 use std::collections::BTreeMap;

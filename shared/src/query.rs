@@ -1,0 +1,232 @@
+//! Report requests: query-string parsing with defaults, and one entry point that computes any report.
+//!
+//! The Worker and the CLI both go through [`compute`], so the API and `daytwo report --json` agree by
+//! construction. "Today" is a parameter: `to` defaults to tomorrow (today included), `from` to 90 days before.
+
+use crate::config::Settings;
+use crate::export;
+use crate::money::Currency;
+use crate::report::{self, AccountQuery, AccountSort, Period};
+use crate::rollup::AccountHistory;
+use crate::spend::SpendEntry;
+use crate::time::Day;
+use serde_json::Value;
+use thiserror::Error;
+
+/// Longest period a report may span (ten years).
+pub const MAX_PERIOD_DAYS: i32 = 3660;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportKind {
+    Budget,
+    Lifecycle,
+    Funnel,
+    Engagement,
+    Accounts,
+}
+
+impl ReportKind {
+    pub fn from_path(s: &str) -> Option<ReportKind> {
+        Some(match s {
+            "budget" => ReportKind::Budget,
+            "lifecycle" => ReportKind::Lifecycle,
+            "funnel" => ReportKind::Funnel,
+            "engagement" => ReportKind::Engagement,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+/// A parsed report request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportQuery {
+    pub period: Period,
+    pub as_of: Day,
+    pub format: Format,
+    pub accounts: AccountQuery,
+}
+
+/// A query parameter that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {message}")]
+pub struct QueryError {
+    pub field: String,
+    pub message: String,
+}
+
+fn err(field: &str, message: impl Into<String>) -> QueryError {
+    QueryError { field: field.to_owned(), message: message.into() }
+}
+
+/// Parses `from`, `to`, `as_of`, `format`, `stage`, `band`, `sort`, `limit`, `cursor`. Unknown parameters are
+/// ignored (as caches and trackers add their own); a repeated known one is refused.
+pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery, QueryError> {
+    let get = |name: &str| -> Result<Option<&str>, QueryError> {
+        let mut it = pairs.iter().filter(|(k, _)| k == name);
+        let first = it.next().map(|(_, v)| v.as_str());
+        if it.next().is_some() {
+            return Err(err(name, "given more than once"));
+        }
+        Ok(first)
+    };
+    let day = |name: &str, v: Option<&str>| -> Result<Option<Day>, QueryError> {
+        v.map(|s| Day::parse(s).map_err(|_| err(name, "expected a date as YYYY-MM-DD"))).transpose()
+    };
+    let to = day("to", get("to")?)?.unwrap_or(today.plus(1));
+    let from = day("from", get("from")?)?.unwrap_or(to.plus(-90));
+    if from >= to {
+        return Err(err("from", "must be before `to` (`to` is exclusive)"));
+    }
+    if to.days_since(from) > MAX_PERIOD_DAYS {
+        return Err(err("from", format!("a period may span at most {MAX_PERIOD_DAYS} days")));
+    }
+    let as_of = day("as_of", get("as_of")?)?.unwrap_or(today);
+    let format = match get("format")? {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(_) => return Err(err("format", "expected json or csv")),
+    };
+    let enum_param = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned()));
+    let stage = enum_param(get("stage")?)
+        .map(|v| {
+            serde_json::from_value(v)
+                .map_err(|_| err("stage", "expected prospect, lead, new_customer, active, at_risk or lapsed"))
+        })
+        .transpose()?;
+    let band = enum_param(get("band")?)
+        .map(|v| serde_json::from_value(v).map_err(|_| err("band", "expected engaged, neutral or disengaged")))
+        .transpose()?;
+    let sort: AccountSort = enum_param(get("sort")?)
+        .map(|v| {
+            serde_json::from_value(v).map_err(|_| err("sort", "expected score, score_desc, revenue, last_seen or name"))
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let limit = get("limit")?
+        .map(|s| s.parse::<usize>().ok().filter(|n| (1..=report::MAX_PAGE).contains(n)))
+        .map(|v| v.ok_or_else(|| err("limit", format!("expected 1..{}", report::MAX_PAGE))))
+        .transpose()?;
+    let cursor = get("cursor")?
+        .map(|s| {
+            s.parse::<usize>().map(|_| s.to_owned()).map_err(|_| err("cursor", "not a cursor from a previous page"))
+        })
+        .transpose()?;
+    Ok(ReportQuery {
+        period: Period { from, to },
+        as_of,
+        format,
+        accounts: AccountQuery { stage, band, sort, limit, cursor },
+    })
+}
+
+/// A computed report, in the requested format.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rendered {
+    Json(Value),
+    Csv(String),
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Computes a report over resolved accounts and the spend ledger.
+pub fn compute(
+    kind: ReportKind,
+    accounts: &[AccountHistory],
+    ledger: &[SpendEntry],
+    settings: &Settings,
+    currency: &Currency,
+    q: &ReportQuery,
+) -> Rendered {
+    let csv = q.format == Format::Csv;
+    match kind {
+        ReportKind::Budget => {
+            let r = report::budget_report(accounts, ledger, settings, currency, q.period);
+            if csv { Rendered::Csv(export::budget_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+        }
+        ReportKind::Funnel => {
+            let r = report::funnel_report(accounts, settings, q.period);
+            if csv { Rendered::Csv(export::funnel_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+        }
+        ReportKind::Lifecycle => {
+            let r = report::lifecycle_report(&report::evaluate(accounts, settings, q.as_of), q.as_of);
+            if csv { Rendered::Csv(export::lifecycle_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+        }
+        ReportKind::Engagement => {
+            let r = report::engagement_report(&report::evaluate(accounts, settings, q.as_of), settings, q.as_of);
+            if csv { Rendered::Csv(export::engagement_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+        }
+        ReportKind::Accounts => {
+            let ev = report::evaluate(accounts, settings, q.as_of);
+            let page = report::account_page(&ev, settings, q.as_of, &q.accounts);
+            if csv { Rendered::Csv(export::accounts_csv(&page)) } else { Rendered::Json(to_json(&page)) }
+        }
+    }
+}
+
+/// Finds an account by its key (`g:acme`) or bare id (`acme`, tried as account, then user, then visitor).
+pub fn find_account<'a>(accounts: &'a [AccountHistory], id: &str) -> Option<&'a AccountHistory> {
+    let exact = accounts.iter().find(|a| a.key == id);
+    exact.or_else(|| ["g:", "u:", "a:"].iter().find_map(|p| accounts.iter().find(|a| a.key == format!("{p}{id}"))))
+}
+
+/// One account in full on `as_of`, or `None` if unknown (or not yet seen then).
+pub fn account_detail(accounts: &[AccountHistory], settings: &Settings, id: &str, as_of: Day) -> Option<Value> {
+    let h = find_account(accounts, id)?;
+    let ev = report::evaluate(std::slice::from_ref(h), settings, as_of);
+    ev.first().map(|e| to_json(&report::detail(e, settings, as_of)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Result<ReportQuery, QueryError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        parse_query(&pairs, Day::parse("2026-10-10").unwrap_or_default())
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let d = q(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.period.from.to_string(), d.period.to.to_string()), ("2026-07-13".into(), "2026-10-11".into()));
+        assert_eq!(d.as_of.to_string(), "2026-10-10");
+        assert_eq!(d.format, Format::Json);
+        let ok = q(&[
+            ("from", "2026-01-01"),
+            ("to", "2026-02-01"),
+            ("format", "csv"),
+            ("stage", "at_risk"),
+            ("limit", "5"),
+            ("x", "y"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.period.days(), 31);
+        assert_eq!(ok.accounts.stage, Some(crate::lifecycle::Stage::AtRisk));
+        for (pairs, field) in [
+            (vec![("from", "2026-13-01")], "from"),
+            (vec![("to", "tomorrow")], "to"),
+            (vec![("from", "2026-02-01"), ("to", "2026-02-01")], "from"),
+            (vec![("from", "2000-01-01"), ("to", "2026-02-01")], "from"),
+            (vec![("as_of", "x")], "as_of"),
+            (vec![("format", "xml")], "format"),
+            (vec![("stage", "vip")], "stage"),
+            (vec![("band", "hot")], "band"),
+            (vec![("sort", "random")], "sort"),
+            (vec![("limit", "0")], "limit"),
+            (vec![("limit", "9999")], "limit"),
+            (vec![("cursor", "abc")], "cursor"),
+            (vec![("from", "2026-01-01"), ("from", "2026-01-02")], "from"),
+        ] {
+            assert_eq!(q(&pairs).map_err(|e| e.field), Err(field.to_owned()), "{pairs:?}");
+        }
+    }
+}
