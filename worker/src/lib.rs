@@ -1,2 +1,202 @@
-//! Placeholder until issue 3: the Worker crate links the domain core so the workspace builds end to end.
-pub use daytwo_shared as domain;
+//! The Daytwo Worker: a thin shell over `daytwo-shared` (DESIGN §4-§7).
+//!
+//! `fetch` routes every request through [`route`], which returns `ApiResult<Response>`; every error becomes
+//! the JSON error body with its status, so no input reaches a panic or an unhandled 5xx. `scheduled` runs the
+//! rollup of every site (the cron trigger in `wrangler.toml`).
+
+mod admin;
+mod auth;
+mod error;
+mod http;
+mod ingest;
+mod reports;
+mod rollup;
+mod store;
+
+use auth::Secrets;
+use daytwo_shared::query::{self, ReportKind};
+use error::{ApiError, ApiResult};
+use store::Store;
+use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
+
+const KV_BINDING: &str = "DAYTWO";
+const INGEST_SEGMENTS: [&str; 14] =
+    ["batch", "track", "identify", "page", "screen", "group", "alias", "b", "t", "i", "p", "s", "g", "a"];
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    Ok(match route(req, &env).await {
+        Ok(resp) => resp,
+        Err(e) => e.to_response(),
+    })
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let Ok(kv) = env.kv(KV_BINDING) else {
+        worker::console_error!("KV binding {KV_BINDING} missing");
+        return;
+    };
+    let store = Store::new(kv);
+    let Ok(keys) = store.list_all("site/").await else { return };
+    for key in keys {
+        let site_id = key.trim_start_matches("site/");
+        match store.site(site_id).await {
+            Ok(Some(site)) => {
+                if let Err(e) = rollup::run(&store, &site, http::now()).await {
+                    worker::console_error!("rollup of {site_id} failed: {}", e.message);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => worker::console_error!("reading site {site_id} failed: {}", e.message),
+        }
+    }
+}
+
+fn method_not_allowed(allowed: &str) -> ApiError {
+    ApiError::new(405, "method_not_allowed", format!("this route accepts {allowed}"))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}
+
+async fn route(req: Request, env: &Env) -> ApiResult<Response> {
+    let path = req.path();
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(|s| urlencoding::decode(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_owned()))
+        .collect();
+    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let method = req.method();
+    match seg.as_slice() {
+        ["health"] => match method {
+            Method::Get | Method::Head => http::json(200, &serde_json::json!({"status": "ok"})),
+            _ => Err(method_not_allowed("GET")),
+        },
+        ["v1", kind] if INGEST_SEGMENTS.contains(kind) => match method {
+            Method::Post => ingest::handle(req, &store(env)?, kind).await,
+            Method::Options => match http::origin(&req) {
+                Some(o) => http::preflight(&o, "POST, OPTIONS"),
+                None => http::json(204, &serde_json::json!({})),
+            },
+            _ => Err(method_not_allowed("POST")),
+        },
+        ["v1", "sites", site, rest @ ..] => site_route(req, env, site, rest).await,
+        _ => Err(not_found()),
+    }
+}
+
+fn store(env: &Env) -> ApiResult<Store> {
+    env.kv(KV_BINDING).map(Store::new).map_err(|e| ApiError::internal("KV binding", e))
+}
+
+/// Which credential a site route needs.
+enum Access {
+    Admin,
+    Read,
+}
+
+async fn site_route(req: Request, env: &Env, site_id: &str, rest: &[&str]) -> ApiResult<Response> {
+    let method = req.method();
+    // (access, allowed methods) of the route, or 404.
+    let (access, allowed): (Access, &[Method]) = match (rest, &method) {
+        ([], _) => (Access::Admin, &[Method::Get, Method::Put]),
+        (["spend"], _) => (Access::Admin, &[Method::Get, Method::Post]),
+        (["spend", _], _) => (Access::Admin, &[Method::Delete]),
+        (["rollup"], _) => (Access::Admin, &[Method::Post]),
+        (["embed-tokens"], _) => (Access::Admin, &[Method::Post]),
+        (["stats"], _) => (Access::Admin, &[Method::Get]),
+        (["accounts", _], Method::Delete) => (Access::Admin, &[Method::Get, Method::Delete]),
+        (["accounts", _], _) => (Access::Read, &[Method::Get, Method::Delete]),
+        (["accounts"], _) => (Access::Read, &[Method::Get]),
+        (["reports", kind], _) if ReportKind::from_path(kind).is_some() => (Access::Read, &[Method::Get]),
+        _ => return Err(not_found()),
+    };
+    let store = store(env)?;
+    if method == Method::Options {
+        return preflight_for_site(&req, &store, site_id, &access).await;
+    }
+    if !allowed.contains(&method) {
+        let names: Vec<String> = allowed.iter().map(|m| m.to_string()).collect();
+        return Err(method_not_allowed(&names.join(", ")));
+    }
+    if !admin::valid_site_id(site_id) {
+        return Err(ApiError::bad_request("invalid_site", "site ids are 1-64 characters of a-z, 0-9, - and _")
+            .with_field("site"));
+    }
+    let secrets = Secrets::from_env(env);
+    let now = http::now();
+    let origin = http::origin(&req);
+    if let Access::Admin = access {
+        auth::require_admin(&req, &secrets, &store).await?;
+        if rest.is_empty() {
+            return match method {
+                Method::Put => {
+                    let rotate = http::query_pairs(&req)?.iter().any(|(k, v)| k == "rotate" && v == "true");
+                    admin::put_site(req, &store, site_id, rotate).await
+                }
+                _ => admin::get_site(&store, site_id).await,
+            };
+        }
+        let site = store.existing_site(site_id).await?;
+        return match (rest, method) {
+            (["spend"], Method::Post) => admin::post_spend(req, &store, &site).await,
+            (["spend"], _) => {
+                let csv = http::query_pairs(&req)?.iter().any(|(k, v)| k == "format" && v == "csv");
+                admin::get_spend(&store, &site, csv).await
+            }
+            (["spend", id], _) => admin::delete_spend(&store, &site, id).await,
+            (["rollup"], _) => admin::rollup(&store, &site).await,
+            (["embed-tokens"], _) => admin::embed_token(req, &secrets, &site).await,
+            (["stats"], _) => admin::stats(&store, &site).await,
+            (["accounts", id], _) => admin::erase(&store, &site, id).await,
+            _ => Err(not_found()),
+        };
+    }
+    // Read routes: the site's record decides which tokens are valid.
+    let Some(site) = store.site(site_id).await? else {
+        if auth::bearer(&req).is_none() {
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "reports need a read token or embed token as a Bearer token",
+            ));
+        }
+        auth::require_admin(&req, &secrets, &store).await.map_err(|e| {
+            if e.status == 403 { ApiError::forbidden("wrong_site", "this token is for another site") } else { e }
+        })?;
+        return Err(ApiError::not_found("site_not_found", format!("no site {site_id:?}")));
+    };
+    auth::require_reader(&req, &secrets, &store, &site, (now.0 / 1000) as u64).await?;
+    let q = query::parse_query(&http::query_pairs(&req)?, now.day())?;
+    let mut resp = match rest {
+        ["accounts"] => reports::report(&store, &site, ReportKind::Accounts, &q).await?,
+        ["accounts", id] => reports::account(&store, &site, id, &q).await?,
+        ["reports", kind] => match ReportKind::from_path(kind) {
+            Some(k) => reports::report(&store, &site, k, &q).await?,
+            None => return Err(not_found()),
+        },
+        _ => return Err(not_found()),
+    };
+    if let Some(o) =
+        origin.filter(|o| !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, o))
+    {
+        http::allow_origin(&mut resp, &o, "GET, OPTIONS");
+    }
+    Ok(resp)
+}
+
+/// CORS preflight of a site route: only report routes, only for the site's listed origins.
+async fn preflight_for_site(req: &Request, store: &Store, site_id: &str, access: &Access) -> ApiResult<Response> {
+    let Some(origin) = http::origin(req) else { return Err(method_not_allowed("GET")) };
+    if matches!(access, Access::Admin) || !admin::valid_site_id(site_id) {
+        return Err(ApiError::forbidden("origin_not_allowed", "this route does not accept cross-origin calls"));
+    }
+    match store.site(site_id).await? {
+        Some(site) if !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, &origin) => {
+            http::preflight(&origin, "GET, OPTIONS")
+        }
+        _ => Err(ApiError::forbidden("origin_not_allowed", format!("origin {origin} may not read this site"))),
+    }
+}

@@ -1,10 +1,18 @@
 //! Build and run automation: `cargo xtask <command>`. The README's two commands live here.
 //!
-//! - `cargo xtask run`: the product locally (for now: a generated demo site and its offline reports).
-//! - `cargo xtask test`: every check CI runs: fmt, clippy -D warnings, all tests, the wasm32 build of `shared`.
+//! - `cargo xtask run`: the product locally: Worker on `wrangler dev` (local KV on disk), a demo site
+//!   imported through the public API, rolled up, with working `curl` examples printed.
+//! - `cargo xtask test`: every check CI runs: fmt, clippy -D warnings, all tests (including the end-to-end
+//!   suite against the real Worker), the wasm32 builds.
+//! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (DESIGN §9).
+//! - `cargo xtask build-worker`: the Worker's wasm bundle (wrangler.toml's build command).
 //! - `cargo xtask bench`: the CLI on a million generated events, timed.
 //!
-//! Each command installs what it needs (the wasm32 target) so a fresh machine needs no manual step.
+//! Each command installs what it needs, so a fresh machine needs no manual step.
+
+mod demo;
+mod tools;
+mod worker;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,9 +26,17 @@ fn root() -> PathBuf {
 
 /// Runs a command in the workspace root, echoing it; fails on a non-zero exit.
 fn run(program: &str, args: &[&str]) -> Result {
+    run_env(program, args, &[])
+}
+
+fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     eprintln!("$ {program} {}", args.join(" "));
-    let status =
-        Command::new(program).args(args).current_dir(root()).status().map_err(|e| format!("{program}: {e}"))?;
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{program}: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
@@ -29,70 +45,44 @@ fn output(program: &str, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// `rustup target add wasm32-unknown-unknown`, only when missing.
-fn ensure_wasm_target() -> Result {
-    if output("rustup", &["target", "list", "--installed"])?.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
-        return Ok(());
-    }
-    run("rustup", &["target", "add", "wasm32-unknown-unknown"])
-}
-
-fn ensure_components() -> Result {
-    let installed = output("rustup", &["component", "list", "--installed"])?;
-    for c in ["rustfmt", "clippy"] {
-        if !installed.lines().any(|l| l.starts_with(c)) {
-            run("rustup", &["component", "add", c])?;
-        }
-    }
-    Ok(())
-}
+/// The crates built for the host: everything but the two wasm-only shells.
+const NATIVE: [&str; 5] = ["--workspace", "--exclude", "daytwo-worker", "--exclude", "daytwo-widget"];
 
 fn test() -> Result {
     let started = Instant::now();
-    ensure_components()?;
-    ensure_wasm_target()?;
+    tools::ensure_components()?;
+    tools::ensure_wasm_target()?;
     run("cargo", &["fmt", "--all", "--check"])?;
-    run("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
-    run("cargo", &["test", "--workspace", "--locked"])?;
-    run("cargo", &["build", "--locked", "-p", "daytwo-shared", "--target", "wasm32-unknown-unknown", "--release"])?;
-    run(
-        "cargo",
-        &["clippy", "--locked", "-p", "daytwo-shared", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
-    )?;
+    let mut clippy = vec!["clippy", "--locked", "--all-targets"];
+    clippy.extend(NATIVE);
+    clippy.extend(["--", "-D", "warnings"]);
+    run("cargo", &clippy)?;
+    for p in ["daytwo-shared", "daytwo-worker", "daytwo-widget"] {
+        run("cargo", &["clippy", "--locked", "-p", p, "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
+    }
+    // The end-to-end suite needs the Worker bundle and the npm tooling; build them before the tests run.
+    worker::build()?;
+    let mut test = vec!["test", "--locked"];
+    test.extend(NATIVE);
+    run("cargo", &test)?;
     eprintln!("xtask test: every check passed in {:.0?}", started.elapsed());
     Ok(())
 }
 
-fn daytwo(args: &[&str]) -> Result {
-    let mut full = vec!["run", "--quiet", "--release", "--locked", "-p", "daytwo-cli", "--bin", "daytwo", "--"];
-    full.extend_from_slice(args);
-    run("cargo", &full)
-}
-
-fn demo() -> Result {
-    let dir = root().join(".daytwo/demo");
-    let dir_s = dir.to_string_lossy().into_owned();
-    daytwo(&["generate", "--seed", "42", "--accounts", "300", "--months", "18", "--out", &dir_s])?;
-    let events = format!("{dir_s}/events.ndjson");
-    let spend = format!("{dir_s}/spend.csv");
-    for kind in ["budget", "lifecycle", "engagement"] {
-        println!();
-        daytwo(&["report", kind, "--events", &events, "--spend", &spend])?;
-    }
-    println!("\nDemo data is in {dir_s}; try `cargo run -p daytwo-cli -- report accounts --events {events}`.");
-    Ok(())
+pub(crate) fn daytwo_bin() -> Result<PathBuf> {
+    run("cargo", &["build", "--quiet", "--release", "--locked", "-p", "daytwo-cli"])?;
+    Ok(root().join("target/release/daytwo"))
 }
 
 fn bench() -> Result {
     let dir = root().join(".daytwo/bench");
     let dir_s = dir.to_string_lossy().into_owned();
-    run("cargo", &["build", "--quiet", "--release", "--locked", "-p", "daytwo-cli"])?;
-    let bin = root().join("target/release/daytwo");
+    let bin = daytwo_bin()?;
     let bin_s = bin.to_string_lossy().into_owned();
     let t = Instant::now();
     run(
         &bin_s,
-        &["generate", "--seed", "1", "--accounts", "33000", "--months", "12", "--end", "2026-11-01", "--out", &dir_s],
+        &["generate", "--seed", "1", "--accounts", "15000", "--months", "24", "--end", "2026-11-01", "--out", &dir_s],
     )?;
     let generated = t.elapsed();
     let lines = std::fs::read_to_string(dir.join("events.ndjson")).map_err(|e| e.to_string())?.lines().count();
@@ -114,13 +104,22 @@ fn bench() -> Result {
     Ok(())
 }
 
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("run" | "demo") => demo(),
+        Some("run" | "demo") => demo::run(flag(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(8787)),
         Some("bench") => bench(),
-        _ => Err("usage: cargo xtask <run|test|bench>".into()),
+        Some("build-worker") => worker::build(),
+        Some("serve") => match (flag(&args, "--port").and_then(|p| p.parse::<u16>().ok()), flag(&args, "--state")) {
+            (Some(port), Some(state)) => worker::serve(&worker::ServeOptions { port, state: PathBuf::from(state) }),
+            _ => Err("usage: cargo xtask serve --port P --state DIR".into()),
+        },
+        _ => Err("usage: cargo xtask <run|test|serve|build-worker|bench>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

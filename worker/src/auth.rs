@@ -1,0 +1,188 @@
+//! Credentials (DESIGN §7): admin token (Worker secret), per-site read tokens (stored as SHA-256),
+//! signed expiring embed tokens (HMAC-SHA256), write keys (public). Comparisons are constant-time.
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{SiteRecord, Store};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use worker::{Env, Request};
+
+const EMBED_PREFIX: &str = "et1";
+
+/// The secrets the Worker needs; a missing one disables what depends on it instead of failing requests.
+pub struct Secrets {
+    pub admin_token: Option<String>,
+    pub embed_secret: Option<String>,
+}
+
+impl Secrets {
+    pub fn from_env(env: &Env) -> Secrets {
+        let read = |name: &str| {
+            env.secret(name)
+                .map(|s| s.to_string())
+                .or_else(|_| env.var(name).map(|v| v.to_string()))
+                .ok()
+                .filter(|s| s.len() >= 16)
+        };
+        Secrets { admin_token: read("ADMIN_TOKEN"), embed_secret: read("EMBED_SECRET") }
+    }
+}
+
+/// Equality that takes the same time wherever the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `n` random bytes as hex, from the runtime's CSPRNG.
+pub fn random_hex(n: usize) -> ApiResult<String> {
+    let mut buf = vec![0u8; n];
+    getrandom::getrandom(&mut buf).map_err(|e| ApiError::internal("random", e))?;
+    Ok(hex(&buf))
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &Request) -> Option<String> {
+    let h = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, rest) = h.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The user name of HTTP Basic auth: Segment SDKs send the write key there.
+pub fn basic_user(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(h) = req.headers().get("authorization").ok().flatten() else { return Ok(None) };
+    let Some((scheme, rest)) = h.trim().split_once(' ') else {
+        return Err(ApiError::unauthorized("malformed_authorization", "Authorization header is malformed"));
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::unauthorized("malformed_authorization", "Basic credentials are not valid base64"))?;
+    let user = decoded.split(':').next().unwrap_or_default().to_owned();
+    Ok(Some(user).filter(|u| !u.is_empty()))
+}
+
+pub fn is_admin(token: &str, secrets: &Secrets) -> bool {
+    secrets.admin_token.as_deref().is_some_and(|a| constant_time_eq(a.as_bytes(), token.as_bytes()))
+}
+
+/// Requires the admin token.
+pub async fn require_admin(req: &Request, secrets: &Secrets, store: &Store) -> ApiResult<()> {
+    let Some(token) = bearer(req) else {
+        return Err(ApiError::unauthorized("missing_token", "this route needs the admin token as a Bearer token"));
+    };
+    if is_admin(&token, secrets) {
+        return Ok(());
+    }
+    if credential_site(&token, secrets, store).await?.is_some() {
+        return Err(ApiError::forbidden("admin_only", "this route needs the admin token"));
+    }
+    Err(ApiError::unauthorized("invalid_token", "the token is not valid"))
+}
+
+/// Requires a credential that may read `site`'s reports: admin, the site's read token or a live embed token.
+pub async fn require_reader(
+    req: &Request,
+    secrets: &Secrets,
+    store: &Store,
+    site: &SiteRecord,
+    now_s: u64,
+) -> ApiResult<()> {
+    let Some(token) = bearer(req) else {
+        return Err(ApiError::unauthorized(
+            "missing_token",
+            "reports need a read token or embed token as a Bearer token",
+        ));
+    };
+    if is_admin(&token, secrets) || constant_time_eq(sha256_hex(&token).as_bytes(), site.read_token_sha256.as_bytes()) {
+        return Ok(());
+    }
+    if token.starts_with(EMBED_PREFIX) {
+        return match verify_embed(&token, secrets, now_s) {
+            EmbedCheck::Valid(s) if s == site.site => Ok(()),
+            EmbedCheck::Valid(_) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
+            EmbedCheck::Expired => Err(ApiError::unauthorized("token_expired", "the embed token has expired")),
+            EmbedCheck::Invalid => Err(ApiError::unauthorized("invalid_token", "the token is not valid")),
+        };
+    }
+    match credential_site(&token, secrets, store).await? {
+        Some(Credential::Read) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
+        Some(Credential::Write) => Err(ApiError::forbidden("write_key_cannot_read", "a write key cannot read reports")),
+        None => Err(ApiError::unauthorized("invalid_token", "the token is not valid")),
+    }
+}
+
+pub enum Credential {
+    Read,
+    Write,
+}
+
+/// What a non-admin token is, if anything: a read token or write key of some site.
+async fn credential_site(token: &str, secrets: &Secrets, store: &Store) -> ApiResult<Option<Credential>> {
+    if token.len() > 512 {
+        return Ok(None);
+    }
+    if let EmbedCheck::Valid(_) = verify_embed(token, secrets, 0) {
+        return Ok(Some(Credential::Read));
+    }
+    if let Some(_site) = store.get_json::<String>(&format!("readtoken/{}", sha256_hex(token))).await? {
+        return Ok(Some(Credential::Read));
+    }
+    Ok(store.ingest_record(token).await?.map(|_| Credential::Write))
+}
+
+fn sign(secret: &str, payload: &str) -> Option<String> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(payload.as_bytes());
+    Some(hex(&mac.finalize().into_bytes()))
+}
+
+/// Mints `et1.{site}.{expires_unix}.{hmac}`.
+pub fn mint_embed(site: &str, expires_s: u64, secrets: &Secrets) -> ApiResult<String> {
+    let secret = secrets
+        .embed_secret
+        .as_deref()
+        .ok_or_else(|| ApiError::new(503, "embed_tokens_disabled", "EMBED_SECRET is not configured"))?;
+    let payload = format!("{EMBED_PREFIX}.{site}.{expires_s}");
+    let sig = sign(secret, &payload).ok_or_else(|| ApiError::internal("hmac", "bad key"))?;
+    Ok(format!("{payload}.{sig}"))
+}
+
+pub enum EmbedCheck {
+    Valid(String),
+    Expired,
+    Invalid,
+}
+
+/// Checks signature, then expiry (`now_s == 0` skips the expiry check).
+pub fn verify_embed(token: &str, secrets: &Secrets, now_s: u64) -> EmbedCheck {
+    let Some(secret) = secrets.embed_secret.as_deref() else { return EmbedCheck::Invalid };
+    let mut parts = token.rsplitn(2, '.');
+    let (Some(sig), Some(payload)) = (parts.next(), parts.next()) else { return EmbedCheck::Invalid };
+    let fields: Vec<&str> = payload.split('.').collect();
+    let [prefix, site, exp] = fields[..] else { return EmbedCheck::Invalid };
+    let Some(expected) = sign(secret, payload) else { return EmbedCheck::Invalid };
+    if prefix != EMBED_PREFIX || !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
+        return EmbedCheck::Invalid;
+    }
+    match exp.parse::<u64>() {
+        Ok(e) if now_s == 0 || e > now_s => EmbedCheck::Valid(site.to_owned()),
+        Ok(_) => EmbedCheck::Expired,
+        Err(_) => EmbedCheck::Invalid,
+    }
+}

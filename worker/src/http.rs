@@ -1,0 +1,58 @@
+//! Small HTTP helpers: JSON and CSV responses, CORS headers, query strings, the clock.
+
+use crate::error::{ApiError, ApiResult};
+use daytwo_shared::time::Timestamp;
+use serde::Serialize;
+use worker::{Request, Response};
+
+pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
+    let text = serde_json::to_string(value).map_err(|e| ApiError::internal("serialise", e))?;
+    let r = Response::ok(text).map_err(|e| ApiError::internal("response", e))?.with_status(status);
+    r.headers().set("content-type", "application/json; charset=utf-8").map_err(|e| ApiError::internal("header", e))?;
+    Ok(r)
+}
+
+pub fn csv(text: String, filename: &str) -> ApiResult<Response> {
+    let r = Response::ok(text).map_err(|e| ApiError::internal("response", e))?;
+    let h = r.headers();
+    h.set("content-type", "text/csv; charset=utf-8").map_err(|e| ApiError::internal("header", e))?;
+    h.set("content-disposition", &format!("attachment; filename=\"{filename}\""))
+        .map_err(|e| ApiError::internal("header", e))?;
+    Ok(r)
+}
+
+/// The request's `Origin` header, if a browser sent one.
+pub fn origin(req: &Request) -> Option<String> {
+    req.headers().get("origin").ok().flatten().filter(|o| !o.is_empty() && o != "null")
+}
+
+/// Whether `origin` may call: an empty list allows every origin.
+pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
+    allowed.is_empty() || allowed.iter().any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+}
+
+/// Adds the CORS headers that let `origin` read this response.
+pub fn allow_origin(resp: &mut Response, origin: &str, methods: &str) {
+    let h = resp.headers_mut();
+    let _ = h.set("access-control-allow-origin", origin);
+    let _ = h.set("access-control-allow-methods", methods);
+    let _ = h.set("access-control-allow-headers", "authorization, content-type, content-encoding");
+    let _ = h.set("access-control-max-age", "600");
+    let _ = h.append("vary", "Origin");
+}
+
+pub fn preflight(origin: &str, methods: &str) -> ApiResult<Response> {
+    let mut r = Response::empty().map_err(|e| ApiError::internal("response", e))?.with_status(204);
+    allow_origin(&mut r, origin, methods);
+    Ok(r)
+}
+
+/// Decoded query pairs.
+pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
+    let url = req.url().map_err(|_| ApiError::bad_request("invalid_url", "the URL cannot be parsed"))?;
+    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+pub fn now() -> Timestamp {
+    Timestamp(worker::Date::now().as_millis() as i64)
+}

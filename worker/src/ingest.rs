@@ -1,0 +1,91 @@
+//! Segment-compatible ingest (DESIGN §4): validate through `shared`, then one KV write per accepted request.
+
+use crate::auth::{basic_user, random_hex};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, allow_origin, origin, origin_allowed};
+use crate::store::{self, Store};
+use daytwo_shared::message::{
+    IngestContext, IngestError, MAX_BATCH_BYTES, MessageType, body_write_key, parse_json, parse_value,
+};
+use serde_json::json;
+use std::io::Read;
+use worker::{Request, Response};
+
+/// Decodes `Content-Encoding: gzip` (some SDKs compress), refusing anything that inflates past the limit.
+fn decode(body: Vec<u8>, encoding: Option<&str>) -> ApiResult<Vec<u8>> {
+    match encoding.map(|e| e.trim().to_ascii_lowercase()) {
+        None => Ok(body),
+        Some(e) if e.is_empty() || e == "identity" => Ok(body),
+        Some(e) if e == "gzip" || e == "x-gzip" => {
+            let mut out = Vec::new();
+            let limit = (MAX_BATCH_BYTES + 1) as u64;
+            flate2::read::GzDecoder::new(&body[..])
+                .take(limit)
+                .read_to_end(&mut out)
+                .map_err(|_| ApiError::bad_request("invalid_encoding", "the gzip body cannot be decoded"))?;
+            if out.len() > MAX_BATCH_BYTES {
+                return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES }.into());
+            }
+            Ok(out)
+        }
+        Some(other) => {
+            Err(ApiError::new(415, "unsupported_encoding", format!("Content-Encoding {other} is not supported")))
+        }
+    }
+}
+
+/// `POST /v1/{batch,track,…}` and analytics-next's `/v1/{b,t,…}`.
+pub async fn handle(mut req: Request, store: &Store, path_segment: &str) -> ApiResult<Response> {
+    let path_type = MessageType::from_path_segment(path_segment);
+    let browser_origin = origin(&req);
+    let basic_key = basic_user(&req)?;
+    let encoding = req.headers().get("content-encoding").ok().flatten();
+    if let Some(len) = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok())
+        && len > MAX_BATCH_BYTES * 2
+    {
+        return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES }.into());
+    }
+    let raw = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
+    let body = decode(raw, encoding.as_deref())?;
+    let value = parse_json(&body)?;
+    let key = match (basic_key, body_write_key(&value)) {
+        (Some(k), _) => k,
+        (None, Some(k)) => k.to_owned(),
+        (None, None) => {
+            return Err(ApiError::unauthorized(
+                "missing_write_key",
+                "send the write key as Basic auth user or as writeKey",
+            ));
+        }
+    };
+    let site = store
+        .ingest_record(&key)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_write_key", "unknown write key"))?;
+    if let Some(o) = &browser_origin
+        && !origin_allowed(&site.allowed_origins, o)
+    {
+        return Err(ApiError::forbidden("origin_not_allowed", format!("origin {o} may not send events to this site")));
+    }
+    let now = http::now();
+    let ctx = IngestContext {
+        received_at: now,
+        email_salt: &site.email_salt,
+        currency: &site.currency,
+        settings: &site.ingest,
+        path_type,
+        trust_received_at: false,
+    };
+    let batch = parse_value(value, &ctx)?;
+    let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;
+    let key = store::raw_key(&site.site, now, &random_hex(6)?);
+    store.put_text(&key, text, Some(store::RAW_TTL_SECONDS)).await?;
+    let mut resp = http::json(200, &json!({"success": true}))?;
+    if let Some(o) = &browser_origin {
+        allow_origin(&mut resp, o, "POST, OPTIONS");
+    }
+    Ok(resp)
+}

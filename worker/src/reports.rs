@@ -1,0 +1,74 @@
+//! Report routes: read the rolled-up state, fold the not-yet-rolled tail, and let `shared` compute.
+//!
+//! KV cost per report: site record (1 read), state (1 read), spend ledger (1 read), tail listing (1 list per
+//! day since the checkpoint) and tail batches (1 bulk read per 100 keys, at most `MAX_TAIL_KEYS`).
+
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+use crate::rollup;
+use crate::store::{SiteRecord, Store};
+use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
+use daytwo_shared::rollup::{AccountHistory, Classifier};
+use worker::Response;
+
+/// Most raw batches a report folds on top of the rollup; beyond it the report says `tail_truncated`.
+pub const MAX_TAIL_KEYS: usize = 500;
+
+pub struct Snapshot {
+    pub accounts: Vec<AccountHistory>,
+    pub tail_keys: usize,
+    pub tail_truncated: bool,
+}
+
+/// The site's accounts now: rolled-up state plus the tail.
+pub async fn snapshot(store: &Store, site: &SiteRecord) -> ApiResult<Snapshot> {
+    let now = http::now();
+    let mut stored = store.state(&site.site).await?;
+    let pending = rollup::pending_keys(store, &site.site, stored.checkpoint.as_deref(), now).await?;
+    let mut tail: Vec<String> =
+        pending.into_iter().filter(|k| stored.checkpoint.as_ref().is_none_or(|c| k > c)).collect();
+    let tail_truncated = tail.len() > MAX_TAIL_KEYS;
+    tail.truncate(MAX_TAIL_KEYS);
+    let batches = store.get_raw_batches(&tail).await?;
+    rollup::fold_batches(&mut stored.state, &Classifier::new(&site.settings.mapping), &batches);
+    Ok(Snapshot { accounts: stored.state.into_accounts(), tail_keys: tail.len(), tail_truncated })
+}
+
+fn respond(rendered: Rendered, snap: &Snapshot, filename: &str) -> ApiResult<Response> {
+    match rendered {
+        Rendered::Csv(text) => http::csv(text, filename),
+        Rendered::Json(mut v) => {
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert(
+                    "tail".into(),
+                    serde_json::json!({"raw_batches": snap.tail_keys, "truncated": snap.tail_truncated}),
+                );
+            }
+            http::json(200, &v)
+        }
+    }
+}
+
+pub async fn report(store: &Store, site: &SiteRecord, kind: ReportKind, q: &ReportQuery) -> ApiResult<Response> {
+    let snap = snapshot(store, site).await?;
+    let ledger = if kind == ReportKind::Budget { store.ledger(site).await? } else { Vec::new() };
+    let rendered = query::compute(kind, &snap.accounts, &ledger, &site.settings, &site.currency, q);
+    let name = match kind {
+        ReportKind::Budget => "budget",
+        ReportKind::Lifecycle => "lifecycle",
+        ReportKind::Funnel => "funnel",
+        ReportKind::Engagement => "engagement",
+        ReportKind::Accounts => "accounts",
+    };
+    respond(rendered, &snap, &format!("{}-{name}.csv", site.site))
+}
+
+pub async fn account(store: &Store, site: &SiteRecord, id: &str, q: &ReportQuery) -> ApiResult<Response> {
+    if q.format == Format::Csv {
+        return Err(ApiError::bad_request("invalid_query", "one account is not tabular; use JSON").with_field("format"));
+    }
+    let snap = snapshot(store, site).await?;
+    let detail = query::account_detail(&snap.accounts, &site.settings, id, q.as_of)
+        .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
+    respond(Rendered::Json(detail), &snap, "account.csv")
+}

@@ -1,0 +1,192 @@
+//! Workers KV layout (DESIGN §5). Every key the Worker touches is named here.
+//!
+//! | key | value | written by |
+//! |---|---|---|
+//! | `site/{site}` | [`SiteRecord`] | admin PUT |
+//! | `writekey/{key}` | [`IngestRecord`]: what ingest needs, so it costs one read | admin PUT |
+//! | `readtoken/{sha256}` | site id, to tell "another site's token" (403) from "no token" (401) | admin PUT |
+//! | `raw/{site}/{yyyy-mm-dd}/{ms}-{rand}` | one accepted request's validated messages (immutable) | ingest |
+//! | `state/{site}` | [`StoredState`]: rollup state and its checkpoint, in one value so they change together | rollup |
+//! | `spend/{site}` | the spend ledger (array) | admin spend routes |
+
+use crate::error::{ApiError, ApiResult};
+use daytwo_shared::config::{IngestSettings, Settings};
+use daytwo_shared::message::Message;
+use daytwo_shared::money::Currency;
+use daytwo_shared::rollup::RollupState;
+use daytwo_shared::spend::SpendEntry;
+use daytwo_shared::time::{Day, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use worker::kv::KvStore;
+
+/// Raw batches expire after this long; the rollup state keeps their aggregates.
+pub const RAW_TTL_SECONDS: u64 = 400 * 86_400;
+
+/// A site's configuration and credentials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SiteRecord {
+    pub site: String,
+    pub currency: Currency,
+    pub allowed_origins: Vec<String>,
+    pub settings: Settings,
+    pub write_key: String,
+    /// SHA-256 of the read token; the token itself is shown once, at creation or rotation.
+    pub read_token_sha256: String,
+    /// Salt of the e-mail digests (secret, per site).
+    pub email_salt: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The slice of a site's record that ingest needs, stored under its write key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestRecord {
+    pub site: String,
+    pub currency: Currency,
+    pub allowed_origins: Vec<String>,
+    pub ingest: IngestSettings,
+    pub email_salt: String,
+}
+
+/// The rollup state with the name of the last raw key folded into it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredState {
+    pub checkpoint: Option<String>,
+    pub rolled_at: Option<Timestamp>,
+    pub state: RollupState,
+}
+
+pub struct Store {
+    kv: KvStore,
+}
+
+fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(context, e)
+}
+
+impl Store {
+    pub fn new(kv: KvStore) -> Store {
+        Store { kv }
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> ApiResult<Option<T>> {
+        match self.kv.get(key).text().await.map_err(|e| kv_err(key, e))? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| kv_err(key, e)),
+        }
+    }
+
+    pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> ApiResult<()> {
+        let text = serde_json::to_string(value).map_err(|e| kv_err(key, e))?;
+        self.put_text(key, text, None).await
+    }
+
+    pub async fn put_text(&self, key: &str, text: String, ttl: Option<u64>) -> ApiResult<()> {
+        let mut put = self.kv.put(key, text).map_err(|e| kv_err(key, e))?;
+        if let Some(ttl) = ttl {
+            put = put.expiration_ttl(ttl);
+        }
+        put.execute().await.map_err(|e| kv_err(key, e))
+    }
+
+    pub async fn delete(&self, key: &str) -> ApiResult<()> {
+        self.kv.delete(key).await.map_err(|e| kv_err(key, e))
+    }
+
+    /// Every key under a prefix, in key order (KV lists lexicographically), following cursors.
+    pub async fn list_all(&self, prefix: &str) -> ApiResult<Vec<String>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut req = self.kv.list().prefix(prefix.to_owned()).limit(1000);
+            if let Some(c) = cursor.take() {
+                req = req.cursor(c);
+            }
+            let page = req.execute().await.map_err(|e| kv_err(prefix, e))?;
+            out.extend(page.keys.into_iter().map(|k| k.name));
+            match page.cursor {
+                Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads many raw batches: up to 100 keys per KV bulk read.
+    pub async fn get_raw_batches(&self, keys: &[String]) -> ApiResult<Vec<(String, Vec<Message>)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let values = self.kv.get_bulk(chunk).text().await.map_err(|e| kv_err("raw bulk read", e))?;
+            for key in chunk {
+                if let Some(Some(text)) = values.get(key) {
+                    match serde_json::from_str::<Vec<Message>>(text) {
+                        Ok(batch) => out.push((key.clone(), batch)),
+                        // A stored batch was validated at ingest; an unreadable one is logged and skipped.
+                        Err(e) => worker::console_error!("unreadable raw batch {key}: {e}"),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn site(&self, site: &str) -> ApiResult<Option<SiteRecord>> {
+        self.get_json(&site_key(site)).await
+    }
+
+    pub async fn existing_site(&self, site: &str) -> ApiResult<SiteRecord> {
+        self.site(site).await?.ok_or_else(|| ApiError::not_found("site_not_found", format!("no site {site:?}")))
+    }
+
+    pub async fn ingest_record(&self, write_key: &str) -> ApiResult<Option<IngestRecord>> {
+        if write_key.is_empty() || write_key.len() > 200 {
+            return Ok(None);
+        }
+        self.get_json(&format!("writekey/{write_key}")).await
+    }
+
+    pub async fn state(&self, site: &str) -> ApiResult<StoredState> {
+        Ok(self.get_json(&state_key(site)).await?.unwrap_or_default())
+    }
+
+    /// The spend ledger, re-validated through `shared` on the way in (it is stored in its public JSON shape).
+    pub async fn ledger(&self, site: &SiteRecord) -> ApiResult<Vec<SpendEntry>> {
+        let Some(value) = self.get_json::<serde_json::Value>(&spend_key(&site.site)).await? else {
+            return Ok(Vec::new());
+        };
+        daytwo_shared::spend::parse_spend_json(&value, &site.currency)
+            .map_err(|e| ApiError::internal("stored ledger", e))
+    }
+}
+
+pub fn site_key(site: &str) -> String {
+    format!("site/{site}")
+}
+
+pub fn state_key(site: &str) -> String {
+    format!("state/{site}")
+}
+
+pub fn spend_key(site: &str) -> String {
+    format!("spend/{site}")
+}
+
+pub fn raw_prefix(site: &str) -> String {
+    format!("raw/{site}/")
+}
+
+pub fn raw_day_prefix(site: &str, day: Day) -> String {
+    format!("raw/{site}/{day}/")
+}
+
+/// `raw/{site}/{receive day}/{ms, 13 digits}-{random}`: names sort by receive time.
+pub fn raw_key(site: &str, received: Timestamp, random: &str) -> String {
+    format!("raw/{site}/{}/{:013}-{random}", received.day(), received.0.max(0))
+}
+
+/// The receive time encoded in a raw key's name.
+pub fn raw_key_time(key: &str) -> Option<Timestamp> {
+    let last = key.rsplit('/').next()?;
+    last.split('-').next()?.parse::<i64>().ok().map(Timestamp)
+}

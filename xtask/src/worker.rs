@@ -1,0 +1,163 @@
+//! Building the Worker with worker-build (offline: local wasm-bindgen, npm's wasm-opt and esbuild) and
+//! running it on `wrangler dev` with local KV on disk.
+
+use crate::tools::{self, NodeTools};
+use crate::{Result, root, run_env};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Environment that keeps wrangler offline, quiet and out of the home directory.
+pub fn wrangler_env(node: &NodeTools) -> Vec<(String, String)> {
+    let home = root().join(".daytwo/wrangler-home");
+    vec![
+        ("PATH".into(), node.path_env()),
+        ("WRANGLER_SEND_METRICS".into(), "false".into()),
+        ("WRANGLER_SEND_ERROR_REPORTS".into(), "false".into()),
+        ("CLOUDFLARE_CF_FETCH_ENABLED".into(), "false".into()),
+        ("XDG_CONFIG_HOME".into(), home.join("config").display().to_string()),
+        ("XDG_CACHE_HOME".into(), home.join("cache").display().to_string()),
+        ("WRANGLER_LOG_PATH".into(), home.join("logs").display().to_string()),
+        ("NO_UPDATE_NOTIFIER".into(), "1".into()),
+    ]
+}
+
+/// Newest modification time of the files a Worker build depends on.
+fn newest_source() -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, newest);
+            } else if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                *newest = Some(newest.map_or(t, |n| n.max(t)));
+            }
+        }
+    }
+    let r = root();
+    let mut newest = None;
+    for d in ["worker/src", "shared/src"] {
+        walk(&r.join(d), &mut newest);
+    }
+    for f in ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml"] {
+        if let Ok(t) = std::fs::metadata(r.join(f)).and_then(|m| m.modified()) {
+            newest = Some(newest.map_or(t, |n: std::time::SystemTime| n.max(t)));
+        }
+    }
+    newest
+}
+
+/// `worker-build --release` in `worker/`, producing `worker/build/index.js` and its wasm; skipped when the
+/// output is newer than every source (wrangler runs this as its build command on every start).
+pub fn build() -> Result {
+    let wasm = root().join("worker/build/index_bg.wasm");
+    let built = std::fs::metadata(&wasm).and_then(|m| m.modified()).ok();
+    if let (Some(b), Some(src)) = (built, newest_source())
+        && b > src
+        && root().join("worker/build/index.js").exists()
+    {
+        eprintln!("worker build is up to date");
+        return Ok(());
+    }
+    tools::ensure_wasm_target()?;
+    let t = tools::ensure_worker_tools()?;
+    let mut env = wrangler_env(&t.node);
+    env.push(("WASM_BINDGEN_BIN".into(), t.wasm_bindgen.display().to_string()));
+    env.push(("WASM_OPT_BIN".into(), t.node.tool("wasm-opt").display().to_string()));
+    env.push(("ESBUILD_BIN".into(), t.node.tool("esbuild").display().to_string()));
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let wb = t.worker_build.display().to_string();
+    run_in(&root().join("worker"), &wb, &["--release"], &env_ref)?;
+    if let Ok(m) = std::fs::metadata(&wasm) {
+        eprintln!("worker wasm: {} bytes", m.len());
+    }
+    Ok(())
+}
+
+fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
+    eprintln!("$ (cd {}) {program} {}", dir.display(), args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{program} failed ({status})")) }
+}
+
+/// Reads a secret from the environment, else from a file in the state folder, else generates and saves one.
+fn secret(var: &str, file: &Path) -> Result<String> {
+    if let Ok(v) = std::env::var(var)
+        && v.len() >= 16
+    {
+        return Ok(v);
+    }
+    if let Ok(v) = std::fs::read_to_string(file)
+        && v.trim().len() >= 16
+    {
+        return Ok(v.trim().to_owned());
+    }
+    let v = random_hex(24)?;
+    std::fs::write(file, &v).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(v)
+}
+
+fn random_hex(n: usize) -> Result<String> {
+    use std::io::Read;
+    let mut buf = vec![0u8; n];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).map_err(|e| e.to_string())?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+pub struct ServeOptions {
+    pub port: u16,
+    pub state: PathBuf,
+}
+
+/// Writes the secrets file wrangler loads (`--env-file`), git-ignored inside the state folder.
+pub fn write_secrets(state: &Path) -> Result<(String, PathBuf)> {
+    std::fs::create_dir_all(state).map_err(|e| format!("{}: {e}", state.display()))?;
+    let admin = secret("DAYTWO_ADMIN_TOKEN", &state.join("admin-token"))?;
+    let embed = secret("DAYTWO_EMBED_SECRET", &state.join("embed-secret"))?;
+    let env_file = state.join("secrets.env");
+    std::fs::write(&env_file, format!("ADMIN_TOKEN={admin}\nEMBED_SECRET={embed}\n"))
+        .map_err(|e| format!("{}: {e}", env_file.display()))?;
+    Ok((admin, env_file))
+}
+
+/// The `wrangler dev` command line for a port and state folder (the process is the caller's to run).
+pub fn wrangler_dev(opts: &ServeOptions) -> Result<(Command, String)> {
+    tools::ensure_worker_tools()?;
+    let node = tools::ensure_node_tools()?;
+    let state = std::path::absolute(&opts.state).map_err(|e| e.to_string())?;
+    let (admin, env_file) = write_secrets(&state)?;
+    let inspector = if opts.port < u16::MAX - 1000 { opts.port + 1000 } else { opts.port - 1000 };
+    let mut cmd = Command::new(node.tool("wrangler"));
+    cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
+        .args(["--port", &opts.port.to_string()])
+        .args(["--inspector-ip", "127.0.0.1", "--inspector-port", &inspector.to_string()])
+        .arg("--persist-to")
+        .arg(state.join("kv"))
+        .arg("--env-file")
+        .arg(&env_file)
+        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        .envs(wrangler_env(&node))
+        .current_dir(root());
+    Ok((cmd, admin))
+}
+
+/// Runs the Worker in the foreground (wrangler runs `cargo xtask build-worker` first, as wrangler.toml says).
+pub fn serve(opts: &ServeOptions) -> Result {
+    build()?;
+    let (mut cmd, _admin) = wrangler_dev(opts)?;
+    eprintln!("starting wrangler dev on http://127.0.0.1:{} (state in {})", opts.port, opts.state.display());
+    let status = cmd.status().map_err(|e| format!("wrangler: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("wrangler dev exited ({status})")) }
+}
+
+#[allow(dead_code)]
+pub fn run_wrangler(node: &NodeTools, args: &[&str]) -> Result {
+    let env = wrangler_env(node);
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    run_env(&node.tool("wrangler").display().to_string(), args, &env_ref)
+}
