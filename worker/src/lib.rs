@@ -25,10 +25,16 @@ const INGEST_SEGMENTS: [&str; 14] =
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(match route(req, &env).await {
+    let store = match env.kv(KV_BINDING) {
+        Ok(kv) => Store::new(kv),
+        Err(e) => return Ok(ApiError::internal("KV binding", e).to_response()),
+    };
+    let mut resp = match route(req, &env, &store).await {
         Ok(resp) => resp,
         Err(e) => e.to_response(),
-    })
+    };
+    let _ = resp.headers_mut().set("x-daytwo-kv-ops", &store.ops().to_string());
+    Ok(resp)
 }
 
 #[event(scheduled)]
@@ -61,7 +67,7 @@ fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such route")
 }
 
-async fn route(req: Request, env: &Env) -> ApiResult<Response> {
+async fn route(req: Request, env: &Env, store: &Store) -> ApiResult<Response> {
     let path = req.path();
     let segments: Vec<String> = path
         .trim_matches('/')
@@ -76,20 +82,16 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             _ => Err(method_not_allowed("GET")),
         },
         ["v1", kind] if INGEST_SEGMENTS.contains(kind) => match method {
-            Method::Post => ingest::handle(req, &store(env)?, kind).await,
+            Method::Post => ingest::handle(req, store, kind).await,
             Method::Options => match http::origin(&req) {
                 Some(o) => http::preflight(&o, "POST, OPTIONS"),
                 None => http::json(204, &serde_json::json!({})),
             },
             _ => Err(method_not_allowed("POST")),
         },
-        ["v1", "sites", site, rest @ ..] => site_route(req, env, site, rest).await,
+        ["v1", "sites", site, rest @ ..] => site_route(req, env, store, site, rest).await,
         _ => Err(not_found()),
     }
-}
-
-fn store(env: &Env) -> ApiResult<Store> {
-    env.kv(KV_BINDING).map(Store::new).map_err(|e| ApiError::internal("KV binding", e))
 }
 
 /// Which credential a site route needs.
@@ -98,7 +100,7 @@ enum Access {
     Read,
 }
 
-async fn site_route(req: Request, env: &Env, site_id: &str, rest: &[&str]) -> ApiResult<Response> {
+async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest: &[&str]) -> ApiResult<Response> {
     let method = req.method();
     // (access, allowed methods) of the route, or 404.
     let (access, allowed): (Access, &[Method]) = match (rest, &method) {
@@ -114,9 +116,8 @@ async fn site_route(req: Request, env: &Env, site_id: &str, rest: &[&str]) -> Ap
         (["reports", kind], _) if ReportKind::from_path(kind).is_some() => (Access::Read, &[Method::Get]),
         _ => return Err(not_found()),
     };
-    let store = store(env)?;
     if method == Method::Options {
-        return preflight_for_site(&req, &store, site_id, &access).await;
+        return preflight_for_site(&req, store, site_id, &access).await;
     }
     if !allowed.contains(&method) {
         let names: Vec<String> = allowed.iter().map(|m| m.to_string()).collect();
@@ -130,28 +131,28 @@ async fn site_route(req: Request, env: &Env, site_id: &str, rest: &[&str]) -> Ap
     let now = http::now();
     let origin = http::origin(&req);
     if let Access::Admin = access {
-        auth::require_admin(&req, &secrets, &store).await?;
+        auth::require_admin(&req, &secrets, store).await?;
         if rest.is_empty() {
             return match method {
                 Method::Put => {
                     let rotate = http::query_pairs(&req)?.iter().any(|(k, v)| k == "rotate" && v == "true");
-                    admin::put_site(req, &store, site_id, rotate).await
+                    admin::put_site(req, store, site_id, rotate).await
                 }
-                _ => admin::get_site(&store, site_id).await,
+                _ => admin::get_site(store, site_id).await,
             };
         }
         let site = store.existing_site(site_id).await?;
         return match (rest, method) {
-            (["spend"], Method::Post) => admin::post_spend(req, &store, &site).await,
+            (["spend"], Method::Post) => admin::post_spend(req, store, &site).await,
             (["spend"], _) => {
                 let csv = http::query_pairs(&req)?.iter().any(|(k, v)| k == "format" && v == "csv");
-                admin::get_spend(&store, &site, csv).await
+                admin::get_spend(store, &site, csv).await
             }
-            (["spend", id], _) => admin::delete_spend(&store, &site, id).await,
-            (["rollup"], _) => admin::rollup(&store, &site).await,
+            (["spend", id], _) => admin::delete_spend(store, &site, id).await,
+            (["rollup"], _) => admin::rollup(store, &site).await,
             (["embed-tokens"], _) => admin::embed_token(req, &secrets, &site).await,
-            (["stats"], _) => admin::stats(&store, &site).await,
-            (["accounts", id], _) => admin::erase(&store, &site, id).await,
+            (["stats"], _) => admin::stats(store, &site).await,
+            (["accounts", id], _) => admin::erase(store, &site, id).await,
             _ => Err(not_found()),
         };
     }
@@ -163,18 +164,18 @@ async fn site_route(req: Request, env: &Env, site_id: &str, rest: &[&str]) -> Ap
                 "reports need a read token or embed token as a Bearer token",
             ));
         }
-        auth::require_admin(&req, &secrets, &store).await.map_err(|e| {
+        auth::require_admin(&req, &secrets, store).await.map_err(|e| {
             if e.status == 403 { ApiError::forbidden("wrong_site", "this token is for another site") } else { e }
         })?;
         return Err(ApiError::not_found("site_not_found", format!("no site {site_id:?}")));
     };
-    auth::require_reader(&req, &secrets, &store, &site, (now.0 / 1000) as u64).await?;
+    auth::require_reader(&req, &secrets, store, &site, (now.0 / 1000) as u64).await?;
     let q = query::parse_query(&http::query_pairs(&req)?, now.day())?;
     let mut resp = match rest {
-        ["accounts"] => reports::report(&store, &site, ReportKind::Accounts, &q).await?,
-        ["accounts", id] => reports::account(&store, &site, id, &q).await?,
+        ["accounts"] => reports::report(store, &site, ReportKind::Accounts, &q).await?,
+        ["accounts", id] => reports::account(store, &site, id, &q).await?,
         ["reports", kind] => match ReportKind::from_path(kind) {
-            Some(k) => reports::report(&store, &site, k, &q).await?,
+            Some(k) => reports::report(store, &site, k, &q).await?,
             None => return Err(not_found()),
         },
         _ => return Err(not_found()),

@@ -59,6 +59,22 @@ pub struct StoredState {
 
 pub struct Store {
     kv: KvStore,
+    ops: std::cell::Cell<KvOps>,
+}
+
+/// KV operations one request made; sent back in the `x-daytwo-kv-ops` header so costs are measured, not guessed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KvOps {
+    pub reads: u32,
+    pub writes: u32,
+    pub lists: u32,
+    pub deletes: u32,
+}
+
+impl std::fmt::Display for KvOps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reads={};writes={};lists={};deletes={}", self.reads, self.writes, self.lists, self.deletes)
+    }
 }
 
 fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
@@ -67,10 +83,21 @@ fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
 
 impl Store {
     pub fn new(kv: KvStore) -> Store {
-        Store { kv }
+        Store { kv, ops: std::cell::Cell::new(KvOps::default()) }
+    }
+
+    pub fn ops(&self) -> KvOps {
+        self.ops.get()
+    }
+
+    fn count(&self, f: impl FnOnce(&mut KvOps)) {
+        let mut o = self.ops.get();
+        f(&mut o);
+        self.ops.set(o);
     }
 
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> ApiResult<Option<T>> {
+        self.count(|o| o.reads += 1);
         match self.kv.get(key).text().await.map_err(|e| kv_err(key, e))? {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| kv_err(key, e)),
@@ -83,6 +110,7 @@ impl Store {
     }
 
     pub async fn put_text(&self, key: &str, text: String, ttl: Option<u64>) -> ApiResult<()> {
+        self.count(|o| o.writes += 1);
         let mut put = self.kv.put(key, text).map_err(|e| kv_err(key, e))?;
         if let Some(ttl) = ttl {
             put = put.expiration_ttl(ttl);
@@ -91,6 +119,7 @@ impl Store {
     }
 
     pub async fn delete(&self, key: &str) -> ApiResult<()> {
+        self.count(|o| o.deletes += 1);
         self.kv.delete(key).await.map_err(|e| kv_err(key, e))
     }
 
@@ -103,6 +132,7 @@ impl Store {
             if let Some(c) = cursor.take() {
                 req = req.cursor(c);
             }
+            self.count(|o| o.lists += 1);
             let page = req.execute().await.map_err(|e| kv_err(prefix, e))?;
             out.extend(page.keys.into_iter().map(|k| k.name));
             match page.cursor {
@@ -117,6 +147,7 @@ impl Store {
     pub async fn get_raw_batches(&self, keys: &[String]) -> ApiResult<Vec<(String, Vec<Message>)>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
+            self.count(|o| o.reads += 1);
             let values = self.kv.get_bulk(chunk).text().await.map_err(|e| kv_err("raw bulk read", e))?;
             for key in chunk {
                 if let Some(Some(text)) = values.get(key) {
