@@ -120,7 +120,8 @@ pub fn run(a: &ImportArgs) -> Result<(), String> {
         };
         let csv = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let out = post(&agent, &format!("{base}/v1/sites/{site}/spend"), &format!("Bearer {token}"), "text/csv", &csv)?;
-        println!("spend: {out}");
+        let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+        println!("spend: stored {} entries (ledger now {})", v["stored"], v["ledger_size"]);
     }
     Ok(())
 }

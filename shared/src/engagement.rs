@@ -158,7 +158,7 @@ pub fn default_indicators() -> Vec<IndicatorSpec> {
 }
 
 /// One indicator's part in a score.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorScore {
     pub id: String,
     pub name: String,
@@ -173,7 +173,7 @@ pub struct IndicatorScore {
 }
 
 /// A score with its breakdown.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     /// round(100 · Σ wᵢ·nᵢ / Σ wᵢ) over the indicators that had data.
     pub score: u8,

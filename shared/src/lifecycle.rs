@@ -96,7 +96,7 @@ impl CustomerHistory {
 }
 
 /// An account's lifecycle position on a day.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     pub stage: Stage,
     /// Purchased again after lapsing (counts as active).

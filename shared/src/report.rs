@@ -51,7 +51,7 @@ fn ratio_i(a: i64, b: i64) -> Option<f64> {
 // Budget split
 
 /// The acquisition side of the budget report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AcquisitionFigures {
     pub spend_minor: i64,
     /// Acquisition spend ÷ total spend.
@@ -69,7 +69,7 @@ pub struct AcquisitionFigures {
 }
 
 /// The retention side of the budget report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RetentionFigures {
     pub spend_minor: i64,
     pub share: Option<f64>,
@@ -86,7 +86,7 @@ pub struct RetentionFigures {
 }
 
 /// Funnel counts and conversion rates (DESIGN §3.2).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FunnelReport {
     pub period: Period,
     /// Prospects in play: not customers before the period, active in it.
@@ -98,7 +98,7 @@ pub struct FunnelReport {
     pub conversion: FunnelConversion,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FunnelConversion {
     pub awareness_to_consideration: Option<f64>,
     pub consideration_to_lead: Option<f64>,
@@ -107,7 +107,7 @@ pub struct FunnelConversion {
 }
 
 /// Every figure of the budget report for one period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BudgetFigures {
     pub period: Period,
     pub acquisition: AcquisitionFigures,
@@ -122,7 +122,7 @@ pub struct BudgetFigures {
 }
 
 /// What moving spend from one purpose to the other would do, at the measured return per dollar of each.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WhatIf {
     pub from_purpose: Purpose,
     pub to_purpose: Purpose,
@@ -158,7 +158,7 @@ pub enum VerdictKind {
 }
 
 /// "Are you overweight in acquisition?" (seed 002), with the numbers behind the answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub kind: VerdictKind,
     pub message: String,
@@ -172,7 +172,7 @@ pub struct Verdict {
 }
 
 /// Differences current − previous; `None` where either side is undefined.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BudgetDeltas {
     pub acquisition_spend_minor: i64,
     pub retention_spend_minor: i64,
@@ -188,7 +188,7 @@ pub struct BudgetDeltas {
 }
 
 /// The budget-split report (DESIGN §6 shape).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BudgetReport {
     pub currency: Currency,
     #[serde(flatten)]
@@ -486,7 +486,7 @@ pub fn evaluate<'a>(accounts: &'a [AccountHistory], settings: &Settings, as_of: 
         .collect()
 }
 
-#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct StageCounts {
     pub prospect: u64,
     pub lead: u64,
@@ -520,7 +520,7 @@ impl StageCounts {
 }
 
 /// Accounts per stage on a day (DESIGN §6 shape).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LifecycleReport {
     pub as_of: Day,
     pub stages: StageCounts,
@@ -542,7 +542,7 @@ pub fn lifecycle_report(evaluated: &[Evaluated<'_>], as_of: Day) -> LifecycleRep
     LifecycleReport { as_of, stages, reactivated, advocates, total: evaluated.len() as u64 }
 }
 
-#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct BandCounts {
     pub engaged: u64,
     pub neutral: u64,
@@ -550,7 +550,7 @@ pub struct BandCounts {
 }
 
 /// Mean normalised value of one indicator over the scored customers.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorAverage {
     pub id: String,
     pub name: String,
@@ -561,7 +561,7 @@ pub struct IndicatorAverage {
 }
 
 /// Engagement of paying customers on a day.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EngagementReport {
     pub as_of: Day,
     /// Customers scored (new, active and at-risk).
@@ -615,11 +615,11 @@ pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of
 }
 
 /// One row of the account list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountSummary {
     /// `g:…` (account), `u:…` (user) or `a:…` (anonymous visitor).
     pub id: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub name: Option<String>,
     pub stage: Stage,
     pub reactivated: bool,
@@ -638,7 +638,7 @@ pub struct AccountSummary {
 }
 
 /// One account in full: its summary, score breakdown and playbook actions.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountDetail {
     #[serde(flatten)]
     pub summary: AccountSummary,
@@ -661,7 +661,7 @@ pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSum
     down.sort_by(|a, b| b.shortfall.total_cmp(&a.shortfall).then_with(|| a.id.cmp(&b.id)));
     AccountSummary {
         id: h.key.clone(),
-        kind: h.kind(),
+        kind: h.kind().to_owned(),
         name: h.name.clone(),
         stage: e.status.stage,
         reactivated: e.status.reactivated,
@@ -721,7 +721,7 @@ pub enum AccountSort {
 pub const DEFAULT_PAGE: usize = 50;
 pub const MAX_PAGE: usize = 500;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountPage {
     pub as_of: Day,
     pub total: usize,

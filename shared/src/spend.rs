@@ -18,7 +18,7 @@
 
 use crate::money::{Currency, MAX_ABS_MINOR};
 use crate::time::Day;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -90,7 +90,7 @@ pub struct SpendEntry {
 }
 
 /// Acquisition and retention parts of some spend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Split {
     pub acquisition_minor: i64,
     pub retention_minor: i64,
@@ -103,7 +103,7 @@ impl Split {
 }
 
 /// Spend attributed to one period, broken down by channel and campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SpendAllocation {
     pub acquisition_minor: i64,
     pub retention_minor: i64,
@@ -112,7 +112,7 @@ pub struct SpendAllocation {
     pub channels: Vec<ChannelSpend>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChannelSpend {
     pub channel: String,
     pub acquisition_minor: i64,
@@ -122,7 +122,7 @@ pub struct ChannelSpend {
     pub campaigns: Vec<CampaignSpend>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CampaignSpend {
     pub campaign: String,
     pub acquisition_minor: i64,

@@ -122,6 +122,10 @@ fn budget_report_of_the_worked_scenario() {
     assert_eq!((p.retention.customers_at_start, p.retention.retained), (2, 2));
     assert_eq!((p.acquisition.spend_minor, p.retention.spend_minor), (2_179_016, 1_029_344));
 
+    // The widget parses this JSON back into shared's types to run the what-if locally: it must round-trip.
+    let json = serde_json::to_value(&r).expect("serialise");
+    let back: daytwo_shared::report::BudgetReport = serde_json::from_value(json).expect("deserialise");
+    assert_eq!(back, r);
     insta::assert_json_snapshot!("budget_q3_2026", r);
 }
 
