@@ -63,6 +63,7 @@ pub fn wait_healthy(base: &str, child: &mut Child, limit: Duration) -> Result {
 pub fn run(port: u16) -> Result {
     let state = root().join(".daytwo/run");
     worker::build()?;
+    crate::assets::build()?;
     let (mut cmd, admin) = worker::wrangler_dev(&ServeOptions { port, state: state.clone() })?;
     let mut child = cmd.spawn().map_err(|e| format!("wrangler: {e}"))?;
     let base = format!("http://127.0.0.1:{port}");

@@ -5,11 +5,12 @@
 //! - `cargo xtask test`: every check CI runs: fmt, clippy -D warnings, all tests (including the end-to-end
 //!   suite against the real Worker), the wasm32 builds.
 //! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (DESIGN §9).
-//! - `cargo xtask build-worker`: the Worker's wasm bundle (wrangler.toml's build command).
+//! - `cargo xtask build`: the Worker's wasm bundle and the static assets (wrangler.toml's build command).
 //! - `cargo xtask bench`: the CLI on a million generated events, timed.
 //!
 //! Each command installs what it needs, so a fresh machine needs no manual step.
 
+mod assets;
 mod demo;
 mod tools;
 mod worker;
@@ -60,8 +61,9 @@ fn test() -> Result {
     for p in ["daytwo-shared", "daytwo-worker", "daytwo-widget"] {
         run("cargo", &["clippy", "--locked", "-p", p, "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
     }
-    // The end-to-end suite needs the Worker bundle and the npm tooling; build them before the tests run.
+    // The end-to-end suite needs the Worker bundle, the assets and the npm tooling; build them first.
     worker::build()?;
+    assets::build()?;
     let mut test = vec!["test", "--locked"];
     test.extend(NATIVE);
     run("cargo", &test)?;
@@ -115,6 +117,8 @@ fn main() -> ExitCode {
         Some("run" | "demo") => demo::run(flag(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(8787)),
         Some("bench") => bench(),
         Some("build-worker") => worker::build(),
+        Some("build-assets") => assets::build(),
+        Some("build") => worker::build().and_then(|()| assets::build()),
         Some("serve") => match (flag(&args, "--port").and_then(|p| p.parse::<u16>().ok()), flag(&args, "--state")) {
             (Some(port), Some(state)) => worker::serve(&worker::ServeOptions { port, state: PathBuf::from(state) }),
             _ => Err("usage: cargo xtask serve --port P --state DIR".into()),

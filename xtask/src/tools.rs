@@ -58,14 +58,20 @@ pub fn ensure_worker_tools() -> Result<WorkerTools> {
     if !version_of(&wb).is_some_and(|v| v.contains(WORKER_BUILD_VERSION)) {
         run("cargo", &["install", "worker-build", "--version", WORKER_BUILD_VERSION, "--locked"])?;
     }
+    let wbc = ensure_wasm_bindgen()?;
+    let node = ensure_node_tools()?;
+    Ok(WorkerTools { worker_build: wb, wasm_bindgen: wbc, node })
+}
+
+/// The wasm-bindgen CLI at exactly the version Cargo.lock pins.
+pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     let bindgen_version = locked_wasm_bindgen()?;
     let wbc = cargo_bin("wasm-bindgen");
     if !version_of(&wbc).is_some_and(|v| v.contains(&bindgen_version)) {
         // `--locked` fails for 0.2.130 (a dependency pin the registry lacks), as TOOLCHAIN.md records.
         run("cargo", &["install", "wasm-bindgen-cli", "--version", &bindgen_version])?;
     }
-    let node = ensure_node_tools()?;
-    Ok(WorkerTools { worker_build: wb, wasm_bindgen: wbc, node })
+    Ok(wbc)
 }
 
 pub struct WorkerTools {

@@ -21,8 +21,8 @@ pub fn wrangler_env(node: &NodeTools) -> Vec<(String, String)> {
     ]
 }
 
-/// Newest modification time of the files a Worker build depends on.
-fn newest_source() -> Option<std::time::SystemTime> {
+/// Newest modification time under the given folders and files (relative to the root).
+pub fn newest_source(dirs: &[&str], files: &[&str]) -> Option<std::time::SystemTime> {
     fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         for e in entries.flatten() {
@@ -36,10 +36,10 @@ fn newest_source() -> Option<std::time::SystemTime> {
     }
     let r = root();
     let mut newest = None;
-    for d in ["worker/src", "shared/src"] {
+    for d in dirs {
         walk(&r.join(d), &mut newest);
     }
-    for f in ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml"] {
+    for f in files {
         if let Ok(t) = std::fs::metadata(r.join(f)).and_then(|m| m.modified()) {
             newest = Some(newest.map_or(t, |n: std::time::SystemTime| n.max(t)));
         }
@@ -47,15 +47,18 @@ fn newest_source() -> Option<std::time::SystemTime> {
     newest
 }
 
+/// Whether `output` exists and is newer than every listed source.
+pub fn up_to_date(output: &Path, dirs: &[&str], files: &[&str]) -> bool {
+    let built = std::fs::metadata(output).and_then(|m| m.modified()).ok();
+    matches!((built, newest_source(dirs, files)), (Some(b), Some(src)) if b > src)
+}
+
 /// `worker-build --release` in `worker/`, producing `worker/build/index.js` and its wasm; skipped when the
 /// output is newer than every source (wrangler runs this as its build command on every start).
 pub fn build() -> Result {
     let wasm = root().join("worker/build/index_bg.wasm");
-    let built = std::fs::metadata(&wasm).and_then(|m| m.modified()).ok();
-    if let (Some(b), Some(src)) = (built, newest_source())
-        && b > src
-        && root().join("worker/build/index.js").exists()
-    {
+    let sources = ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml"];
+    if up_to_date(&wasm, &["worker/src", "shared/src"], &sources) && root().join("worker/build/index.js").exists() {
         eprintln!("worker build is up to date");
         return Ok(());
     }
@@ -149,6 +152,7 @@ pub fn wrangler_dev(opts: &ServeOptions) -> Result<(Command, String)> {
 /// Runs the Worker in the foreground (wrangler runs `cargo xtask build-worker` first, as wrangler.toml says).
 pub fn serve(opts: &ServeOptions) -> Result {
     build()?;
+    crate::assets::build()?;
     let (mut cmd, _admin) = wrangler_dev(opts)?;
     eprintln!("starting wrangler dev on http://127.0.0.1:{} (state in {})", opts.port, opts.state.display());
     let status = cmd.status().map_err(|e| format!("wrangler: {e}"))?;

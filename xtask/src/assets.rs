@@ -1,0 +1,149 @@
+//! Static assets the Worker serves (`[assets]` in wrangler.toml, directory `assets/`, a build output):
+//! - `/s.js`: the tracking snippet, minified by esbuild from `frontend/snippet/s.js`;
+//! - `/widget/daytwo.js` + `/widget/daytwo_widget{.js,_bg.wasm}`: the yew widget, built with LTO and wasm-opt;
+//! - `/demo/…`: the demo intranet page and customer site, copied from `frontend/demo/`.
+//!
+//! Prints the transfer sizes (raw and gzip) on every build, as CI must show them.
+
+use crate::tools::{self, NodeTools};
+use crate::{Result, root, run_env};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn out_dir() -> PathBuf {
+    root().join("assets")
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = e.write_all(bytes);
+    e.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+/// (raw, gzip) sizes of a file.
+pub fn sizes(path: &Path) -> Result<(usize, usize)> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((bytes.len(), gzip_len(&bytes)))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let target = to.join(entry.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &target)?;
+        } else {
+            std::fs::copy(&p, &target).map_err(|e| format!("{} → {}: {e}", p.display(), target.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn build_snippet(node: &NodeTools) -> Result {
+    let src = root().join("frontend/snippet/s.js");
+    if !src.exists() {
+        return Ok(());
+    }
+    let out = out_dir().join("s.js");
+    let esbuild = node.tool("esbuild").display().to_string();
+    let args = [
+        src.to_string_lossy().into_owned(),
+        "--minify".into(),
+        "--target=es2017".into(),
+        format!("--outfile={}", out.display()),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_env(&esbuild, &args, &[("PATH", &node.path_env())])?;
+    let (raw, gz) = sizes(&out)?;
+    println!("snippet /s.js: {raw} B raw, {gz} B gzip (budget 1000 B gzip)");
+    Ok(())
+}
+
+pub fn build_widget(node: &NodeTools) -> Result {
+    let krate = root().join("frontend/src/app.rs");
+    if !krate.exists() {
+        return Ok(());
+    }
+    let dir = out_dir().join("widget");
+    let sources = ["Cargo.lock", "Cargo.toml", "frontend/Cargo.toml", "shared/Cargo.toml"];
+    if crate::worker::up_to_date(
+        &dir.join("daytwo_widget_bg.wasm"),
+        &["frontend/src", "frontend/widget", "shared/src"],
+        &sources,
+    ) {
+        return report_widget(&dir);
+    }
+    tools::ensure_wasm_target()?;
+    run_env(
+        "cargo",
+        &[
+            "rustc",
+            "--locked",
+            "-p",
+            "daytwo-widget",
+            "--profile",
+            "widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--lib",
+            "--crate-type",
+            "cdylib",
+        ],
+        &[],
+    )?;
+    let wasm = root().join("target/wasm32-unknown-unknown/widget/daytwo_widget.wasm");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let bindgen = tools::ensure_wasm_bindgen()?.display().to_string();
+    let dir_s = dir.display().to_string();
+    let wasm_s = wasm.display().to_string();
+    run_env(
+        &bindgen,
+        &["--target", "web", "--no-typescript", "--out-dir", &dir_s, "--out-name", "daytwo_widget", &wasm_s],
+        &[],
+    )?;
+    let bg = dir.join("daytwo_widget_bg.wasm").display().to_string();
+    let wasm_opt = node.tool("wasm-opt").display().to_string();
+    run_env(
+        &wasm_opt,
+        &[
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "-o",
+            &bg,
+            &bg,
+        ],
+        &[("PATH", &node.path_env())],
+    )?;
+    copy_dir(&root().join("frontend/widget"), &dir)?;
+    report_widget(&dir)
+}
+
+/// Prints the widget's transfer sizes (CI shows them on every run).
+fn report_widget(dir: &Path) -> Result {
+    let mut total = (0, 0);
+    for f in ["daytwo.js", "daytwo_widget.js", "daytwo_widget_bg.wasm"] {
+        let (raw, gz) = sizes(&dir.join(f))?;
+        println!("widget {f}: {raw} B raw, {gz} B gzip");
+        total = (total.0 + raw, total.1 + gz);
+    }
+    println!("widget transfer (JS + wasm + CSS inlined): {} B raw, {} B gzip (budget 153600 B gzip)", total.0, total.1);
+    Ok(())
+}
+
+/// Builds every asset. Creates `assets/` even when there is nothing yet, since wrangler requires it.
+pub fn build() -> Result {
+    std::fs::create_dir_all(out_dir()).map_err(|e| e.to_string())?;
+    let node = tools::ensure_node_tools()?;
+    build_snippet(&node)?;
+    build_widget(&node)?;
+    let demo = root().join("frontend/demo");
+    if demo.exists() {
+        copy_dir(&demo, &out_dir().join("demo"))?;
+    }
+    Ok(())
+}
