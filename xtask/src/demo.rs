@@ -105,6 +105,18 @@ pub fn run(port: u16) -> Result {
         let embed =
             call("POST", &format!("{base}/v1/sites/demo/embed-tokens"), &admin, Some(r#"{"ttl_seconds":86400}"#))?;
         let embed_token = embed["token"].as_str().unwrap_or_default();
+        // Per-run values for the demo pages (served from assets/demo/, a git-ignored build output).
+        let config = serde_json::json!({"endpoint": base, "site": "demo", "writeKey": write_key, "token": embed_token});
+        let config_js = format!("window.DAYTWO_DEMO = {config};\n");
+        let config_path = crate::assets::out_dir().join("demo/config.js");
+        if let Some(dir) = config_path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&config_path, config_js).map_err(|e| format!("{}: {e}", config_path.display()))?;
+        println!(
+            "\nDemo intranet page (the widget): {base}/demo/intranet/\n\
+             Demo customer site (the snippet): {base}/demo/shop/  (its clicks show after a rollup)"
+        );
         println!(
             "\nDaytwo is running at {base} (state in {}).\n\
              Rollup: {} messages folded from {} raw batches.\n\n\

@@ -64,6 +64,7 @@ fn test() -> Result {
     // The end-to-end suite needs the Worker bundle, the assets and the npm tooling; build them first.
     worker::build()?;
     assets::build()?;
+    tools::ensure_chromium()?;
     let mut test = vec!["test", "--locked"];
     test.extend(NATIVE);
     run("cargo", &test)?;

@@ -118,3 +118,18 @@ pub fn ensure_node_tools() -> Result<NodeTools> {
     }
     Ok(tools)
 }
+
+/// Debian's Chromium and ChromeDriver for the browser tests (never a browser download of a test tool's own).
+pub fn ensure_chromium() -> Result {
+    if std::path::Path::new("/usr/bin/chromium").exists() && std::path::Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let sudo = output("id", &["-u"])?.trim() != "0";
+    let (program, prefix): (&str, &[&str]) = if sudo { ("sudo", &["apt-get"]) } else { ("apt-get", &[]) };
+    let mut update: Vec<&str> = prefix.to_vec();
+    update.extend(["update", "-qq"]);
+    run(program, &update)?;
+    let mut install: Vec<&str> = prefix.to_vec();
+    install.extend(["install", "-y", "-qq", "chromium", "chromium-driver"]);
+    crate::run_env(program, &install, &[("DEBIAN_FRONTEND", "noninteractive")])
+}
