@@ -234,3 +234,69 @@ pub fn default_playbooks() -> Vec<PlaybookRule> {
     });
     rules
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engagement::IndicatorScore;
+
+    fn score(band: Band, version_currency: Option<f64>) -> Score {
+        let ind = |id: &str, n: Option<f64>| IndicatorScore {
+            id: id.into(),
+            name: id.into(),
+            raw: n,
+            normalised: n,
+            weight: 1.0,
+            contribution: 0.0,
+            shortfall: 0.0,
+        };
+        Score {
+            score: 50,
+            band,
+            breakdown: vec![ind("version_currency", version_currency), ind("survey_response_rate", None)],
+        }
+    }
+
+    fn ids(actions: &[Action]) -> Vec<&str> {
+        actions.iter().map(|a| a.id.as_str()).collect()
+    }
+
+    #[test]
+    fn default_actions_by_situation() {
+        let rules = default_playbooks();
+        assert_eq!(ids(&actions_for(&rules, Stage::Prospect, None)), ["nurture_content", "educate_industry"]);
+        assert_eq!(ids(&actions_for(&rules, Stage::Lapsed, None)), ["win_back"]);
+        // At risk on an old version: re-engage first, then the upgrade offer; nothing twice.
+        assert_eq!(
+            ids(&actions_for(&rules, Stage::AtRisk, Some(&score(Band::Disengaged, Some(0.2))))),
+            ["success_call", "social_support", "educate_industry", "upgrade_assist"]
+        );
+        // Engaged active customers get the advocacy programme (seed 002).
+        assert_eq!(
+            ids(&actions_for(&rules, Stage::Active, Some(&score(Band::Engaged, Some(1.0))))),
+            ["reference_programme", "community", "advisory_board", "inform_about_us"]
+        );
+        // An indicator without data never matches its condition.
+        let a = actions_for(&rules, Stage::Active, Some(&score(Band::Neutral, None)));
+        assert_eq!(ids(&a), ["educate_industry", "webinar_invite"]);
+        // Every default action explains itself with a seed reference.
+        for r in &rules {
+            for a in &r.actions {
+                assert!(a.why.contains("seed 00"), "{}", a.id);
+            }
+        }
+    }
+
+    #[test]
+    fn rule_validation() {
+        let known: BTreeSet<&str> = ["nps"].into_iter().collect();
+        let mut r = PlaybookRule { id: "r".into(), when: Condition::default(), actions: vec![] };
+        assert_eq!(r.validate(&known).map_err(|e| e.0), Err("actions".to_owned()));
+        r.actions.push(Action { id: "a".into(), title: "A".into(), channel: "email".into(), why: String::new() });
+        assert_eq!(r.validate(&known), Ok(()));
+        r.when.indicator = Some(IndicatorCondition { indicator: "nope".into(), below: Some(0.5), above: None });
+        assert_eq!(r.validate(&known).map_err(|e| e.0), Err("when.indicator.indicator".to_owned()));
+        r.when.indicator = Some(IndicatorCondition { indicator: "nps".into(), below: Some(1.5), above: None });
+        assert_eq!(r.validate(&known).map_err(|e| e.0), Err("when.indicator".to_owned()));
+    }
+}
