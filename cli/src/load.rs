@@ -1,10 +1,10 @@
 //! Reading inputs for `daytwo report`: events are streamed line by line into the rollup state.
 
-use crate::ReportKind;
-use crate::render::{self, Format};
+use crate::render;
 use daytwo_shared::config::Settings;
 use daytwo_shared::message::{IngestContext, parse_value};
 use daytwo_shared::money::Currency;
+use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
 use daytwo_shared::report::{self, AccountQuery, Period};
 use daytwo_shared::rollup::{Classifier, RollupState};
 use daytwo_shared::spend::{SpendEntry, parse_spend_csv};
@@ -25,7 +25,8 @@ pub struct ReportArgs {
     pub settings: Option<PathBuf>,
     pub currency: String,
     pub skip_invalid: bool,
-    pub format: Format,
+    /// JSON or CSV (the API's own output); `None` for the readable tables.
+    pub format: Option<Format>,
     pub now: Timestamp,
 }
 
@@ -108,24 +109,30 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     }
     let accounts = state.into_accounts();
     let period = Period { from: a.from, to: a.to };
-    let out = match a.kind {
-        ReportKind::Budget => {
-            let r = report::budget_report(&accounts, &ledger, &settings, &currency, period);
-            render::budget(&r, a.format)
+    let accounts_query = AccountQuery { limit: Some(report::MAX_PAGE), ..AccountQuery::default() };
+    if let Some(format) = a.format {
+        // Exactly what the Worker answers for the same query.
+        let q = ReportQuery { period, as_of: a.as_of, format, accounts: accounts_query };
+        match query::compute(a.kind, &accounts, &ledger, &settings, &currency, &q) {
+            Rendered::Json(v) => println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?),
+            Rendered::Csv(text) => print!("{text}"),
         }
-        ReportKind::Funnel => render::funnel(&report::funnel_report(&accounts, &settings, period), a.format),
+        return Ok(());
+    }
+    let out = match a.kind {
+        ReportKind::Budget => render::budget(&report::budget_report(&accounts, &ledger, &settings, &currency, period)),
+        ReportKind::Funnel => render::funnel(&report::funnel_report(&accounts, &settings, period)),
         ReportKind::Lifecycle => {
             let ev = report::evaluate(&accounts, &settings, a.as_of);
-            render::lifecycle(&report::lifecycle_report(&ev, a.as_of), a.format)
+            render::lifecycle(&report::lifecycle_report(&ev, a.as_of))
         }
         ReportKind::Engagement => {
             let ev = report::evaluate(&accounts, &settings, a.as_of);
-            render::engagement(&report::engagement_report(&ev, &settings, a.as_of), a.format)
+            render::engagement(&report::engagement_report(&ev, &settings, a.as_of))
         }
         ReportKind::Accounts => {
             let ev = report::evaluate(&accounts, &settings, a.as_of);
-            let q = AccountQuery { limit: Some(report::MAX_PAGE), ..AccountQuery::default() };
-            render::accounts(&report::account_page(&ev, &settings, a.as_of, &q), &currency, a.format)
+            render::accounts(&report::account_page(&ev, &settings, a.as_of, &accounts_query), &currency)
         }
     };
     print!("{out}");

@@ -8,7 +8,9 @@ mod import;
 mod load;
 mod render;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use daytwo_shared::query::Format;
+use daytwo_shared::query::ReportKind;
 use daytwo_shared::time::{Day, Timestamp};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,7 +60,8 @@ enum Command {
     },
     /// Compute a report from an events file (NDJSON, one message or batch per line) and a spend CSV.
     Report {
-        #[arg(value_enum)]
+        /// budget, lifecycle, funnel, engagement or accounts
+        #[arg(value_parser = parse_kind)]
         kind: ReportKind,
         #[arg(long)]
         events: PathBuf,
@@ -88,13 +91,8 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum ReportKind {
-    Budget,
-    Lifecycle,
-    Funnel,
-    Engagement,
-    Accounts,
+fn parse_kind(s: &str) -> Result<ReportKind, String> {
+    ReportKind::from_name(s).ok_or_else(|| "expected budget, lifecycle, funnel, engagement or accounts".to_owned())
 }
 
 fn parse_day(s: &str) -> Result<Day, String> {
@@ -138,11 +136,11 @@ fn main() -> ExitCode {
                 currency,
                 skip_invalid,
                 format: if json {
-                    render::Format::Json
+                    Some(Format::Json)
                 } else if csv {
-                    render::Format::Csv
+                    Some(Format::Csv)
                 } else {
-                    render::Format::Table
+                    None
                 },
                 now: now(),
             };

@@ -1,22 +1,9 @@
-//! Output formats for `daytwo report`: a readable table (default), JSON (the API's shape) or CSV.
+//! Readable tables for `daytwo report` (JSON and CSV come from `shared::query::compute`, as in the Worker).
 
-use daytwo_shared::export;
 use daytwo_shared::lifecycle::Stage;
 use daytwo_shared::money::{Currency, format_minor};
 use daytwo_shared::report::{AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport};
-use serde::Serialize;
 use std::fmt::Write;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-}
-
-fn json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string_pretty(v).map(|s| s + "\n").unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}\n"))
-}
 
 fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |x| format!("{:.1}%", x * 100.0))
@@ -37,12 +24,7 @@ fn rows(out: &mut String, rows: &[(&str, String)]) {
     }
 }
 
-pub fn budget(r: &BudgetReport, f: Format) -> String {
-    match f {
-        Format::Json => return json(r),
-        Format::Csv => return export::budget_csv(r),
-        Format::Table => {}
-    }
+pub fn budget(r: &BudgetReport) -> String {
     let c = &r.currency;
     let (cur, prev) = (&r.current, &r.previous);
     let mut s = String::new();
@@ -124,16 +106,11 @@ pub fn budget(r: &BudgetReport, f: Format) -> String {
         );
     }
     s.push('\n');
-    s.push_str(&funnel(&cur.funnel, Format::Table));
+    s.push_str(&funnel(&cur.funnel));
     s
 }
 
-pub fn funnel(r: &FunnelReport, f: Format) -> String {
-    match f {
-        Format::Json => return json(r),
-        Format::Csv => return export::funnel_csv(r),
-        Format::Table => {}
-    }
+pub fn funnel(r: &FunnelReport) -> String {
     let c = &r.conversion;
     let mut s = format!("Funnel {} .. {}\n", r.period.from, r.period.to);
     rows(
@@ -148,12 +125,7 @@ pub fn funnel(r: &FunnelReport, f: Format) -> String {
     s
 }
 
-pub fn lifecycle(r: &LifecycleReport, f: Format) -> String {
-    match f {
-        Format::Json => return json(r),
-        Format::Csv => return export::lifecycle_csv(r),
-        Format::Table => {}
-    }
+pub fn lifecycle(r: &LifecycleReport) -> String {
     let mut s = format!("Lifecycle as of {} ({} accounts)\n", r.as_of, r.total);
     let mut table: Vec<(&str, String)> =
         Stage::ALL.iter().map(|st| (st.as_str(), r.stages.get(*st).to_string())).collect();
@@ -163,12 +135,7 @@ pub fn lifecycle(r: &LifecycleReport, f: Format) -> String {
     s
 }
 
-pub fn engagement(r: &EngagementReport, f: Format) -> String {
-    match f {
-        Format::Json => return json(r),
-        Format::Csv => return export::engagement_csv(r),
-        Format::Table => {}
-    }
+pub fn engagement(r: &EngagementReport) -> String {
     let mut s = format!(
         "Engagement of {} customers as of {} (average score {})\n",
         r.customers,
@@ -190,12 +157,7 @@ pub fn engagement(r: &EngagementReport, f: Format) -> String {
     s
 }
 
-pub fn accounts(p: &AccountPage, c: &Currency, f: Format) -> String {
-    match f {
-        Format::Json => return json(p),
-        Format::Csv => return export::accounts_csv(p),
-        Format::Table => {}
-    }
+pub fn accounts(p: &AccountPage, c: &Currency) -> String {
     let mut s = format!("{} accounts as of {}, lowest score first\n", p.total, p.as_of);
     let _ = writeln!(
         s,

@@ -26,6 +26,12 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
+    /// Any report by name, including `accounts` (the CLI's `daytwo report accounts`).
+    pub fn from_name(s: &str) -> Option<ReportKind> {
+        if s == "accounts" { Some(ReportKind::Accounts) } else { ReportKind::from_path(s) }
+    }
+
+    /// The reports under `/v1/sites/{site}/reports/{name}` (the account list has its own path).
     pub fn from_path(s: &str) -> Option<ReportKind> {
         Some(match s {
             "budget" => ReportKind::Budget,
