@@ -658,6 +658,19 @@ mod tests {
         assert_eq!(serde_json::from_value::<Message>(stored).ok().as_ref(), Some(identify));
     }
 
+    proptest::proptest! {
+        /// Whatever arrives, validation answers Ok or a typed error; it never panics.
+        #[test]
+        fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300), text in "\\PC{0,200}") {
+            let (c, s) = (Currency::default(), IngestSettings::default());
+            let ctx = ctx_with(&c, &s, None);
+            let _ = parse_body(&bytes, &ctx);
+            let _ = parse_body(text.as_bytes(), &ctx);
+            let wrapped = format!(r#"{{"batch":[{{"type":"track","userId":"u","event":"e","timestamp":{text:?},"properties":{{"revenue":{text:?}}}}}]}}"#);
+            let _ = parse_body(wrapped.as_bytes(), &ctx);
+        }
+    }
+
     #[test]
     fn single_message_paths_and_ids() {
         let t = parse(r#"{"writeKey":"k","userId":"u","event":"Signed Up"}"#, Some(MessageType::Track))

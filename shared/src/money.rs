@@ -256,6 +256,12 @@ mod tests {
         }
 
         #[test]
+        fn decimal_parsing_never_panics(t in "\\PC{0,30}", u in "[-+0-9.eE]{0,30}") {
+            let _ = decimal_to_minor(&t, 2);
+            let _ = decimal_to_minor(&u, 3);
+        }
+
+        #[test]
         fn cents_as_json_floats_are_exact(minor in 0i64..100_000_000_000) {
             let f = minor as f64 / 100.0;
             prop_assert_eq!(json_to_minor(&json!(f), 2), Ok(minor));

@@ -154,7 +154,8 @@ impl Timestamp {
     /// Parses an RFC 3339 timestamp (`2026-10-05T10:00:00Z`, `…T10:00:00.123+02:00`); a space may stand for `T`.
     pub fn parse_rfc3339(s: &str) -> Result<Timestamp, TimeError> {
         let b = s.as_bytes();
-        if b.len() < 20 || b.len() > 40 {
+        // ASCII only, so slicing by byte offsets below can never split a character.
+        if b.len() < 20 || b.len() > 40 || !s.is_ascii() {
             return Err(TimeError::BadTimestamp);
         }
         let day = Day::parse(&s[..10]).map_err(|_| TimeError::BadTimestamp)?;
@@ -273,6 +274,13 @@ mod tests {
                 prop_assert_eq!(Day::from_ymd(y, m, dd), Some(d));
                 prop_assert_eq!(Day::parse(&d.to_string()), Ok(d));
             }
+        }
+
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,40}", t in "[0-9T:.Z+\\-é ]{18,32}") {
+            let _ = Day::parse(&s);
+            let _ = Timestamp::parse_rfc3339(&s);
+            let _ = Timestamp::parse_rfc3339(&t);
         }
 
         #[test]
