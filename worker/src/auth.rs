@@ -89,6 +89,10 @@ pub async fn require_admin(req: &Request, secrets: &Secrets, store: &Store) -> A
     if is_admin(&token, secrets) {
         return Ok(());
     }
+    // An expired embed token is a bad token (401), not a credential of the wrong kind (403).
+    if let EmbedCheck::Expired = verify_embed(&token, secrets, (crate::http::now().0 / 1000) as u64) {
+        return Err(ApiError::unauthorized("token_expired", "the embed token has expired"));
+    }
     if credential_site(&token, secrets, store).await?.is_some() {
         return Err(ApiError::forbidden("admin_only", "this route needs the admin token"));
     }

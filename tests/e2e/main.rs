@@ -1,0 +1,17 @@
+//! End-to-end tests of the Worker on workerd (`wrangler dev`, real local KV), DESIGN §4-§7 and §9.
+//!
+//! One binary, one shared server ([`harness::server`], started on first use with `cargo xtask serve`); every
+//! test uses its own site ids, so they run in parallel on it. The restart test runs a server of its own.
+//! Run with `cargo test -p daytwo-tests` (the server builds the Worker first if needed; the first build on a
+//! fresh machine takes minutes). No server outlives the test process (see `harness`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth_matrix;
+mod bad_input;
+mod browser_snippet;
+mod cross_check;
+mod harness;
+mod idempotence;
+mod restart;
+mod routes;
+mod segment_client;
