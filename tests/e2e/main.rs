@@ -12,6 +12,7 @@ mod browser_snippet;
 mod cross_check;
 mod harness;
 mod idempotence;
+mod operations;
 mod restart;
 mod routes;
 mod segment_client;
