@@ -111,7 +111,9 @@ impl Default for EventMapping {
         add(&["Signed In", "Logged In"], &[Login]);
         EventMapping {
             events,
-            consideration_paths: vec!["/pricing".into(), "/product".into(), "/demo".into(), "/plans".into()],
+            consideration_paths: ["/pricing", "/plans", "/product", "/products", "/request-demo", "/book-a-demo"]
+                .map(String::from)
+                .to_vec(),
             module_property: "module".into(),
             version_property: "version".into(),
             nps_property: "nps".into(),
@@ -126,10 +128,24 @@ impl EventMapping {
         self.events.iter().find(|(name, _)| name.trim().eq_ignore_ascii_case(wanted)).map_or(&[], |(_, s)| s.as_slice())
     }
 
-    /// Whether a page path shows consideration.
+    /// Whether a page path shows consideration: a configured path matches whole segments anywhere in the
+    /// page's path, so `/pricing` matches `/pricing`, `/pricing/enterprise` and `/en/pricing`, but not
+    /// `/pricing-history` or `/blog/pricing-tips`.
     pub fn is_consideration_path(&self, path: &str) -> bool {
-        let p = path.to_ascii_lowercase();
-        self.consideration_paths.iter().any(|c| p.starts_with(&c.to_ascii_lowercase()))
+        let segments = |p: &str| -> Vec<String> {
+            p.split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        let page = segments(path);
+        self.consideration_paths.iter().any(|c| {
+            let want = segments(c);
+            !want.is_empty() && page.windows(want.len()).any(|w| w == want.as_slice())
+        })
     }
 }
 
@@ -148,7 +164,13 @@ mod tests {
         );
         assert!(m.track_signals("Button Clicked").is_empty());
         assert!(m.is_consideration_path("/Pricing/enterprise"));
+        assert!(m.is_consideration_path("/pricing"));
+        assert!(m.is_consideration_path("/en/pricing?plan=pro"));
+        assert!(m.is_consideration_path("/demo/shop/pricing"));
         assert!(!m.is_consideration_path("/blog/pricing-tips"));
+        assert!(!m.is_consideration_path("/pricing-history"));
+        assert!(!m.is_consideration_path("/demo/shop/"));
+        assert!(!m.is_consideration_path("/"));
         for (i, s) in Signal::ALL.iter().enumerate() {
             assert_eq!(s.index(), i);
         }
