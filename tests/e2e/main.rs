@@ -9,6 +9,7 @@
 mod auth_matrix;
 mod bad_input;
 mod browser_snippet;
+mod browser_widget;
 mod cross_check;
 mod harness;
 mod idempotence;

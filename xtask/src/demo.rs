@@ -64,6 +64,15 @@ pub fn run(port: u16) -> Result {
     let state = root().join(".daytwo/run");
     worker::build()?;
     crate::assets::build()?;
+    // wrangler dev serves assets that change while it runs but not files created after it started: the
+    // per-run config must exist (as a placeholder) before it starts, and is rewritten once the site exists.
+    let config_path = crate::assets::out_dir().join("demo/config.js");
+    if let Some(dir) = config_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    if !config_path.exists() {
+        std::fs::write(&config_path, "window.DAYTWO_DEMO = null;\n").map_err(|e| e.to_string())?;
+    }
     let (mut cmd, admin) = worker::wrangler_dev(&ServeOptions { port, state: state.clone() })?;
     let mut child = cmd.spawn().map_err(|e| format!("wrangler: {e}"))?;
     let base = format!("http://127.0.0.1:{port}");
@@ -108,10 +117,6 @@ pub fn run(port: u16) -> Result {
         // Per-run values for the demo pages (served from assets/demo/, a git-ignored build output).
         let config = serde_json::json!({"endpoint": base, "site": "demo", "writeKey": write_key, "token": embed_token});
         let config_js = format!("window.DAYTWO_DEMO = {config};\n");
-        let config_path = crate::assets::out_dir().join("demo/config.js");
-        if let Some(dir) = config_path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        }
         std::fs::write(&config_path, config_js).map_err(|e| format!("{}: {e}", config_path.display()))?;
         println!(
             "\nDemo intranet page (the widget): {base}/demo/intranet/\n\

@@ -68,6 +68,14 @@ fn test() -> Result {
     let mut test = vec!["test", "--locked"];
     test.extend(NATIVE);
     run("cargo", &test)?;
+    // The widget's component tests, in real headless Chromium through wasm-bindgen-test-runner.
+    if root().join("frontend/tests").exists() {
+        crate::run_env(
+            "cargo",
+            &["test", "--locked", "-p", "daytwo-widget", "--target", "wasm32-unknown-unknown"],
+            &[("CHROMEDRIVER", "/usr/bin/chromedriver")],
+        )?;
+    }
     eprintln!("xtask test: every check passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -1,0 +1,156 @@
+//! The account list (at-risk accounts by default): name, score, trend, the indicators pulling the score
+//! down, and the playbook actions. Names are untrusted: rendered as text, never as markup.
+
+use super::empty_state::empty_state;
+use super::error_panel::error_panel;
+use super::loading::loading;
+use crate::format::{self, count};
+use crate::services::api::Config;
+use crate::state::{ACCOUNT_STAGES, Details, Remote, detail};
+use daytwo_shared::engagement::Band;
+use daytwo_shared::report::{AccountPage, AccountSummary};
+use std::rc::Rc;
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+/// Indicator id → display name (from the engagement report).
+pub type Names = Rc<Vec<(String, String)>>;
+
+pub fn indicator_name(names: &Names, id: &str) -> String {
+    names.iter().find(|(k, _)| k == id).map_or_else(|| format::title_case(id), |(_, v)| v.clone())
+}
+
+pub fn account_name(a: &AccountSummary) -> String {
+    match &a.name {
+        Some(n) if !n.trim().is_empty() => n.clone(),
+        _ => a.id.clone(),
+    }
+}
+
+pub fn band_chip(band: Option<Band>) -> Html {
+    match band {
+        Some(b) => {
+            html! { <span class={format!("dt-chip dt-chip-{}", b.as_str())}>{ format::title_case(b.as_str()) }</span> }
+        }
+        None => Html::default(),
+    }
+}
+
+pub fn trend_view(trend: Option<i16>) -> Html {
+    let (class, text) = match trend {
+        None => ("dt-flat", format::NONE.to_owned()),
+        Some(t) if t > 0 => ("dt-delta dt-good", format!("▲ +{t}")),
+        Some(t) if t < 0 => ("dt-delta dt-bad", format!("▼ {}{}", format::MINUS, -i32::from(t))),
+        Some(_) => ("dt-delta dt-flat", "0".to_owned()),
+    };
+    html! { <span class={class}>{ text }</span> }
+}
+
+/// What the account card needs from the app.
+#[derive(Clone, Debug)]
+pub struct AccountsView<'a> {
+    pub accounts: &'a Remote<AccountPage>,
+    pub details: &'a Details,
+    pub names: &'a Names,
+    pub stage: &'static str,
+    pub open: Option<&'a str>,
+    pub loading_more: bool,
+    pub config: &'a Config,
+    pub on_stage: Callback<&'static str>,
+    pub on_open: Callback<String>,
+    pub on_more: Callback<()>,
+    pub on_retry: Callback<()>,
+}
+
+fn playbook_cell(v: &AccountsView<'_>, id: &str) -> Html {
+    match detail(v.details, id) {
+        Some(Remote::Ready(d)) if d.actions.is_empty() => {
+            html! { <span class="dt-muted">{ "No action defined" }</span> }
+        }
+        Some(Remote::Ready(d)) => html! {
+            <ul class="dt-actions">
+                { for d.actions.iter().take(2).map(|x| html! { <li>{ &x.title }</li> }) }
+                if d.actions.len() > 2 { <li class="dt-muted">{ format!("+{} more", d.actions.len() - 2) }</li> }
+            </ul>
+        },
+        Some(Remote::Loading) => html! { <span class="dt-muted">{ "Loading…" }</span> },
+        _ => html! { <span class="dt-muted">{ format::NONE }</span> },
+    }
+}
+
+fn row(v: &AccountsView<'_>, a: &AccountSummary) -> Html {
+    let (id, on_open) = (a.id.clone(), v.on_open.clone());
+    let selected = v.open == Some(a.id.as_str());
+    html! {
+        <tr class={selected.then_some("dt-sel")} data-account={a.id.clone()}>
+            <th scope="row">
+                <button type="button" class="dt-link" aria-expanded={if selected { "true" } else { "false" }}
+                    onclick={move |_| on_open.emit(id.clone())}>{ account_name(a) }</button>
+            </th>
+            <td class="dt-num"><span class="dt-score">{ format::count_opt(a.score.map(u64::from)) }</span>{ band_chip(a.band) }</td>
+            <td class="dt-num">{ trend_view(a.trend) }</td>
+            <td>{ for a.pulling_down.iter().map(|i| html! { <span class="dt-chip">{ indicator_name(v.names, i) }</span> }) }</td>
+            <td>{ playbook_cell(v, &a.id) }</td>
+        </tr>
+    }
+}
+
+pub fn accounts_table(v: &AccountsView<'_>) -> Html {
+    let (_, heading, none) = ACCOUNT_STAGES.iter().find(|(k, ..)| *k == v.stage).copied().unwrap_or(ACCOUNT_STAGES[0]);
+    let on_stage = v.on_stage.clone();
+    let on_select = move |e: Event| {
+        if let Some(sel) = e.target_dyn_into::<HtmlSelectElement>() {
+            let value = sel.value();
+            if let Some((k, ..)) = ACCOUNT_STAGES.iter().find(|(k, ..)| *k == value) {
+                on_stage.emit(k);
+            }
+        }
+    };
+    let body = match v.accounts {
+        Remote::Loading => loading("Loading accounts…"),
+        Remote::Failed(e) => error_panel(e, v.config, Some(&v.on_retry)),
+        Remote::Ready(page) if page.accounts.is_empty() => empty_state("Nobody to list", none),
+        Remote::Ready(page) => {
+            let on_more = v.on_more.clone();
+            html! {
+                <>
+                    <div class="dt-scroll">
+                        <table class="dt-table dt-accounts">
+                            <caption class="dt-sr">{ format!("{heading}, lowest engagement score first") }</caption>
+                            <thead><tr>
+                                <th scope="col">{ "Account" }</th>
+                                <th scope="col" class="dt-num">{ "Score" }</th>
+                                <th scope="col" class="dt-num">{ "Trend (30 d)" }</th>
+                                <th scope="col">{ "Pulling the score down" }</th>
+                                <th scope="col">{ "Playbook" }</th>
+                            </tr></thead>
+                            <tbody>{ for page.accounts.iter().map(|a| row(v, a)) }</tbody>
+                        </table>
+                    </div>
+                    <div class="dt-row dt-foot-row">
+                        <span class="dt-card-note">{ format!("Showing {} of {}", count(page.accounts.len() as u64), count(page.total as u64)) }</span>
+                        if page.next_cursor.is_some() {
+                            <button type="button" class="dt-btn" disabled={v.loading_more} onclick={move |_| on_more.emit(())}>
+                                { if v.loading_more { "Loading…" } else { "Show more" } }
+                            </button>
+                        }
+                    </div>
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="dt-card" aria-label={heading}>
+            <div class="dt-card-head">
+                <h3>{ heading }</h3>
+                <label class="dt-field">
+                    <span>{ "Show" }</span>
+                    <select class="dt-select" onchange={on_select}>
+                        { for ACCOUNT_STAGES.iter().map(|(k, l, _)| html! { <option value={*k} selected={*k == v.stage}>{ *l }</option> }) }
+                    </select>
+                </label>
+            </div>
+            { body }
+        </section>
+    }
+}

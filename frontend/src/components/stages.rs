@@ -1,0 +1,88 @@
+//! Lifecycle: accounts per stage on the as-of day (chart and table).
+
+use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
+use super::card::card;
+use super::empty_state::empty_state;
+use crate::format::{self, count, pct};
+use daytwo_shared::lifecycle::Stage;
+use daytwo_shared::report::LifecycleReport;
+use yew::prelude::*;
+
+pub fn stage_label(s: Stage) -> &'static str {
+    match s {
+        Stage::Prospect => "Prospect",
+        Stage::Lead => "Lead",
+        Stage::NewCustomer => "New customer",
+        Stage::Active => "Active customer",
+        Stage::AtRisk => "At risk",
+        Stage::Lapsed => "Lapsed",
+    }
+}
+
+fn share(n: u64, total: u64) -> Option<f64> {
+    (total > 0).then(|| n as f64 / total as f64)
+}
+
+pub fn stage_rows(r: &LifecycleReport) -> Vec<BarRow> {
+    Stage::ALL
+        .iter()
+        .map(|s| {
+            let n = r.stages.get(*s);
+            BarRow {
+                label: stage_label(*s).into(),
+                segments: vec![Segment {
+                    value: n as f64,
+                    class: match s {
+                        Stage::Prospect => "k-prospect",
+                        Stage::Lead => "k-lead",
+                        Stage::NewCustomer => "k-new_customer",
+                        Stage::Active => "k-active",
+                        Stage::AtRisk => "k-at_risk",
+                        Stage::Lapsed => "k-lapsed",
+                    },
+                    title: format!("{}: {}", stage_label(*s), count(n)),
+                    inside: None,
+                }],
+                value: format!("{} · {}", count(n), pct(share(n, r.total))),
+            }
+        })
+        .collect()
+}
+
+/// Accounts per stage on the report's day.
+pub fn stages(r: &LifecycleReport) -> Html {
+    if r.total == 0 {
+        return card(
+            "Accounts by lifecycle stage",
+            "",
+            empty_state("No accounts yet", "No account had been seen by the end of this period."),
+        );
+    }
+    let rows = stage_rows(r);
+    let table: Vec<Vec<String>> = Stage::ALL
+        .iter()
+        .map(|s| vec![stage_label(*s).into(), count(r.stages.get(*s)), pct(share(r.stages.get(*s), r.total))])
+        .collect();
+    let title = format!("Accounts by lifecycle stage on {}", format::date(r.as_of));
+    let chart = BarChart {
+        title: &title,
+        rows: &rows,
+        max: None,
+        label_width: 24.0,
+        value_width: 22.0,
+        legend: &[],
+        table_head: &["Stage", "Accounts", "Share"],
+        table_rows: &table,
+    };
+    card(
+        "Accounts by lifecycle stage",
+        &format!("{} accounts on {}", count(r.total), format::date(r.as_of)),
+        html! {
+            <>
+                { bar_chart(&chart) }
+                <p class="dt-card-note">{ format!("Also: {} reactivated (bought again after lapsing, counted as active or at risk) and {} advocates (references, referrals, reviews, community).",
+                    count(r.reactivated), count(r.advocates)) }</p>
+            </>
+        },
+    )
+}

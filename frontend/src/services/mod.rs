@@ -1,0 +1,3 @@
+//! Talking to the Worker.
+pub mod api;
+pub mod decode;

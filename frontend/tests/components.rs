@@ -1,0 +1,430 @@
+//! Component tests in a real browser (wasm-bindgen-test, headless Chromium):
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p daytwo-widget --target wasm32-unknown-unknown`.
+//!
+//! Fixtures are real reports (`daytwo report … --json` on `daytwo generate --seed 3 --accounts 80`).
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
+
+use daytwo_shared::money::Currency;
+use daytwo_shared::report::{
+    AccountDetail, AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport, what_if,
+};
+use daytwo_widget::components::accounts_table::{AccountsView, accounts_table};
+use daytwo_widget::components::overview::overview;
+use daytwo_widget::components::stages::stages;
+use daytwo_widget::components::tabs::tabs;
+use daytwo_widget::components::what_if::{moved_minor, projected_sentence, what_if_view};
+use daytwo_widget::format::{self, money, money_delta, pct, times};
+use daytwo_widget::services::api::Config;
+use daytwo_widget::services::decode::{Decode, from_json};
+use daytwo_widget::state::{Remote, Tab};
+use serde_json::Value;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BUDGET: &str = include_str!("fixtures/budget.json");
+const LIFECYCLE: &str = include_str!("fixtures/lifecycle.json");
+const ENGAGEMENT: &str = include_str!("fixtures/engagement.json");
+const AT_RISK: &str = include_str!("fixtures/at_risk.json");
+const FUNNEL: &str = include_str!("fixtures/funnel.json");
+const DETAIL: &str = include_str!("fixtures/account_detail.json");
+
+fn budget() -> BudgetReport {
+    serde_json::from_str(BUDGET).unwrap()
+}
+
+/// Lets yew's scheduler render (it runs after the current task).
+async fn settle() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20).unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+fn container() -> Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let div = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+/// Mounts a view function (the widget's parts are plain functions of data to `Html`).
+#[derive(Properties)]
+struct HostProps {
+    view: Rc<dyn Fn() -> Html>,
+}
+
+impl PartialEq for HostProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.view, &other.view)
+    }
+}
+
+#[component]
+fn Host(props: &HostProps) -> Html {
+    (props.view)()
+}
+
+fn mount(root: &Element, view: impl Fn() -> Html + 'static) -> yew::AppHandle<Host> {
+    yew::Renderer::<Host>::with_root_and_props(root.clone(), HostProps { view: Rc::new(view) }).render()
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
+        .text_content()
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn formatting_helpers() {
+    let usd = Currency::parse("usd").unwrap();
+    assert_eq!(money(123_456_789, &usd), "USD 1,234,567.89");
+    assert_eq!(money(-5, &usd), "−USD 0.05");
+    assert_eq!(money(1200, &Currency::parse("JPY").unwrap()), "JPY 1,200");
+    assert_eq!(money_delta(Some(250), &usd), "+USD 2.50");
+    assert_eq!(money_delta(None, &usd), "—");
+    assert_eq!(pct(Some(0.726_758_968)), "72.7%");
+    assert_eq!(pct(None), "—");
+    assert_eq!(times(Some(1.488_944_931)), "1.49×");
+    assert_eq!(times(None), "—");
+    assert_eq!(format::points(Some(-3.25)), "−3.3 pts");
+    assert_eq!(format::points_delta(Some(0.0105)), "+1.1 pts");
+    assert_eq!(format::count(1_234_567), "1,234,567");
+    assert_eq!(format::count_delta(-3), "−3");
+    let day = daytwo_shared::time::Day::parse("2026-07-03").unwrap();
+    assert_eq!(format::date(day), "3 Jul 2026");
+    let period =
+        daytwo_shared::report::Period { from: day, to: daytwo_shared::time::Day::parse("2026-10-01").unwrap() };
+    assert_eq!(format::period(period), "3 Jul – 30 Sep 2026");
+}
+
+#[wasm_bindgen_test]
+async fn overview_shows_the_report_figures_and_dashes_for_null() {
+    // The fixture, with CAC and LTV:CAC undefined (no new customers would make them null).
+    let mut v: Value = serde_json::from_str(BUDGET).unwrap();
+    v["acquisition"]["cac_minor"] = Value::Null;
+    v["ltv_to_cac"] = Value::Null;
+    v["deltas"]["cac_minor"] = Value::Null;
+    let report: BudgetReport = serde_json::from_value(v).unwrap();
+    let cur = report.currency.clone();
+    let root = container();
+    let shown = report.clone();
+    let handle = mount(&root, move || overview(&shown, &Callback::noop()));
+    settle().await;
+
+    let kpi = |id: &str| text(&root, &format!("[data-kpi={id}] .dt-kpi-value"));
+    assert_eq!(kpi("acquisition_spend"), money(report.current.acquisition.spend_minor, &cur));
+    assert_eq!(kpi("acquisition_spend"), "USD 19,866.00");
+    assert_eq!(kpi("retention_spend"), "USD 7,469.06");
+    assert_eq!(kpi("revenue_new"), money(report.current.acquisition.revenue_minor, &cur));
+    assert_eq!(kpi("revenue_existing"), money(report.current.retention.revenue_minor, &cur));
+    assert_eq!(kpi("retention_rate"), "94.1%");
+    assert_eq!(kpi("ltv"), "USD 14,789.69");
+    assert_eq!(kpi("cac"), "—");
+    assert_eq!(kpi("ltv_to_cac"), "—");
+    let all = root.text_content().unwrap_or_default();
+    assert!(!all.contains("NaN") && !all.contains("inf"), "no NaN or infinity on screen");
+    // The verdict with the numbers behind it.
+    assert_eq!(text(&root, "[data-fact=acquisition_share]"), "72.7%");
+    assert_eq!(text(&root, "[data-fact=new_revenue_share]"), "3.4%");
+    assert_eq!(text(&root, "[data-fact=difference]"), "+69.3 pts");
+    assert!(all.contains(&report.verdict.message), "the verdict message is shown");
+    assert!(all.contains("60–80%") && all.contains("5–20%"), "the seed's reference figures are shown");
+    // Charts have accessible names and a table alternative.
+    let svg = root.query_selector("svg[role=img]").unwrap().unwrap();
+    let label = svg.get_attribute("aria-label").unwrap();
+    assert!(label.contains("Spend") && label.contains("Revenue"), "{label}");
+    assert!(root.query_selector("details.dt-alt table").unwrap().is_some());
+    handle.destroy();
+}
+
+#[derive(Properties, PartialEq)]
+struct WhatIfHarnessProps {
+    report: Rc<BudgetReport>,
+}
+
+/// The what-if view with its slider position held like the app holds it.
+#[component]
+fn WhatIfHarness(props: &WhatIfHarnessProps) -> Html {
+    let pos = use_state(|| 0);
+    let on_move = {
+        let pos = pos.clone();
+        Callback::from(move |p| pos.set(p))
+    };
+    what_if_view(&props.report, *pos, &on_move)
+}
+
+#[wasm_bindgen_test]
+async fn what_if_slider_recomputes_live_with_the_domain_function() {
+    let report = budget();
+    let cur = report.currency.clone();
+    let root = container();
+    let handle = yew::Renderer::<WhatIfHarness>::with_root_and_props(
+        root.clone(),
+        WhatIfHarnessProps { report: Rc::new(report.clone()) },
+    )
+    .render();
+    settle().await;
+    let slider: HtmlInputElement = root.query_selector("input[type=range]").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(slider.value(), "0");
+    assert_eq!(slider.min(), "-27");
+    assert_eq!(slider.max(), "72");
+
+    for pct_moved in [30, -20, 72] {
+        slider.set_value(&pct_moved.to_string());
+        let ev = web_sys::InputEvent::new("input").unwrap();
+        slider.dispatch_event(&ev).unwrap();
+        settle().await;
+        let moved = moved_minor(&report, pct_moved);
+        let w = what_if(&report.current, moved, report.verdict.tolerance_points);
+        assert_eq!(
+            text(&root, "[data-kpi=wi_acquisition_spend] .dt-kpi-value"),
+            money(w.acquisition_spend_minor, &cur)
+        );
+        assert_eq!(text(&root, "[data-kpi=wi_retention_spend] .dt-kpi-value"), money(w.retention_spend_minor, &cur));
+        assert_eq!(text(&root, "[data-kpi=wi_revenue_delta] .dt-kpi-value"), money_delta(w.revenue_delta_minor, &cur));
+        assert_eq!(text(&root, "[data-whatif=sentence]"), projected_sentence(&w, report.verdict.tolerance_points));
+        let verdict = root.query_selector("[data-whatif-verdict]").unwrap().unwrap();
+        assert_eq!(verdict.get_attribute("data-whatif-verdict").unwrap(), format::verdict_code(w.verdict_kind));
+    }
+    // The move itself, in words: 30% of USD 27,335.06, rounded to the cent.
+    slider.set_value("30");
+    slider.dispatch_event(&web_sys::InputEvent::new("input").unwrap()).unwrap();
+    settle().await;
+    assert_eq!(
+        text(&root, "[data-whatif=movement]"),
+        "Move USD 8,200.52 (30.0% of spend) from acquisition to retention"
+    );
+    handle.destroy();
+}
+
+#[derive(Properties, PartialEq)]
+struct TabsHarnessProps {}
+
+#[component]
+fn TabsHarness(_props: &TabsHarnessProps) -> Html {
+    let tab = use_state(|| Tab::Overview);
+    let on_select = {
+        let tab = tab.clone();
+        Callback::from(move |t| tab.set(t))
+    };
+    tabs(*tab, &on_select)
+}
+
+#[wasm_bindgen_test]
+async fn tabs_follow_the_arrow_keys() {
+    let root = container();
+    let handle = yew::Renderer::<TabsHarness>::with_root_and_props(root.clone(), TabsHarnessProps {}).render();
+    settle().await;
+    let selected = |root: &Element| text(root, "[role=tab][aria-selected=true]");
+    assert_eq!(selected(&root), "Overview");
+    let first: HtmlElement = root.query_selector("[role=tab]").unwrap().unwrap().dyn_into().unwrap();
+    first.focus().unwrap();
+    let press = |key: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        let active = web_sys::window().unwrap().document().unwrap().active_element().unwrap();
+        active.dispatch_event(&ev).unwrap();
+    };
+    press("ArrowRight");
+    settle().await;
+    assert_eq!(selected(&root), "Lifecycle");
+    let active = web_sys::window().unwrap().document().unwrap().active_element().unwrap();
+    assert_eq!(active.text_content().unwrap_or_default(), "Lifecycle", "focus follows the selection");
+    press("ArrowLeft");
+    press("ArrowLeft");
+    settle().await;
+    assert_eq!(selected(&root), "What-if", "wraps around");
+    press("Home");
+    settle().await;
+    assert_eq!(selected(&root), "Overview");
+    // Only the selected tab is in the tab order.
+    assert_eq!(root.query_selector_all("[role=tab][tabindex='0']").unwrap().length(), 1);
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn lifecycle_chart_has_an_accessible_name_with_the_counts() {
+    let report: LifecycleReport = serde_json::from_str(LIFECYCLE).unwrap();
+    let root = container();
+    let handle = mount(&root, move || stages(&report));
+    settle().await;
+    let label = root.query_selector("svg[role=img]").unwrap().unwrap().get_attribute("aria-label").unwrap();
+    assert!(label.contains("Prospect: 156 · 80.4%"), "{label}");
+    assert!(label.contains("At risk: 1 · 0.5%"), "{label}");
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn account_names_render_as_text_only() {
+    let mut v: Value = serde_json::from_str(AT_RISK).unwrap();
+    let evil = "<img src=x onerror=window.__xss=1>";
+    v["accounts"][0]["name"] = Value::String(evil.into());
+    let page: AccountPage = serde_json::from_value(v).unwrap();
+    let engagement: EngagementReport = serde_json::from_str(ENGAGEMENT).unwrap();
+    let names = Rc::new(engagement.indicators.iter().map(|i| (i.id.clone(), i.name.clone())).collect::<Vec<_>>());
+    let root = container();
+    let accounts = Remote::Ready(Rc::new(page));
+    let config = Config::new("http://127.0.0.1:9", "demo", "t");
+    let handle = mount(&root, move || {
+        accounts_table(&AccountsView {
+            accounts: &accounts,
+            details: &Vec::new(),
+            names: &names,
+            stage: "at_risk",
+            open: None,
+            loading_more: false,
+            config: &config,
+            on_stage: Callback::noop(),
+            on_open: Callback::noop(),
+            on_more: Callback::noop(),
+            on_retry: Callback::noop(),
+        })
+    });
+    settle().await;
+    assert_eq!(text(&root, "tbody th button"), evil);
+    assert!(root.query_selector("img").unwrap().is_none(), "no element was created from the name");
+    settle().await;
+    let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss".into()).unwrap();
+    assert!(xss.is_undefined());
+    // Indicator ids read as their names.
+    let row = text(&root, "tbody tr");
+    assert!(row.contains("Modules licensed") && row.contains("Active days"), "{row}");
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn app_without_a_token_says_so_and_requests_nothing() {
+    let root = container();
+    let props = daytwo_widget::app::AppProps { config: Config::new("http://127.0.0.1:9", "demo", "") };
+    let handle = yew::Renderer::<daytwo_widget::app::App>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let alert = root.query_selector("[role=alert]").unwrap().unwrap();
+    assert_eq!(alert.get_attribute("data-error").unwrap(), "missing_token");
+    assert!(alert.text_content().unwrap_or_default().contains("token"));
+    assert!(root.query_selector("[role=tablist]").unwrap().is_none());
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn app_with_an_unreachable_worker_offers_retry() {
+    let root = container();
+    // Port 9 (discard) is closed: fetch fails without an HTTP answer.
+    let props = daytwo_widget::app::AppProps { config: Config::new("http://127.0.0.1:9", "demo", "token") };
+    let handle = yew::Renderer::<daytwo_widget::app::App>::with_root_and_props(root.clone(), props).render();
+    for _ in 0..100 {
+        settle().await;
+        if root.query_selector("[data-error=network]").unwrap().is_some() {
+            break;
+        }
+    }
+    let alert = root.query_selector("#panel-overview [role=alert]").unwrap().expect("an error state");
+    assert_eq!(alert.get_attribute("data-error").unwrap(), "network");
+    assert!(alert.text_content().unwrap_or_default().contains("cannot be reached"));
+    let retry = alert.query_selector("button").unwrap().expect("a Retry button");
+    assert_eq!(retry.text_content().unwrap_or_default(), "Retry");
+    handle.destroy();
+}
+
+/// The hand-written decoders give exactly what serde's derived `Deserialize` gives, on real reports.
+#[wasm_bindgen_test]
+fn decoders_agree_with_serde() {
+    fn same<T: Decode + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(json: &str) {
+        let by_serde: T = serde_json::from_str(json).unwrap();
+        let decoded: T = from_json(json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decoded, by_serde);
+    }
+    same::<BudgetReport>(BUDGET);
+    same::<LifecycleReport>(LIFECYCLE);
+    same::<EngagementReport>(ENGAGEMENT);
+    same::<FunnelReport>(FUNNEL);
+    same::<AccountPage>(AT_RISK);
+    same::<AccountDetail>(DETAIL);
+    // Unknown keys are ignored (the Worker adds `tail`), nulls read as None.
+    let mut v: Value = serde_json::from_str(BUDGET).unwrap();
+    v["tail"] = serde_json::json!({"keys": 3, "truncated": false});
+    v["acquisition"]["cac_minor"] = Value::Null;
+    same::<BudgetReport>(&v.to_string());
+    // A missing required field or a wrong type is refused, naming the field.
+    let mut v: Value = serde_json::from_str(LIFECYCLE).unwrap();
+    v["stages"]["lead"] = Value::String("many".into());
+    let e = from_json::<LifecycleReport>(&v.to_string()).unwrap_err();
+    assert!(e.contains("stages.`lead`"), "{e}");
+    assert!(from_json::<AccountPage>("{}").is_err());
+    assert!(from_json::<AccountPage>("not json").is_err());
+}
+
+fn loaded_state() -> daytwo_widget::state::State {
+    use daytwo_widget::state::State;
+    let mut s = State::new(daytwo_shared::time::Day::parse("2026-09-30").unwrap());
+    s.budget = Remote::Ready(Rc::new(budget()));
+    s.lifecycle = Remote::Ready(Rc::new(serde_json::from_str(LIFECYCLE).unwrap()));
+    s.engagement = Remote::Ready(Rc::new(serde_json::from_str(ENGAGEMENT).unwrap()));
+    s.accounts = Remote::Ready(Rc::new(serde_json::from_str(AT_RISK).unwrap()));
+    s
+}
+
+/// The CSV export of each view, built in the browser with the domain's `export` functions.
+#[wasm_bindgen_test]
+fn csv_export_of_every_view() {
+    use daytwo_widget::download::csv_for_view;
+    let mut s = loaded_state();
+    let mut csv = |tab: Tab| {
+        s.tab = tab;
+        csv_for_view(&s, "demo site").unwrap()
+    };
+    let (name, text) = csv(Tab::Spend);
+    assert_eq!(name, "daytwo-demo_site-spend-2026-07-03-to-2026-09-30.csv");
+    assert!(text.starts_with("channel,campaign,acquisition_minor,retention_minor,total_minor\r\n"), "{text}");
+    assert!(text.contains("total,,1986600,746906,2733506\r\n"), "{text}");
+    let (_, text) = csv(Tab::Overview);
+    assert!(text.starts_with("metric,this_period,previous_period,change\r\n"), "{text}");
+    assert!(text.contains("Acquisition spend,\"USD 19,866.00\""), "{text}");
+    assert!(text.contains("overweight_acquisition"), "{text}");
+    let (_, text) = csv(Tab::Lifecycle);
+    assert!(text.starts_with("stage,accounts\r\nprospect,156\r\n"), "{text}");
+    assert!(
+        text.contains("step,accounts,conversion_from_previous\r\nawareness,50,\r\nconsideration,29,0.58\r\n"),
+        "{text}"
+    );
+    let (_, text) = csv(Tab::Engagement);
+    assert!(
+        text.contains("band,engaged,10\r\n") && text.contains("g:acct-0039,Proseware Systems,at_risk,26"),
+        "{text}"
+    );
+    let (_, text) = csv(Tab::WhatIf);
+    assert!(text.starts_with("figure,now,after_move\r\nmoved_minor,0,0\r\n"), "{text}");
+}
+
+/// Answers for an older period or before a retry are dropped; a new period reloads everything.
+#[wasm_bindgen_test]
+fn stale_answers_are_dropped() {
+    use daytwo_widget::state::{Action, Payload, Preset, State};
+    use yew::Reducible;
+    let s = Rc::new(State::new(daytwo_shared::time::Day::parse("2026-09-30").unwrap()));
+    let old = s.generation;
+    let period = Preset::Days(30).period(s.today).unwrap();
+    let s = s.reduce(Action::SetPeriod(Preset::Days(30), period));
+    assert_eq!(s.period, period);
+    assert_ne!(s.generation, old);
+    let s = s.reduce(Action::Loaded(old, Payload::Lifecycle(Ok(serde_json::from_str(LIFECYCLE).unwrap()))));
+    assert_eq!(s.lifecycle, Remote::Loading, "an answer for the previous period is ignored");
+    let now = s.generation;
+    let s = s.reduce(Action::Loaded(now, Payload::Lifecycle(Ok(serde_json::from_str(LIFECYCLE).unwrap()))));
+    assert!(s.lifecycle.ready().is_some());
+    let s = s.reduce(Action::Retry);
+    assert_eq!(s.lifecycle, Remote::Loading);
+    // The last full quarter before 30 Sep 2026 is Q2: 1 Apr – 30 Jun.
+    let q = Preset::LastQuarter.period(s.today).unwrap();
+    assert_eq!((q.from.to_string(), q.to.to_string()), ("2026-04-01".into(), "2026-07-01".into()));
+}
