@@ -41,6 +41,38 @@ fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
+/// Runs a test command, echoing its output, and adds up its `test result:` lines into `tally`.
+fn run_tests(program: &str, args: &[&str], env: &[(&str, &str)], tally: &mut (u64, u64)) -> Result {
+    use std::io::{BufRead, BufReader};
+    eprintln!("$ {program} {}", args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.trim_start().strip_prefix("test result: ") {
+                let count = |word: &str| {
+                    rest.split(';')
+                        .find_map(|part| {
+                            part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(word)
+                        })
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                tally.0 += count(" passed");
+                tally.1 += count(" failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+}
+
 fn output(program: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(program).args(args).current_dir(root()).output().map_err(|e| format!("{program}: {e}"))?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -65,18 +97,18 @@ fn test() -> Result {
     worker::build()?;
     assets::build()?;
     tools::ensure_chromium()?;
+    let mut tally = (0, 0);
     let mut test = vec!["test", "--locked"];
     test.extend(NATIVE);
-    run("cargo", &test)?;
+    run_tests("cargo", &test, &[], &mut tally)?;
     // The widget's component tests, in real headless Chromium through wasm-bindgen-test-runner.
     if root().join("frontend/tests").exists() {
-        crate::run_env(
-            "cargo",
-            &["test", "--locked", "-p", "daytwo-widget", "--target", "wasm32-unknown-unknown"],
-            &[("CHROMEDRIVER", "/usr/bin/chromedriver")],
-        )?;
+        let args = ["test", "--locked", "-p", "daytwo-widget", "--target", "wasm32-unknown-unknown"];
+        run_tests("cargo", &args, &[("CHROMEDRIVER", "/usr/bin/chromedriver")], &mut tally)?;
     }
     eprintln!("xtask test: every check passed in {:.0?}", started.elapsed());
+    // The closing line CI reads: every test that ran, across all runners.
+    println!("{} passed, {} failed", tally.0, tally.1);
     Ok(())
 }
 
