@@ -74,6 +74,9 @@ pub fn run(port: u16) -> Result {
         std::fs::write(&config_path, "window.DAYTWO_DEMO = null;\n").map_err(|e| e.to_string())?;
     }
     let (mut cmd, admin) = worker::wrangler_dev(&ServeOptions { port, state: state.clone() })?;
+    // The same secrets as `.dev.vars` (git-ignored), so a plain `npx wrangler dev` works against this state too.
+    let secrets = std::fs::read_to_string(state.join("secrets.env")).map_err(|e| e.to_string())?;
+    std::fs::write(root().join(".dev.vars"), secrets).map_err(|e| format!(".dev.vars: {e}"))?;
     let mut child = cmd.spawn().map_err(|e| format!("wrangler: {e}"))?;
     let base = format!("http://127.0.0.1:{port}");
     let mut setup = || -> Result<()> {
