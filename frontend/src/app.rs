@@ -31,7 +31,7 @@ pub struct AppProps {
 
 type Dispatcher = UseReducerDispatcher<State>;
 
-/// Loads the details (breakdown and playbook actions) of `ids`, one request each.
+/// Loads the details (score breakdown and playbook actions) of `ids`, one request each (the drill-down).
 fn load_details(config: &Config, dispatch: &Dispatcher, generation: u32, as_of: Day, ids: Vec<String>) {
     for id in ids {
         let (c, d) = (config.clone(), dispatch.clone());
@@ -42,18 +42,12 @@ fn load_details(config: &Config, dispatch: &Dispatcher, generation: u32, as_of: 
     }
 }
 
-/// Loads a page of accounts in `stage`, then the details of its rows not known yet.
+/// Loads a page of accounts in `stage` (each row carries its playbook actions).
 fn load_accounts(config: Config, dispatch: Dispatcher, state: &State, cursor: Option<String>) {
-    let known: Vec<String> = state.details.iter().map(|(k, _)| k.clone()).collect();
     let (generation, stage, as_of) = (state.generation, state.account_stage, state.as_of);
     spawn_local(async move {
         let result = api::accounts(&config, stage, as_of, cursor.as_deref()).await;
-        let ids: Vec<String> = result
-            .as_ref()
-            .map(|p| p.accounts.iter().map(|a| a.id.clone()).filter(|id| !known.contains(id)).collect())
-            .unwrap_or_default();
         dispatch.dispatch(Action::Loaded(generation, Payload::Accounts { stage, result, append: cursor.is_some() }));
-        load_details(&config, &dispatch, generation, as_of, ids);
     });
 }
 
@@ -216,7 +210,6 @@ pub fn App(props: &AppProps) -> Html {
                 { show(engagement_report.map(|r| html! { <div class="dt-grid">{ bands(r) }{ score_histogram(r) }</div> }), state.engagement.error()) }
                 { accounts_table(&AccountsView {
                     accounts: &state.accounts,
-                    details: &state.details,
                     names: &names,
                     stage: state.account_stage,
                     open: state.open_account.as_deref(),

@@ -9,7 +9,7 @@ use daytwo_shared::time::{Day, MS_PER_DAY};
 use std::rc::Rc;
 use yew::Reducible;
 
-/// Accounts per page of the engagement table (each row also loads its playbook actions).
+/// Accounts per page of the engagement table.
 pub const PAGE: usize = 20;
 
 /// The views.
@@ -332,12 +332,6 @@ impl Reducible for State {
                             }
                             (true, Err(_), Some(_)) => {}
                             (_, result, _) => s.accounts = Remote::from_result(result),
-                        }
-                        // Rows whose details (playbook actions) are about to be requested.
-                        if let Some(page) = s.accounts.ready() {
-                            for a in &page.accounts {
-                                set_detail(&mut s.details, a.id.clone(), Remote::Loading, false);
-                            }
                         }
                     }
                     Payload::Detail(id, r) => set_detail(&mut s.details, id, Remote::from_result(r), true),

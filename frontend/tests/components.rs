@@ -279,7 +279,6 @@ async fn account_names_render_as_text_only() {
     let handle = mount(&root, move || {
         accounts_table(&AccountsView {
             accounts: &accounts,
-            details: &Vec::new(),
             names: &names,
             stage: "at_risk",
             open: None,
@@ -293,6 +292,8 @@ async fn account_names_render_as_text_only() {
     });
     settle().await;
     assert_eq!(text(&root, "tbody th button"), evil);
+    // Each row shows its playbook actions from the list itself (no request per row).
+    assert!(root.text_content().unwrap_or_default().contains("Schedule a customer-success check-in"));
     assert!(root.query_selector("img").unwrap().is_none(), "no element was created from the name");
     settle().await;
     let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss".into()).unwrap();

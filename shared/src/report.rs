@@ -635,16 +635,17 @@ pub struct AccountSummary {
     pub revenue_minor: i64,
     /// The indicators pulling the score down most, worst first.
     pub pulling_down: Vec<String>,
+    /// The playbook actions for the account's situation, so a list needs no request per row.
+    pub actions: Vec<Action>,
 }
 
-/// One account in full: its summary, score breakdown and playbook actions.
+/// One account in full: its summary (with the playbook actions) and the score breakdown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountDetail {
     #[serde(flatten)]
     pub summary: AccountSummary,
     pub as_of: Day,
     pub breakdown: Vec<engagement::IndicatorScore>,
-    pub actions: Vec<Action>,
     pub identities: usize,
     pub modules: Vec<String>,
     pub activity_days_in_window: usize,
@@ -675,6 +676,7 @@ pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSum
         last_purchase: e.status.last_purchase,
         revenue_minor: h.until(as_of).map(|(_, c)| c.revenue_minor).sum(),
         pulling_down: down.iter().take(3).map(|b| b.id.clone()).collect(),
+        actions: actions_for(&settings.playbooks, e.status.stage, e.score.as_ref()),
     }
 }
 
@@ -684,7 +686,6 @@ pub fn detail(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountDeta
         summary: summary(e, settings, as_of),
         as_of,
         breakdown: e.score.as_ref().map(|s| s.breakdown.clone()).unwrap_or_default(),
-        actions: actions_for(&settings.playbooks, e.status.stage, e.score.as_ref()),
         identities: h.identities.len(),
         modules: h.modules.iter().filter(|(_, d)| **d <= as_of).map(|(m, _)| m.clone()).collect(),
         activity_days_in_window: h

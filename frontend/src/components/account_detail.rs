@@ -89,11 +89,11 @@ fn body(d: &AccountDetail, names: &Names, currency: Option<&Currency>) -> Html {
                 </div>
                 <div>
                     <h4 class="dt-h4">{ "Playbook actions" }</h4>
-                    if d.actions.is_empty() {
+                    if d.summary.actions.is_empty() {
                         <p class="dt-muted">{ "No playbook action applies to this account." }</p>
                     } else {
                         <ol class="dt-actions">
-                            { for d.actions.iter().map(|a| html! {
+                            { for d.summary.actions.iter().map(|a| html! {
                                 <li><strong>{ &a.title }</strong>{ " " }<span class="dt-chip">{ &a.channel }</span><span class="dt-why">{ &a.why }</span></li>
                             }) }
                         </ol>

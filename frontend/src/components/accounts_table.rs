@@ -6,7 +6,7 @@ use super::error_panel::error_panel;
 use super::loading::loading;
 use crate::format::{self, count};
 use crate::services::api::Config;
-use crate::state::{ACCOUNT_STAGES, Details, Remote, detail};
+use crate::state::{ACCOUNT_STAGES, Remote};
 use daytwo_shared::engagement::Band;
 use daytwo_shared::report::{AccountPage, AccountSummary};
 use std::rc::Rc;
@@ -50,7 +50,6 @@ pub fn trend_view(trend: Option<i16>) -> Html {
 #[derive(Clone, Debug)]
 pub struct AccountsView<'a> {
     pub accounts: &'a Remote<AccountPage>,
-    pub details: &'a Details,
     pub names: &'a Names,
     pub stage: &'static str,
     pub open: Option<&'a str>,
@@ -62,19 +61,15 @@ pub struct AccountsView<'a> {
     pub on_retry: Callback<()>,
 }
 
-fn playbook_cell(v: &AccountsView<'_>, id: &str) -> Html {
-    match detail(v.details, id) {
-        Some(Remote::Ready(d)) if d.actions.is_empty() => {
-            html! { <span class="dt-muted">{ "No action defined" }</span> }
-        }
-        Some(Remote::Ready(d)) => html! {
-            <ul class="dt-actions">
-                { for d.actions.iter().take(2).map(|x| html! { <li>{ &x.title }</li> }) }
-                if d.actions.len() > 2 { <li class="dt-muted">{ format!("+{} more", d.actions.len() - 2) }</li> }
-            </ul>
-        },
-        Some(Remote::Loading) => html! { <span class="dt-muted">{ "Loading…" }</span> },
-        _ => html! { <span class="dt-muted">{ format::NONE }</span> },
+fn playbook_cell(a: &AccountSummary) -> Html {
+    if a.actions.is_empty() {
+        return html! { <span class="dt-muted">{ "No action defined" }</span> };
+    }
+    html! {
+        <ul class="dt-actions">
+            { for a.actions.iter().take(2).map(|x| html! { <li>{ &x.title }</li> }) }
+            if a.actions.len() > 2 { <li class="dt-muted">{ format!("+{} more", a.actions.len() - 2) }</li> }
+        </ul>
     }
 }
 
@@ -90,7 +85,7 @@ fn row(v: &AccountsView<'_>, a: &AccountSummary) -> Html {
             <td class="dt-num"><span class="dt-score">{ format::count_opt(a.score.map(u64::from)) }</span>{ band_chip(a.band) }</td>
             <td class="dt-num">{ trend_view(a.trend) }</td>
             <td>{ for a.pulling_down.iter().map(|i| html! { <span class="dt-chip">{ indicator_name(v.names, i) }</span> }) }</td>
-            <td>{ playbook_cell(v, &a.id) }</td>
+            <td>{ playbook_cell(a) }</td>
         </tr>
     }
 }

@@ -434,6 +434,7 @@ impl Decode for AccountSummary {
             last_purchase: opt_day(o, "last_purchase")?,
             revenue_minor: i64_(o, "revenue_minor")?,
             pulling_down: strings(o, "pulling_down")?,
+            actions: list(o, "actions")?,
         })
     }
 }
@@ -481,7 +482,6 @@ impl Decode for AccountDetail {
             summary: AccountSummary::decode(o)?,
             as_of: day(o, "as_of")?,
             breakdown: list(o, "breakdown")?,
-            actions: list(o, "actions")?,
             identities: u64_(o, "identities")? as usize,
             modules: strings(o, "modules")?,
             activity_days_in_window: u64_(o, "activity_days_in_window")? as usize,
