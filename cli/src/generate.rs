@@ -32,6 +32,61 @@ pub struct GenerateOptions {
     pub end: Day,
     /// ISO 4217 code of revenue and spend, e.g. "USD".
     pub currency: String,
+    /// How each message carries its time.
+    pub time_shape: TimeShape,
+}
+
+/// How each generated message carries its time: the shapes real sources write. Every shape describes the
+/// same history: a correct reader resolves each to the same event time (the network is taken as instant, so
+/// Segment's skew correction lands exactly on it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimeShape {
+    /// `timestamp` only: a backfill, or a server-side library without `sentAt`.
+    #[default]
+    Timestamp,
+    /// `timestamp` and `sentAt` equal: a Segment library sending at once.
+    SentAt,
+    /// A device clock a day and an hour slow, as a Segment export of a live request shows it: `timestamp` and
+    /// `sentAt` 25 hours early (sent 2 s after the event), `receivedAt` on time. A day, so that a reader that
+    /// skips the correction moves events to other days and shows it.
+    Skewed,
+    /// `originalTimestamp` only (RudderStack's field).
+    Original,
+    /// Segment's S3 archive: the corrected `timestamp` beside `originalTimestamp`, `sentAt` and `receivedAt`
+    /// of the same slow device (a reader that corrects again moves every event by 25 hours).
+    Archive,
+}
+
+impl TimeShape {
+    pub const NAMES: [&'static str; 5] = ["timestamp", "sent-at", "skewed", "original", "archive"];
+
+    pub fn parse(s: &str) -> Option<TimeShape> {
+        let all = [TimeShape::Timestamp, TimeShape::SentAt, TimeShape::Skewed, TimeShape::Original, TimeShape::Archive];
+        Self::NAMES.iter().position(|n| *n == s).map(|i| all[i])
+    }
+
+    /// The time fields of a message whose event happened at `t` (ms).
+    fn fields(self, t: i64) -> Vec<(&'static str, String)> {
+        const SLOW: i64 = 25 * 3_600_000;
+        const SEND_DELAY: i64 = 2_000;
+        let at = |ms: i64| Timestamp(ms).to_rfc3339();
+        match self {
+            TimeShape::Timestamp => vec![("timestamp", at(t))],
+            TimeShape::SentAt => vec![("timestamp", at(t)), ("sentAt", at(t))],
+            TimeShape::Skewed => vec![
+                ("timestamp", at(t - SLOW)),
+                ("sentAt", at(t - SLOW + SEND_DELAY)),
+                ("receivedAt", at(t + SEND_DELAY)),
+            ],
+            TimeShape::Original => vec![("originalTimestamp", at(t))],
+            TimeShape::Archive => vec![
+                ("timestamp", at(t)),
+                ("originalTimestamp", at(t - SLOW)),
+                ("sentAt", at(t - SLOW + SEND_DELAY)),
+                ("receivedAt", at(t + SEND_DELAY)),
+            ],
+        }
+    }
 }
 
 /// What was written.
@@ -88,8 +143,8 @@ pub fn generate(opts: &GenerateOptions, events: &mut dyn Write, spend: &mut dyn 
             id.clear();
             use std::fmt::Write as _;
             let _ = write!(id, "g{}-{}-{}", opts.seed, number, n + 1);
-            let ts = Timestamp(ev.ts).to_rfc3339();
-            serde_json::to_writer(&mut buf, &Line { ev, sim: &sim, id: &id, ts: &ts })?;
+            let times = opts.time_shape.fields(ev.ts);
+            serde_json::to_writer(&mut buf, &Line { ev, sim: &sim, id: &id, times: &times })?;
             buf.push(b'\n');
         }
         events.write_all(&buf)?;
@@ -432,7 +487,7 @@ struct Line<'a> {
     ev: &'a Ev,
     sim: &'a Sim<'a>,
     id: &'a str,
-    ts: &'a str,
+    times: &'a [(&'static str, String)],
 }
 
 struct GroupContext<'a>(&'a str);
@@ -452,7 +507,9 @@ impl Serialize for Line<'_> {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("type", ev.kind.as_str())?;
         m.serialize_entry("messageId", self.id)?;
-        m.serialize_entry("timestamp", self.ts)?;
+        for (field, value) in self.times {
+            m.serialize_entry(field, value)?;
+        }
         if let Some(u) = ev.user {
             m.serialize_entry("userId", &contacts[u].user_id)?;
         }
@@ -1939,7 +1996,14 @@ mod tests {
     type TestResult = Result<(), Box<dyn Error>>;
 
     fn opts(seed: u64, accounts: u32, months: u32) -> Result<GenerateOptions, Box<dyn Error>> {
-        Ok(GenerateOptions { seed, accounts, months, end: Day::parse("2026-07-01")?, currency: "USD".into() })
+        Ok(GenerateOptions {
+            seed,
+            accounts,
+            months,
+            end: Day::parse("2026-07-01")?,
+            currency: "USD".into(),
+            time_shape: TimeShape::Timestamp,
+        })
     }
 
     struct Output {
@@ -2340,7 +2404,7 @@ mod tests {
         #[test]
         fn any_small_window_stays_inside_it(seed in 0u64..1000, accounts in 0u32..25, months in 1u32..30,
                                            end in 11_000i32..25_000) {
-            let o = GenerateOptions { seed, accounts, months, end: Day(end), currency: "EUR".into() };
+            let o = GenerateOptions { seed, accounts, months, end: Day(end), currency: "EUR".into(), time_shape: TimeShape::default() };
             let (mut e, mut s) = (Vec::new(), Vec::new());
             let summary = generate(&o, &mut e, &mut s).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
             let lo = summary.first_day.start();

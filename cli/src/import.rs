@@ -1,8 +1,15 @@
-//! `daytwo import`: sends an NDJSON events file and a spend CSV to a running Worker through its public API,
-//! exactly as an SDK and an admin would (Segment batches with Basic auth; spend as `text/csv`).
+//! `daytwo import`: sends NDJSON event files and a spend CSV to a running Worker through its public API, as an
+//! SDK and an admin would (Segment batches with Basic auth; spend as `text/csv`).
+//!
+//! A file is not a live request: each message's time is resolved the file's way (as `daytwo report` does) and
+//! sent as its final `timestamp`, without the `sentAt`/`receivedAt` that would make the Worker correct it
+//! again against today's clock ([`daytwo_shared::message::prepare_replay`]). So what the Worker stores equals
+//! what `daytwo report` computes from the same files.
 
+use crate::input;
+use daytwo_shared::config::IngestSettings;
+use daytwo_shared::message::prepare_replay;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,7 +17,7 @@ use std::time::Duration;
 pub struct ImportArgs {
     pub url: String,
     pub write_key: String,
-    pub events: Option<PathBuf>,
+    pub events: Vec<PathBuf>,
     pub spend: Option<PathBuf>,
     pub site: Option<String>,
     pub admin_token: Option<String>,
@@ -76,9 +83,9 @@ fn post(agent: &ureq::Agent, url: &str, auth: &str, content_type: &str, body: &s
 pub fn run(a: &ImportArgs) -> Result<(), String> {
     let agent = agent();
     let base = a.url.trim_end_matches('/');
-    if let Some(path) = &a.events {
-        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !a.events.is_empty() {
         let auth = basic(&a.write_key);
+        let skew_hours = IngestSettings::default().max_clock_skew_hours;
         let (mut batch, mut bytes, mut sent, mut requests) = (Vec::<Value>::new(), 0usize, 0u64, 0u64);
         let mut flush = |batch: &mut Vec<Value>, bytes: &mut usize| -> Result<(), String> {
             if batch.is_empty() {
@@ -90,17 +97,10 @@ pub fn run(a: &ImportArgs) -> Result<(), String> {
             requests += 1;
             Ok(())
         };
-        for (i, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: Value =
-                serde_json::from_str(&line).map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
-            let items = match v.get("batch").and_then(Value::as_array) {
-                Some(items) => items.clone(),
-                None => vec![v],
-            };
+        input::for_each_line(&a.events, |path, n, line| {
+            let at = || format!("{}: line {n}", input::display(path));
+            let v: Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
+            let items = prepare_replay(v, skew_hours).map_err(|e| format!("{}: {e} ({})", at(), e.code()))?;
             for item in items {
                 let size = item.to_string().len();
                 if !batch.is_empty() && (batch.len() >= a.batch_size || bytes + size > MAX_BATCH_BYTES) {
@@ -110,7 +110,8 @@ pub fn run(a: &ImportArgs) -> Result<(), String> {
                 batch.push(item);
                 sent += 1;
             }
-        }
+            Ok(())
+        })?;
         flush(&mut batch, &mut bytes)?;
         println!("imported {sent} messages in {requests} requests");
     }

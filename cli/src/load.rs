@@ -1,23 +1,22 @@
 //! Reading inputs for `daytwo report`: events are streamed line by line into the rollup state.
 
-use crate::render;
+use crate::{input, render};
 use daytwo_shared::config::Settings;
-use daytwo_shared::message::{IngestContext, parse_value};
+use daytwo_shared::message::{IngestContext, Receipt, parse_value};
 use daytwo_shared::money::Currency;
 use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
 use daytwo_shared::report::{self, AccountQuery, Period};
 use daytwo_shared::rollup::{Classifier, RollupState};
 use daytwo_shared::spend::{SpendEntry, parse_spend_csv};
-use daytwo_shared::time::{Day, Timestamp};
+use daytwo_shared::time::Day;
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 #[derive(Debug)]
 pub struct ReportArgs {
     pub kind: ReportKind,
-    pub events: PathBuf,
+    pub events: Vec<PathBuf>,
     pub spend: Option<PathBuf>,
     pub from: Day,
     pub to: Day,
@@ -27,37 +26,31 @@ pub struct ReportArgs {
     pub skip_invalid: bool,
     /// JSON or CSV (the API's own output); `None` for the readable tables.
     pub format: Option<Format>,
-    pub now: Timestamp,
 }
 
-/// Folds every message of an NDJSON file (one message or `{"batch":[…]}` per line) into a state.
-pub fn fold_file(
-    path: &PathBuf,
+/// Folds every message of NDJSON event files (one message or `{"batch":[…]}` per line; gzip or plain; `-`
+/// for standard input) into a state. Each message's time is resolved the file's way
+/// ([`Receipt::File`]): its own `receivedAt`, never the clock.
+pub fn fold_files(
+    paths: &[PathBuf],
     settings: &Settings,
     currency: &Currency,
-    now: Timestamp,
     skip_invalid: bool,
 ) -> Result<(RollupState, u64, u64), String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let classifier = Classifier::new(&settings.mapping);
     let mut state = RollupState::default();
     let ctx = IngestContext {
-        received_at: now,
+        receipt: Receipt::File,
         email_salt: "daytwo-offline",
         currency,
         settings: &settings.ingest,
         path_type: None,
-        trust_received_at: true,
     };
     let (mut folded, mut skipped) = (0u64, 0u64);
     // A compact dedup set instead of the state's index: 8 bytes per message keeps a million events small.
     let mut seen: HashSet<u64> = HashSet::new();
-    for (i, line) in BufReader::with_capacity(1 << 20, file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed = serde_json::from_str(&line)
+    input::for_each_line(paths, |path, n, line| {
+        let parsed = serde_json::from_str(line)
             .map_err(|e| e.to_string())
             .and_then(|v| parse_value(v, &ctx).map_err(|e| format!("{} ({})", e, e.code())));
         match parsed {
@@ -70,16 +63,18 @@ pub fn fold_file(
                         folded += 1;
                     }
                 }
+                Ok(())
             }
             Err(e) if skip_invalid => {
                 skipped += 1;
                 if skipped <= 5 {
-                    eprintln!("daytwo: {}: line {}: skipped: {e}", path.display(), i + 1);
+                    eprintln!("daytwo: {}: line {n}: skipped: {e}", input::display(path));
                 }
+                Ok(())
             }
-            Err(e) => return Err(format!("{}: line {}: {e}", path.display(), i + 1)),
+            Err(e) => Err(format!("{}: line {n}: {e}", input::display(path))),
         }
-    }
+    })?;
     Ok((state, folded, skipped))
 }
 
@@ -103,7 +98,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     let currency = Currency::parse(&a.currency).map_err(|e| format!("--currency: {e}"))?;
     let settings = load_settings(a.settings.as_ref())?;
     let ledger = load_spend(a.spend.as_ref(), &currency)?;
-    let (state, folded, skipped) = fold_file(&a.events, &settings, &currency, a.now, a.skip_invalid)?;
+    let (state, folded, skipped) = fold_files(&a.events, &settings, &currency, a.skip_invalid)?;
     if skipped > 0 {
         eprintln!("daytwo: {folded} messages folded, {skipped} invalid lines skipped");
     }

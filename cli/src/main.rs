@@ -5,6 +5,7 @@
 
 mod generate;
 mod import;
+mod input;
 mod load;
 mod render;
 
@@ -37,6 +38,11 @@ enum Command {
         end: Option<Day>,
         #[arg(long)]
         out: PathBuf,
+        /// How messages carry their time: timestamp, sent-at, skewed, original or archive (the shapes of a
+        /// backfill, a Segment library, a slow device clock as Segment exports it, RudderStack, Segment's S3
+        /// archive). Every shape is the same history.
+        #[arg(long, default_value = "timestamp", value_parser = parse_shape)]
+        time_shape: generate::TimeShape,
     },
     /// Send an events file (and optionally a spend CSV) to a running Worker through its public API.
     Import {
@@ -45,8 +51,10 @@ enum Command {
         url: String,
         #[arg(long)]
         write_key: String,
-        #[arg(long)]
-        events: Option<PathBuf>,
+        /// Event files (NDJSON, plain or gzipped; `-` for standard input). Each message keeps its time: it is
+        /// resolved as `daytwo report` resolves it and sent as a final `timestamp`.
+        #[arg(long, num_args = 1..)]
+        events: Vec<PathBuf>,
         #[arg(long)]
         spend: Option<PathBuf>,
         /// Site id, for the spend import.
@@ -63,8 +71,10 @@ enum Command {
         /// budget, lifecycle, funnel, engagement or accounts
         #[arg(value_parser = parse_kind)]
         kind: ReportKind,
-        #[arg(long)]
-        events: PathBuf,
+        /// Event files: NDJSON, one message or batch per line, plain or gzipped (Segment's archive), several
+        /// at once; `-` reads standard input.
+        #[arg(long, num_args = 1.., required = true)]
+        events: Vec<PathBuf>,
         #[arg(long)]
         spend: Option<PathBuf>,
         /// First day of the period (default: 90 days before --to).
@@ -95,11 +105,16 @@ fn parse_kind(s: &str) -> Result<ReportKind, String> {
     ReportKind::from_name(s).ok_or_else(|| "expected budget, lifecycle, funnel, engagement or accounts".to_owned())
 }
 
+fn parse_shape(s: &str) -> Result<generate::TimeShape, String> {
+    generate::TimeShape::parse(s).ok_or_else(|| format!("expected one of {}", generate::TimeShape::NAMES.join(", ")))
+}
+
 fn parse_day(s: &str) -> Result<Day, String> {
     Day::parse(s).map_err(|e| e.to_string())
 }
 
-/// The CLI is the shell: it may read the clock, `shared` may not.
+/// The CLI is the shell: it may read the clock, `shared` may not. The clock only picks default dates; it is
+/// never an event's receive time.
 fn now() -> Timestamp {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     Timestamp(ms)
@@ -108,9 +123,10 @@ fn now() -> Timestamp {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { seed, accounts, months, end, out } => {
+        Command::Generate { seed, accounts, months, end, out, time_shape } => {
             let end = end.unwrap_or_else(|| now().day().plus(1));
-            run_generate(seed, accounts, months, end, &out)
+            let opts = generate::GenerateOptions { seed, accounts, months, end, currency: "USD".into(), time_shape };
+            run_generate(&opts, &out)
         }
         Command::Import { url, write_key, events, spend, site, admin_token, batch_size } => {
             import::run(&import::ImportArgs {
@@ -142,7 +158,6 @@ fn main() -> ExitCode {
                 } else {
                     None
                 },
-                now: now(),
             };
             load::run_report(&args)
         }
@@ -156,7 +171,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_generate(seed: u64, accounts: u32, months: u32, end: Day, out: &std::path::Path) -> Result<(), String> {
+fn run_generate(opts: &generate::GenerateOptions, out: &std::path::Path) -> Result<(), String> {
     use std::io::{BufWriter, Write};
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let open = |name: &str| {
@@ -164,8 +179,7 @@ fn run_generate(seed: u64, accounts: u32, months: u32, end: Day, out: &std::path
         std::fs::File::create(&path).map(BufWriter::new).map_err(|e| format!("{}: {e}", path.display()))
     };
     let (mut events, mut spend) = (open("events.ndjson")?, open("spend.csv")?);
-    let opts = generate::GenerateOptions { seed, accounts, months, end, currency: "USD".into() };
-    let summary = generate::generate(&opts, &mut events, &mut spend).map_err(|e| e.to_string())?;
+    let summary = generate::generate(opts, &mut events, &mut spend).map_err(|e| e.to_string())?;
     events.flush().and_then(|()| spend.flush()).map_err(|e| e.to_string())?;
     println!(
         "wrote {} events for {} accounts ({} users) from {} to {}, and {} spend entries, to {}",

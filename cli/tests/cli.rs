@@ -2,12 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use daytwo_shared::config::Settings;
-use daytwo_shared::message::{IngestContext, parse_value};
+use daytwo_shared::message::{IngestContext, Receipt, parse_value};
 use daytwo_shared::money::Currency;
 use daytwo_shared::report::{Period, budget_report, evaluate, lifecycle_report};
 use daytwo_shared::rollup::{Classifier, RollupState};
 use daytwo_shared::spend::parse_spend_csv;
-use daytwo_shared::time::{Day, Timestamp};
+use daytwo_shared::time::Day;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -85,12 +85,11 @@ fn report_json_matches_the_library() {
     let classifier = Classifier::new(&settings.mapping);
     let mut state = RollupState::default();
     let ctx = IngestContext {
-        received_at: Timestamp::parse_rfc3339("2026-11-01T00:00:00Z").unwrap(),
+        receipt: Receipt::File,
         email_salt: "x",
         currency: &currency,
         settings: &settings.ingest,
         path_type: None,
-        trust_received_at: true,
     };
     for line in std::fs::read_to_string(&events).unwrap().lines() {
         for m in parse_value(serde_json::from_str(line).unwrap(), &ctx).unwrap().messages {
@@ -184,4 +183,118 @@ fn csv_and_table_outputs() {
     let out = daytwo(&["report", "lifecycle", "--events", events.to_str().unwrap(), "--to", "2026-11-01"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Lifecycle as of 2026-10-31 (1 accounts)") && text.contains("lead"), "{text}");
+}
+
+/// Generates the seed-4 site in one time shape into its own folder; returns the events file.
+fn generate_shape(shape: &str) -> PathBuf {
+    let dir = tmp(&format!("shape-{shape}"));
+    let out = daytwo(&[
+        "generate",
+        "--seed",
+        "4",
+        "--accounts",
+        "60",
+        "--months",
+        "12",
+        "--end",
+        "2026-11-01",
+        "--time-shape",
+        shape,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    dir.join("events.ndjson")
+}
+
+fn report_json(kind: &str, events: &[&str], stdin: Option<&[u8]>) -> serde_json::Value {
+    let mut args = vec!["report", kind, "--from", "2026-05-01", "--to", "2026-11-01", "--json", "--events"];
+    args.extend(events);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_daytwo"));
+    cmd.args(&args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    cmd.stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let input = stdin.map(<[u8]>::to_vec).unwrap_or_default();
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, &input));
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    assert!(out.status.success(), "{kind} {events:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every shape real sources write (`sentAt` beside `timestamp`, a slow device clock as Segment exports it,
+/// `originalTimestamp` only, Segment's archive with the corrected `timestamp`) is the same history, and
+/// `daytwo report` reads each the same: the clock is never taken as a file's receive time.
+#[test]
+fn every_time_shape_gives_the_same_reports() {
+    let base = generate_shape("timestamp");
+    let base_s = base.to_str().unwrap().to_owned();
+    let want: Vec<serde_json::Value> =
+        ["budget", "lifecycle", "accounts"].iter().map(|k| report_json(k, &[&base_s], None)).collect();
+    // Not a vacuous comparison: the history has customers in the period.
+    assert!(want[1]["stages"]["active"].as_u64() > Some(0), "{}", want[1]);
+    assert!(want[0]["acquisition"]["new_customers"].as_u64() > Some(0), "{}", want[0]);
+    for shape in ["sent-at", "skewed", "original", "archive"] {
+        let events = generate_shape(shape);
+        let text = std::fs::read_to_string(&events).unwrap();
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let has = |f: &str| first.get(f).is_some();
+        let expected_fields = match shape {
+            "sent-at" => has("sentAt") && has("timestamp"),
+            "skewed" => has("sentAt") && has("receivedAt") && has("timestamp"),
+            "original" => has("originalTimestamp") && !has("timestamp"),
+            _ => has("originalTimestamp") && has("timestamp") && has("receivedAt"),
+        };
+        assert!(expected_fields, "{shape}: unexpected first line {first}");
+        assert_ne!(text, std::fs::read_to_string(&base).unwrap(), "{shape} wrote the same file");
+        let events_s = events.to_str().unwrap().to_owned();
+        for (i, kind) in ["budget", "lifecycle", "accounts"].iter().enumerate() {
+            assert_eq!(report_json(kind, &[&events_s], None), want[i], "{shape}: {kind} differs");
+        }
+        if shape == "skewed" {
+            // The correction is what makes it equal: without it (a window of 0 h) the figures move.
+            let dir = events.parent().unwrap();
+            let settings = dir.join("no-correction.json");
+            std::fs::write(&settings, r#"{"ingest":{"max_clock_skew_hours":0}}"#).unwrap();
+            let settings = settings.to_str().unwrap().to_owned();
+            let uncorrected = report_json("accounts", &[&events_s, "--settings", &settings], None);
+            assert_ne!(uncorrected, want[2], "an uncorrected 25-hour skew left the account list unchanged");
+        }
+    }
+}
+
+/// Event files as they exist: gzipped (Segment's archive writes `.gz`), split over several files, and piped
+/// through standard input; all read as the one plain file is.
+#[test]
+fn gzip_several_files_and_stdin_read_as_one_file() {
+    use std::io::Write;
+    let events = generate_shape("archive");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let dir = events.parent().unwrap().to_path_buf();
+    let want = report_json("budget", &[events.to_str().unwrap()], None);
+    // Gzipped, with a name that does not say so: recognised by its magic bytes.
+    let gz = dir.join("archive.part");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    assert_eq!(report_json("budget", &[gz.to_str().unwrap()], None), want, "gzip");
+    // Split in two files, the second gzipped.
+    let lines: Vec<&str> = text.lines().collect();
+    let (a, b) = lines.split_at(lines.len() / 2);
+    let (fa, fb) = (dir.join("a.ndjson"), dir.join("b.ndjson.gz"));
+    std::fs::write(&fa, a.join("\n")).unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b.join("\n").as_bytes()).unwrap();
+    std::fs::write(&fb, e.finish().unwrap()).unwrap();
+    assert_eq!(report_json("budget", &[fa.to_str().unwrap(), fb.to_str().unwrap()], None), want, "two files");
+    // Standard input, plain, beside a file.
+    assert_eq!(report_json("budget", &["-", fb.to_str().unwrap()], Some(a.join("\n").as_bytes())), want, "stdin");
+    // A file with no time at all is refused with its line number, not dated by the clock.
+    let undated = dir.join("undated.ndjson");
+    std::fs::write(&undated, "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"x\"}\n").unwrap();
+    let out = daytwo(&["report", "budget", "--events", undated.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 1") && err.contains("missing_timestamp"), "{err}");
 }

@@ -155,11 +155,19 @@ pub struct IngestSettings {
     pub max_future_hours: i64,
     /// Oldest accepted event day (backfills may go this far back).
     pub oldest_event: crate::time::Day,
+    /// Largest `receivedAt − sentAt` taken for a client's clock error and corrected; a larger gap is a replay
+    /// and the message's own time is kept (see `event_time`).
+    pub max_clock_skew_hours: i64,
 }
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        IngestSettings { dedup_window_hours: 72, max_future_hours: 24, oldest_event: crate::time::Day(10_957) }
+        IngestSettings {
+            dedup_window_hours: 72,
+            max_future_hours: 24,
+            oldest_event: crate::time::Day(10_957),
+            max_clock_skew_hours: 48,
+        }
     }
 }
 
@@ -281,6 +289,9 @@ impl Settings {
         }
         if !(0..=24 * 30).contains(&g.max_future_hours) {
             return Err(ConfigError::new("ingest.max_future_hours", "must be between 0 and 720"));
+        }
+        if !(0..=24 * 366).contains(&g.max_clock_skew_hours) {
+            return Err(ConfigError::new("ingest.max_clock_skew_hours", "must be between 0 and 8784"));
         }
         Ok(())
     }

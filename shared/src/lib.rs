@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod engagement;
+pub mod event_time;
 pub mod export;
 pub mod lifecycle;
 pub mod message;

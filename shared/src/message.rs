@@ -5,6 +5,8 @@
 //! anything is stored: e-mail traits become salted SHA-256 digests, event times are skew-corrected.
 
 use crate::config::IngestSettings;
+pub use crate::event_time::Receipt;
+use crate::event_time::{self, TimeFields};
 use crate::money::{Currency, MoneyError, json_to_minor};
 use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -198,16 +200,15 @@ impl IngestError {
 /// What validation needs to know that is not in the body.
 #[derive(Debug, Clone)]
 pub struct IngestContext<'a> {
-    /// When the request arrived (the Worker's clock; the file's time for offline imports).
-    pub received_at: Timestamp,
+    /// Where the receive time comes from: the Worker's clock for a live request, each message's own
+    /// `receivedAt` for a file (see [`crate::event_time`]).
+    pub receipt: Receipt,
     /// The site's secret salt for e-mail digests.
     pub email_salt: &'a str,
     pub currency: &'a Currency,
     pub settings: &'a IngestSettings,
     /// The type implied by the path (`/v1/track`, `/v1/t`); `None` for batch endpoints.
     pub path_type: Option<MessageType>,
-    /// Keep a message's own `receivedAt` (offline files exported from elsewhere); live ingest stamps its own.
-    pub trust_received_at: bool,
 }
 
 /// A validated request body.
@@ -281,6 +282,63 @@ pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, Inges
     Ok(Batch { messages, write_key })
 }
 
+/// The id a message without `messageId` gets: a digest of its content as received, so an id-less retry of the
+/// same content dedups too.
+pub fn content_id(message: &Map<String, Value>) -> String {
+    let canonical = serde_json::to_string(message).unwrap_or_default();
+    format!("dt-{}", &hex(&Sha256::digest(canonical.as_bytes()))[..32])
+}
+
+/// Makes one line of an events file (a message, or `{"batch":[…]}`) ready to be sent again, as
+/// `daytwo import` does, so that the receiver computes exactly what an offline report computes from the
+/// file: each message's time is resolved the file's way ([`Receipt::File`]) and written as its final
+/// `timestamp`, the fields that would correct it again (`sentAt`, `receivedAt`, `originalTimestamp`) are
+/// dropped, and its id is fixed (an id-less message gets the [`content_id`] the offline report gives it).
+/// Everything else is left for the receiver to validate.
+pub fn prepare_replay(line: Value, max_clock_skew_hours: i64) -> Result<Vec<Value>, IngestError> {
+    let Value::Object(mut top) = line else {
+        return Err(IngestError::invalid("", "invalid_body", "a line must be a JSON object"));
+    };
+    let (items, batch_sent_at, prefix): (Vec<Value>, Option<Timestamp>, bool) = match top.remove("batch") {
+        Some(Value::Array(items)) => {
+            let sent = match top.get("sentAt") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(parse_time(v, "sentAt")?),
+            };
+            (items, sent, true)
+        }
+        Some(_) => return Err(IngestError::invalid("batch", "invalid_type", "batch must be an array of messages")),
+        None => (vec![Value::Object(top)], None, false),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let prefix = if prefix { format!("batch[{i}]") } else { String::new() };
+        let Value::Object(mut m) = item else {
+            return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
+        };
+        let id = match m.get("messageId") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => content_id(&m),
+        };
+        let mut time = |key: &str| match m.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => parse_time(&v, &at(&prefix, key)).map(Some),
+        };
+        let fields = TimeFields {
+            timestamp: time("timestamp")?,
+            original_timestamp: time("originalTimestamp")?,
+            sent_at: time("sentAt")?.or(batch_sent_at),
+            received_at: time("receivedAt")?,
+        };
+        let resolved = event_time::resolve(&fields, Receipt::File, max_clock_skew_hours)
+            .map_err(|e| IngestError::invalid(at(&prefix, "timestamp"), "missing_timestamp", e.to_string()))?;
+        m.insert("messageId".into(), Value::String(id));
+        m.insert("timestamp".into(), Value::String(resolved.event_time.to_rfc3339()));
+        out.push(Value::Object(m));
+    }
+    Ok(out)
+}
+
 fn at(prefix: &str, field: &str) -> String {
     if prefix.is_empty() { field.to_owned() } else { format!("{prefix}.{field}") }
 }
@@ -334,11 +392,7 @@ fn validate_message(
         return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
     };
     // Derived from the content before anything is removed, so an id-less retry dedups too.
-    let content_id = || {
-        let canonical = serde_json::to_string(&m).unwrap_or_default();
-        format!("dt-{}", &hex(&Sha256::digest(canonical.as_bytes()))[..32])
-    };
-    let fallback_id = content_id();
+    let fallback_id = content_id(&m);
     let kind = match (m.remove("type"), path_type) {
         (None | Some(Value::Null), Some(t)) => t,
         (Some(Value::String(s)), path) => {
@@ -417,27 +471,38 @@ fn validate_message(
         None | Some(Value::Null) => batch_sent_at,
         Some(v) => Some(parse_time(&v, &at(prefix, "sentAt"))?),
     };
-    let received_at = match m.remove("receivedAt") {
-        // Offline imports keep their original receive time; live requests are stamped by the caller.
-        Some(Value::String(s)) if ctx.trust_received_at => Timestamp::parse_rfc3339(&s)
-            .map_err(|e| IngestError::invalid(at(prefix, "receivedAt"), "invalid_timestamp", e.to_string()))?,
-        _ => ctx.received_at,
+    // A live request is stamped by the caller; a file keeps the receive time it was exported with.
+    let own_received_at = match m.remove("receivedAt") {
+        Some(v) if ctx.receipt == Receipt::File && !v.is_null() => Some(parse_time(&v, &at(prefix, "receivedAt"))?),
+        _ => None,
     };
-    let event_time = match (timestamp.or(original), sent_at) {
-        (Some(t), Some(sent)) => Timestamp(t.0.saturating_add(received_at.0.saturating_sub(sent.0))),
-        (Some(t), None) => t,
-        (None, _) => received_at,
-    };
+    let fields = TimeFields { timestamp, original_timestamp: original, sent_at, received_at: own_received_at };
+    let resolved = event_time::resolve(&fields, ctx.receipt, ctx.settings.max_clock_skew_hours)
+        .map_err(|e| IngestError::invalid(at(prefix, "timestamp"), "missing_timestamp", e.to_string()))?;
+    let event_time = resolved.event_time;
     let oldest = ctx.settings.oldest_event.start();
-    let newest = Timestamp(received_at.0.saturating_add(ctx.settings.max_future_hours.saturating_mul(3_600_000)));
-    if event_time < oldest || event_time > newest {
+    let too_new = resolved.received_at.is_some_and(|received| {
+        event_time > Timestamp(received.0.saturating_add(ctx.settings.max_future_hours.saturating_mul(3_600_000)))
+    });
+    if event_time < oldest || too_new {
         let field = if timestamp.is_some() { "timestamp" } else { "sentAt" };
+        let limit = match resolved.received_at {
+            Some(received) => format!(
+                "{} .. {}",
+                ctx.settings.oldest_event,
+                Timestamp(received.0.saturating_add(ctx.settings.max_future_hours.saturating_mul(3_600_000)))
+            ),
+            None => format!("{} ..", ctx.settings.oldest_event),
+        };
         return Err(IngestError::invalid(
             at(prefix, field),
             "timestamp_out_of_range",
-            format!("event time {event_time} is outside {} .. {newest}", ctx.settings.oldest_event),
+            format!("event time {event_time} is outside {limit}"),
         ));
     }
+    // Without a known receive time (a file with no `receivedAt`), the event time stands in: it only ages the
+    // dedup index.
+    let received_at = resolved.received_at.unwrap_or(event_time);
     let revenue_minor = match properties.get("revenue") {
         None | Some(Value::Null) => None,
         Some(v) => {
@@ -538,12 +603,11 @@ mod tests {
         path_type: Option<MessageType>,
     ) -> IngestContext<'a> {
         IngestContext {
-            received_at: ts("2026-10-10T12:00:00Z"),
+            receipt: Receipt::Live(ts("2026-10-10T12:00:00Z")),
             email_salt: "site-salt",
             currency,
             settings,
             path_type,
-            trust_received_at: false,
         }
     }
 
@@ -691,5 +755,48 @@ mod tests {
             assert_eq!(MessageType::from_path_segment(seg), Some(kind));
         }
         assert_eq!(MessageType::from_path_segment("b"), None);
+    }
+
+    /// `prepare_replay` resolves each message's time the file's way and fixes its id, so the receiver, whose
+    /// clock is "now", stores what an offline report of the same line computes.
+    #[test]
+    fn replayed_lines_keep_their_time_and_id() {
+        let currency = Currency::default();
+        let settings = IngestSettings::default();
+        let file = IngestContext { receipt: Receipt::File, ..ctx_with(&currency, &settings, None) };
+        let live = IngestContext {
+            receipt: Receipt::Live(ts("2027-03-01T00:00:00Z")),
+            ..ctx_with(&currency, &settings, None)
+        };
+        let lines = [
+            // A batch whose sentAt is the batch's, a slow clock with receivedAt, an archived line, no id.
+            json!({"sentAt": "2026-01-01T10:00:00Z", "batch": [
+                {"type": "track", "userId": "u", "event": "a", "timestamp": "2026-01-01T09:00:00Z",
+                 "receivedAt": "2026-01-01T11:00:00Z"},
+                {"type": "track", "userId": "u", "event": "b", "timestamp": "2026-01-02T00:00:00Z",
+                 "originalTimestamp": "2026-01-01T00:00:00Z", "sentAt": "2026-01-01T00:00:01Z",
+                 "receivedAt": "2026-01-02T00:00:01Z", "messageId": "kept"}
+            ]}),
+            json!({"type": "page", "anonymousId": "a", "originalTimestamp": "2026-02-03T04:05:06Z", "sentAt": "2026-02-03T04:05:06Z"}),
+        ];
+        for line in lines {
+            let offline = parse_value(line.clone(), &file).unwrap().messages;
+            let replayed = prepare_replay(line, settings.max_clock_skew_hours).unwrap();
+            let received = parse_value(json!({ "batch": replayed }), &live).unwrap().messages;
+            assert_eq!(offline.len(), received.len());
+            for (o, r) in offline.iter().zip(&received) {
+                assert_eq!((o.timestamp, &o.message_id), (r.timestamp, &r.message_id));
+            }
+        }
+        let first = prepare_replay(
+            json!({"type":"track","userId":"u","event":"a","timestamp":"2026-01-01T09:00:00Z",
+            "sentAt":"2026-01-01T10:00:00Z","receivedAt":"2026-01-01T11:00:00Z"}),
+            48,
+        )
+        .unwrap();
+        assert_eq!(first[0]["timestamp"], json!("2026-01-01T10:00:00.000Z"));
+        assert!(first[0].get("sentAt").is_none() && first[0].get("receivedAt").is_none());
+        let undated = prepare_replay(json!({"type": "track", "userId": "u", "event": "a"}), 48);
+        assert_eq!(undated.map_err(|e| e.code()), Err("missing_timestamp"));
     }
 }

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::config::{IngestSettings, Settings};
-use crate::message::{IngestContext, Message, parse_value};
+use crate::message::{IngestContext, Message, Receipt, parse_value};
 use crate::money::Currency;
 use crate::rollup::{AccountHistory, Classifier, RollupState};
 use crate::time::{Day, Timestamp};
@@ -21,12 +21,11 @@ pub fn msg_at(v: Value, received: &str) -> Message {
     let currency = Currency::default();
     let settings = IngestSettings::default();
     let ctx = IngestContext {
-        received_at: ts(received),
+        receipt: Receipt::Live(ts(received)),
         email_salt: "salt",
         currency: &currency,
         settings: &settings,
         path_type: None,
-        trust_received_at: false,
     };
     let mut b = parse_value(v.clone(), &ctx).unwrap_or_else(|e| panic!("{v}: {e}"));
     b.messages.remove(0)

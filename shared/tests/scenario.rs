@@ -19,7 +19,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use daytwo_shared::config::Settings;
-use daytwo_shared::message::{IngestContext, parse_value};
+use daytwo_shared::message::{IngestContext, Receipt, parse_value};
 use daytwo_shared::money::Currency;
 use daytwo_shared::report::{Period, VerdictKind, budget_report, evaluate, lifecycle_report};
 use daytwo_shared::rollup::{Classifier, RollupState};
@@ -70,12 +70,11 @@ fn state(settings: &Settings, currency: &Currency) -> RollupState {
     for e in events() {
         let received = Timestamp::parse_rfc3339(e["timestamp"].as_str().expect("ts")).expect("ts");
         let ctx = IngestContext {
-            received_at: received,
+            receipt: Receipt::Live(received),
             email_salt: "scenario",
             currency,
             settings: &settings.ingest,
             path_type: None,
-            trust_received_at: false,
         };
         for m in parse_value(e, &ctx).expect("valid").messages {
             state.fold(&m, &classifier);

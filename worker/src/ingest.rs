@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{self, allow_origin, origin, origin_allowed};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
-    IngestContext, IngestError, MAX_BATCH_BYTES, MessageType, body_write_key, parse_json, parse_value,
+    IngestContext, IngestError, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
 };
 use serde_json::json;
 use std::io::Read;
@@ -72,12 +72,11 @@ pub async fn handle(mut req: Request, store: &Store, path_segment: &str) -> ApiR
     }
     let now = http::now();
     let ctx = IngestContext {
-        received_at: now,
+        receipt: Receipt::Live(now),
         email_salt: &site.email_salt,
         currency: &site.currency,
         settings: &site.ingest,
         path_type,
-        trust_received_at: false,
     };
     let batch = parse_value(value, &ctx)?;
     let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;
