@@ -2,6 +2,7 @@
 
 use crate::{input, render};
 use daytwo_shared::config::Settings;
+use daytwo_shared::data_status::DataStatus;
 use daytwo_shared::message::{IngestContext, Receipt, parse_value};
 use daytwo_shared::money::Currency;
 use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
@@ -108,7 +109,9 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     if let Some(format) = a.format {
         // Exactly what the Worker answers for the same query.
         let q = ReportQuery { period, as_of: a.as_of, format, accounts: accounts_query };
-        match query::compute(a.kind, &accounts, &ledger, &settings, &currency, &q) {
+        let rendered = query::compute(a.kind, &accounts, &ledger, &settings, &currency, &q);
+        // A file is read whole: its figures are complete by construction.
+        match query::with_data_status(rendered, &DataStatus::offline()) {
             Rendered::Json(v) => println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?),
             Rendered::Csv(text) => print!("{text}"),
         }

@@ -3,6 +3,7 @@
 use crate::components::account_detail::account_detail;
 use crate::components::accounts_table::{AccountsView, Names, accounts_table};
 use crate::components::bands::bands;
+use crate::components::data_notice::data_notice;
 use crate::components::empty_state::empty_state;
 use crate::components::error_panel::error_panel;
 use crate::components::funnel::funnel;
@@ -31,12 +32,22 @@ pub struct AppProps {
 
 type Dispatcher = UseReducerDispatcher<State>;
 
+/// The report of a fetch; its `data_status` notice, if any, goes to the state (shown above the figures).
+fn report<T>(r: Result<api::Fetched<T>, api::ApiError>, d: &Dispatcher, generation: u32) -> Result<T, api::ApiError> {
+    r.map(|f| {
+        if let Some(notice) = f.notice {
+            d.dispatch(Action::Notice(generation, notice));
+        }
+        f.report
+    })
+}
+
 /// Loads the details (score breakdown and playbook actions) of `ids`, one request each (the drill-down).
 fn load_details(config: &Config, dispatch: &Dispatcher, generation: u32, as_of: Day, ids: Vec<String>) {
     for id in ids {
         let (c, d) = (config.clone(), dispatch.clone());
         spawn_local(async move {
-            let r = api::account(&c, &id, as_of).await;
+            let r = report(api::account(&c, &id, as_of).await, &d, generation);
             d.dispatch(Action::Loaded(generation, Payload::Detail(id, r)));
         });
     }
@@ -46,7 +57,7 @@ fn load_details(config: &Config, dispatch: &Dispatcher, generation: u32, as_of: 
 fn load_accounts(config: Config, dispatch: Dispatcher, state: &State, cursor: Option<String>) {
     let (generation, stage, as_of) = (state.generation, state.account_stage, state.as_of);
     spawn_local(async move {
-        let result = api::accounts(&config, stage, as_of, cursor.as_deref()).await;
+        let result = report(api::accounts(&config, stage, as_of, cursor.as_deref()).await, &dispatch, generation);
         dispatch.dispatch(Action::Loaded(generation, Payload::Accounts { stage, result, append: cursor.is_some() }));
     });
 }
@@ -73,16 +84,16 @@ pub fn App(props: &AppProps) -> Html {
             if config.check().is_ok() {
                 let (c, d) = (config.clone(), dispatch.clone());
                 spawn_local(async move {
-                    let r = api::budget(&c, period).await;
+                    let r = report(api::budget(&c, period).await, &d, generation);
                     d.dispatch(Action::Loaded(generation, Payload::Budget(Box::new(r))));
                 });
                 let (c, d) = (config.clone(), dispatch.clone());
                 spawn_local(async move {
-                    let r = api::lifecycle(&c, as_of).await;
+                    let r = report(api::lifecycle(&c, as_of).await, &d, generation);
                     d.dispatch(Action::Loaded(generation, Payload::Lifecycle(r)));
                 });
                 spawn_local(async move {
-                    let r = api::engagement(&config, as_of).await;
+                    let r = report(api::engagement(&config, as_of).await, &dispatch, generation);
                     dispatch.dispatch(Action::Loaded(generation, Payload::Engagement(r)));
                 });
             }
@@ -243,6 +254,7 @@ pub fn App(props: &AppProps) -> Html {
     html! {
         <div class="dt" data-tab={state.tab.slug()}>
             { header(&config.site, &state, &dispatch, &on_export, crate::download::can_export(&state), &on_print, controls) }
+            { data_notice(state.notice.as_deref()) }
             { content }
             <footer class="dt-foot">
                 <span>{ format!("Stages and scores as of {} · money in {}", format::date(state.as_of),

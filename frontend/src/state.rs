@@ -201,6 +201,8 @@ pub enum Action {
     /// Reloads everything (the Retry button).
     Retry,
     Loaded(u32, Payload),
+    /// A report of this generation came with a `data_status` notice (incomplete figures, failing rollup).
+    Notice(u32, String),
     /// Which stage the engagement table lists.
     SetAccountStage(&'static str),
     /// "Show more" started: the page is being extended.
@@ -244,6 +246,8 @@ pub struct State {
     pub open_account: Option<String>,
     pub moved_pct: i32,
     pub custom_invalid: bool,
+    /// Shown above the figures while any report of this generation says its figures are incomplete.
+    pub notice: Option<String>,
 }
 
 impl State {
@@ -267,6 +271,7 @@ impl State {
             open_account: None,
             moved_pct: 0,
             custom_invalid: false,
+            notice: None,
         }
     }
 
@@ -287,6 +292,7 @@ impl State {
         self.loading_more = false;
         self.details.clear();
         self.open_account = None;
+        self.notice = None;
     }
 }
 
@@ -312,6 +318,8 @@ impl Reducible for State {
                 }
             }
             Action::Retry => s.reset_loads(),
+            Action::Notice(generation, _) if generation != s.generation || s.notice.is_some() => return self,
+            Action::Notice(_, text) => s.notice = Some(text),
             Action::Loaded(generation, payload) => {
                 if generation != s.generation {
                     return self;

@@ -429,3 +429,44 @@ fn stale_answers_are_dropped() {
     let q = Preset::LastQuarter.period(s.today).unwrap();
     assert_eq!((q.from.to_string(), q.to.to_string()), ("2026-04-01".into(), "2026-07-01".into()));
 }
+
+/// A report whose `data_status` has a notice (incomplete figures) puts a visible alert above the figures;
+/// a notice of an older period is dropped, and a new period clears it until a report says so again.
+#[wasm_bindgen_test]
+async fn incomplete_data_shows_a_notice_above_the_figures() {
+    use daytwo_widget::components::data_notice::data_notice;
+    use daytwo_widget::services::decode::from_json_with_notice;
+    use daytwo_widget::state::{Action, Preset, State};
+    use yew::Reducible;
+    let mut v: Value = serde_json::from_str(LIFECYCLE).unwrap();
+    let sentence = "These figures are incomplete: 3340 of 3840 recently received event batches are not included yet.";
+    v["data_status"] = serde_json::json!({"complete": false, "pending_batches": 3840, "pending_included": 500,
+        "rolled_up_to": null, "unreadable_batches": 0, "last_rollup_error": null, "last_rollup_at": null,
+        "notice": sentence});
+    let (report, notice) = from_json_with_notice::<LifecycleReport>(&v.to_string()).unwrap();
+    assert_eq!(report, serde_json::from_str::<LifecycleReport>(LIFECYCLE).unwrap());
+    assert_eq!(notice.as_deref(), Some(sentence));
+    v["data_status"] = serde_json::json!({"complete": true, "notice": null});
+    assert_eq!(from_json_with_notice::<LifecycleReport>(&v.to_string()).unwrap().1, None);
+
+    let s = Rc::new(State::new(daytwo_shared::time::Day::parse("2026-09-30").unwrap()));
+    let old = s.generation;
+    let s = s.reduce(Action::Notice(old, sentence.into()));
+    assert_eq!(s.notice.as_deref(), Some(sentence));
+    let period = Preset::Days(30).period(s.today).unwrap();
+    let s = s.reduce(Action::SetPeriod(Preset::Days(30), period));
+    assert_eq!(s.notice, None, "a new period clears the notice");
+    let s = s.reduce(Action::Notice(old, sentence.into()));
+    assert_eq!(s.notice, None, "a notice of the previous period is ignored");
+
+    let root = container();
+    let shown = sentence.to_owned();
+    let _app = mount(&root, move || data_notice(Some(&shown)));
+    settle().await;
+    let alert = root.query_selector(".dt-notice[role=alert]").unwrap().expect("an alert");
+    assert!(alert.text_content().unwrap_or_default().contains("3340 of 3840"));
+    let empty = container();
+    let _none = mount(&empty, || data_notice(None));
+    settle().await;
+    assert!(empty.query_selector(".dt-notice").unwrap().is_none());
+}

@@ -139,6 +139,18 @@ pub enum Rendered {
     Csv(String),
 }
 
+/// Adds `data_status` to a JSON report (every report object carries it; CSV is left as it is, and the shell
+/// says it in a header).
+pub fn with_data_status(rendered: Rendered, status: &crate::data_status::DataStatus) -> Rendered {
+    match rendered {
+        Rendered::Json(Value::Object(mut o)) => {
+            o.insert("data_status".into(), to_json(status));
+            Rendered::Json(Value::Object(o))
+        }
+        other => other,
+    }
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }

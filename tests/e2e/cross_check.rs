@@ -69,13 +69,16 @@ fn api_reports_equal_cli_reports() {
         for kind in ["budget", "lifecycle", "funnel", "engagement", "accounts"] {
             let path = if kind == "accounts" { "accounts".to_owned() } else { format!("reports/{kind}") };
             let mut api = site.read(&format!("{path}?from={from}&to={to}&as_of={as_of}&limit=500"));
-            let tail = api.as_object_mut().and_then(|o| o.remove("tail"));
-            assert_eq!(tail.map(|t| t["raw_batches"].clone()), Some(serde_json::json!(0)), "{kind}: tail after rollup");
+            let status = api.as_object_mut().and_then(|o| o.remove("data_status")).unwrap_or_default();
+            assert_eq!(status["complete"], serde_json::json!(true), "{kind}: {status}");
+            assert_eq!(status["pending_batches"], serde_json::json!(0), "{kind}: nothing pending after the rollup");
             let cli_out = daytwo(&[
                 "report", kind, "--events", &events, "--spend", &spend, "--from", from, "--to", to, "--as-of", as_of,
                 "--json",
             ]);
-            let cli: Value = serde_json::from_str(&cli_out).unwrap_or_else(|e| panic!("{kind}: CLI JSON: {e}"));
+            let mut cli: Value = serde_json::from_str(&cli_out).unwrap_or_else(|e| panic!("{kind}: CLI JSON: {e}"));
+            let offline = cli.as_object_mut().and_then(|o| o.remove("data_status")).unwrap_or_default();
+            assert_eq!(offline["complete"], serde_json::json!(true), "{kind}: a file's report is complete");
             if let Some(diff) = first_difference(&api, &cli, kind) {
                 panic!("{kind} {from}..{to} as of {as_of}: API and CLI differ at {diff}");
             }
@@ -126,8 +129,8 @@ fn api_reports_equal_cli_reports() {
     for kind in ["budget", "lifecycle", "funnel", "engagement", "accounts"] {
         let path = if kind == "accounts" { "accounts".to_owned() } else { format!("reports/{kind}") };
         let mut api = site.read(&format!("{path}?from={from}&to={to}&as_of={as_of}&limit=500"));
-        api.as_object_mut().and_then(|o| o.remove("tail"));
-        let cli: Value = serde_json::from_str(&daytwo(&[
+        api.as_object_mut().and_then(|o| o.remove("data_status"));
+        let mut cli: Value = serde_json::from_str(&daytwo(&[
             "report",
             kind,
             "--events",
@@ -145,6 +148,7 @@ fn api_reports_equal_cli_reports() {
             "--json",
         ]))
         .unwrap();
+        cli.as_object_mut().and_then(|o| o.remove("data_status"));
         if let Some(diff) = first_difference(&api, &cli, kind) {
             panic!("{kind} with custom settings: API and CLI differ at {diff}");
         }

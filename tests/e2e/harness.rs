@@ -151,6 +151,11 @@ impl Server {
     /// Starts a server on a free port with its KV kept in `state`, and waits (up to 600 s, or
     /// `E2E_SERVER_WAIT_S`) for `/health`.
     pub fn start(state: &Path) -> Result<Server, String> {
+        Server::start_with_env(state, &[])
+    }
+
+    /// [`Server::start`] with extra environment for `cargo xtask serve` (e.g. `DAYTWO_MAX_STATE_BYTES`).
+    pub fn start_with_env(state: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
         clean_stale();
         let _build = build_lock();
         let port = free_port()?;
@@ -165,6 +170,7 @@ impl Server {
             .current_dir(root())
             .env("DAYTWO_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("DAYTWO_EMBED_SECRET", EMBED_SECRET)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

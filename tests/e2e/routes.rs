@@ -278,17 +278,24 @@ fn reports_json_and_csv() {
     let site = small_site("routes-read", json!({"currency":"USD"}));
     // Before the rollup the tail carries the batch; after it the rollup does.
     let before = site.read("reports/lifecycle?as_of=2026-10-10");
-    assert_eq!(before["tail"]["raw_batches"], json!(1), "{before}");
+    assert_eq!(before["data_status"]["pending_batches"], json!(1), "{before}");
+    assert_eq!(before["data_status"]["pending_included"], json!(1), "{before}");
+    assert_eq!(before["data_status"]["complete"], json!(true), "{before}");
+    assert_eq!(before["data_status"]["rolled_up_to"], Value::Null, "{before}");
     let out = site.rollup();
     assert_eq!(out["messages_folded"], json!(6), "{out}");
     let life = site.read("reports/lifecycle?as_of=2026-10-10");
-    assert_eq!(life["tail"]["raw_batches"], json!(0), "{life}");
+    assert_eq!(life["data_status"]["pending_batches"], json!(0), "{life}");
+    assert_eq!(life["data_status"]["complete"], json!(true), "{life}");
+    assert_eq!(life["data_status"]["last_rollup_error"], Value::Null, "{life}");
+    assert!(life["data_status"]["rolled_up_to"].is_string(), "{life}");
+    assert!(life["data_status"]["notice"].is_null(), "{life}");
     assert_eq!(life["as_of"], json!("2026-10-10"));
     assert_eq!(life["stages"], json!({"prospect":1,"lead":1,"new_customer":2,"active":0,"at_risk":0,"lapsed":0}));
     let mut without_tail = before.clone();
-    without_tail.as_object_mut().unwrap().remove("tail");
+    without_tail.as_object_mut().unwrap().remove("data_status");
     let mut life_without = life.clone();
-    life_without.as_object_mut().unwrap().remove("tail");
+    life_without.as_object_mut().unwrap().remove("data_status");
     assert_eq!(without_tail, life_without, "tail and rollup give the same report");
 
     let b = site.read("reports/budget?from=2026-10-01&to=2026-11-01");

@@ -203,7 +203,7 @@ pub async fn delete_spend(store: &Store, site: &SiteRecord, id: &str) -> ApiResu
 }
 
 pub async fn rollup(store: &Store, site: &SiteRecord) -> ApiResult<Response> {
-    let outcome = rollup::run(store, site, http::now()).await?;
+    let outcome = rollup::run_and_record(store, site, http::now()).await?;
     http::json(200, &outcome)
 }
 
@@ -227,7 +227,7 @@ pub async fn embed_token(mut req: Request, secrets: &Secrets, site: &SiteRecord)
 /// `DELETE …/accounts/{id}`: removes the account from the state and its messages from every raw batch.
 pub async fn erase(store: &Store, site: &SiteRecord, id: &str) -> ApiResult<Response> {
     let now = http::now();
-    rollup::run(store, site, now).await?;
+    rollup::run_and_record(store, site, now).await?;
     let mut stored = store.state(&site.site).await?;
     let accounts = stored.state.accounts();
     let key = daytwo_shared::query::find_account(&accounts, id)
@@ -279,6 +279,7 @@ pub async fn stats(store: &Store, site: &SiteRecord) -> ApiResult<Response> {
             "dedup_index": stored.state.seen.len(),
             "checkpoint": stored.checkpoint,
             "rolled_at": stored.rolled_at,
+            "last_rollup": store.last_rollup(&site.site).await?,
             "spend_entries": store.ledger(site).await?.len(),
         }),
     )

@@ -26,7 +26,7 @@ const INGEST_SEGMENTS: [&str; 14] =
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let store = match env.kv(KV_BINDING) {
-        Ok(kv) => Store::new(kv),
+        Ok(kv) => Store::new(kv).with_value_limit(value_limit(&env)),
         Err(e) => return Ok(ApiError::internal("KV binding", e).to_response()),
     };
     let mut resp = match route(req, &env, &store).await {
@@ -43,20 +43,24 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         worker::console_error!("KV binding {KV_BINDING} missing");
         return;
     };
-    let store = Store::new(kv);
+    let store = Store::new(kv).with_value_limit(value_limit(&env));
     let Ok(keys) = store.list_all("site/").await else { return };
     for key in keys {
         let site_id = key.trim_start_matches("site/");
         match store.site(site_id).await {
             Ok(Some(site)) => {
-                if let Err(e) = rollup::run(&store, &site, http::now()).await {
-                    worker::console_error!("rollup of {site_id} failed: {}", e.message);
-                }
+                // Failures are logged and recorded for reports and stats by `run_and_record`; the next site runs.
+                let _ = rollup::run_and_record(&store, &site, http::now()).await;
             }
             Ok(None) => {}
             Err(e) => worker::console_error!("reading site {site_id} failed: {}", e.message),
         }
     }
+}
+
+/// The optional `MAX_STATE_BYTES` var (see [`Store::max_value_bytes`]).
+fn value_limit(env: &Env) -> Option<usize> {
+    env.var("MAX_STATE_BYTES").ok().and_then(|v| v.to_string().trim().parse().ok())
 }
 
 fn method_not_allowed(allowed: &str) -> ApiError {
@@ -169,23 +173,37 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
         })?;
         return Err(ApiError::not_found("site_not_found", format!("no site {site_id:?}")));
     };
-    auth::require_reader(&req, &secrets, store, &site, (now.0 / 1000) as u64).await?;
-    let q = query::parse_query(&http::query_pairs(&req)?, now.day())?;
-    let mut resp = match rest {
-        ["accounts"] => reports::report(store, &site, ReportKind::Accounts, &q).await?,
-        ["accounts", id] => reports::account(store, &site, id, &q).await?,
-        ["reports", kind] => match ReportKind::from_path(kind) {
-            Some(k) => reports::report(store, &site, k, &q).await?,
-            None => return Err(not_found()),
-        },
-        _ => return Err(not_found()),
-    };
+    // Errors (a bad or expired token, a bad query) carry CORS headers too, so a widget on an allowed origin
+    // can read them and say what is wrong instead of seeing an opaque network failure.
+    let mut resp = read_route(&req, &secrets, store, &site, rest, now).await.unwrap_or_else(|e| e.to_response());
     if let Some(o) =
         origin.filter(|o| !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, o))
     {
         http::allow_origin(&mut resp, &o, "GET, OPTIONS");
     }
     Ok(resp)
+}
+
+/// A read route of an existing site: the token, the query, the report.
+async fn read_route(
+    req: &Request,
+    secrets: &Secrets,
+    store: &Store,
+    site: &store::SiteRecord,
+    rest: &[&str],
+    now: daytwo_shared::time::Timestamp,
+) -> ApiResult<Response> {
+    auth::require_reader(req, secrets, store, site, (now.0 / 1000) as u64).await?;
+    let q = query::parse_query(&http::query_pairs(req)?, now.day())?;
+    match rest {
+        ["accounts"] => reports::report(store, site, ReportKind::Accounts, &q).await,
+        ["accounts", id] => reports::account(store, site, id, &q).await,
+        ["reports", kind] => match ReportKind::from_path(kind) {
+            Some(k) => reports::report(store, site, k, &q).await,
+            None => Err(not_found()),
+        },
+        _ => Err(not_found()),
+    }
 }
 
 /// CORS preflight of a site route: only report routes, only for the site's listed origins.

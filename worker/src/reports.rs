@@ -1,52 +1,52 @@
 //! Report routes: read the rolled-up state, fold the not-yet-rolled tail, and let `shared` compute.
 //!
-//! KV cost per report: site record (1 read), state (1 read), spend ledger (1 read), tail listing (1 list per
-//! day since the checkpoint) and tail batches (1 bulk read per 100 keys, at most `MAX_TAIL_KEYS`).
+//! KV cost per report: site record (1 read), state (1 read), last rollup outcome (1 read), spend ledger
+//! (1 read, budget only), tail listing (1 list per day since the checkpoint) and tail batches (1 bulk read per
+//! 100 keys, at most `MAX_TAIL_KEYS`). Every report says in `data_status` whether its figures are complete.
 
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::rollup;
 use crate::store::{SiteRecord, Store};
+use daytwo_shared::data_status::DataStatus;
 use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
 use daytwo_shared::rollup::{AccountHistory, Classifier};
 use worker::Response;
 
-/// Most raw batches a report folds on top of the rollup; beyond it the report says `tail_truncated`.
+/// Most raw batches a report folds on top of the rollup; beyond it `data_status.complete` is false.
 pub const MAX_TAIL_KEYS: usize = 500;
 
 pub struct Snapshot {
     pub accounts: Vec<AccountHistory>,
-    pub tail_keys: usize,
-    pub tail_truncated: bool,
+    pub status: DataStatus,
 }
 
 /// The site's accounts now: rolled-up state plus the tail.
 pub async fn snapshot(store: &Store, site: &SiteRecord) -> ApiResult<Snapshot> {
     let now = http::now();
     let mut stored = store.state(&site.site).await?;
+    let last_run = store.last_rollup(&site.site).await?;
     let pending = rollup::pending_keys(store, &site.site, stored.checkpoint.as_deref(), now).await?;
     let mut tail: Vec<String> =
         pending.into_iter().filter(|k| stored.checkpoint.as_ref().is_none_or(|c| k > c)).collect();
-    let tail_truncated = tail.len() > MAX_TAIL_KEYS;
+    let pending_batches = tail.len() as u64;
     tail.truncate(MAX_TAIL_KEYS);
-    let batches = store.get_raw_batches(&tail).await?;
+    let (batches, unreadable) = store.get_raw_batches(&tail).await?;
     rollup::fold_batches(&mut stored.state, &Classifier::new(&site.settings.mapping), &batches);
-    Ok(Snapshot { accounts: stored.state.into_accounts(), tail_keys: tail.len(), tail_truncated })
+    let rolled_up_to = stored.checkpoint.as_deref().and_then(crate::store::raw_key_time);
+    let status = DataStatus::new(rolled_up_to, pending_batches, tail.len() as u64, unreadable, last_run.as_ref());
+    Ok(Snapshot { accounts: stored.state.into_accounts(), status })
 }
 
 fn respond(rendered: Rendered, snap: &Snapshot, filename: &str) -> ApiResult<Response> {
-    match rendered {
-        Rendered::Csv(text) => http::csv(text, filename),
-        Rendered::Json(mut v) => {
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert(
-                    "tail".into(),
-                    serde_json::json!({"raw_batches": snap.tail_keys, "truncated": snap.tail_truncated}),
-                );
-            }
-            http::json(200, &v)
-        }
-    }
+    let complete = if snap.status.complete { "true" } else { "false" };
+    let resp = match query::with_data_status(rendered, &snap.status) {
+        Rendered::Csv(text) => http::csv(text, filename)?,
+        Rendered::Json(v) => http::json(200, &v)?,
+    };
+    // CSV has no room for it in the body: a header says whether the figures are complete.
+    let _ = resp.headers().set("x-daytwo-data-complete", complete);
+    Ok(resp)
 }
 
 pub async fn report(store: &Store, site: &SiteRecord, kind: ReportKind, q: &ReportQuery) -> ApiResult<Response> {

@@ -5,8 +5,9 @@
 //! value, so two rollups at once write the same result, and a late one can only set the state back to a
 //! consistent earlier point that the next run re-folds.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::store::{self, SiteRecord, Store, StoredState};
+use daytwo_shared::data_status::RollupRun;
 use daytwo_shared::rollup::{Classifier, RollupState};
 use daytwo_shared::time::{Day, Timestamp};
 use serde::Serialize;
@@ -65,7 +66,7 @@ pub async fn run(store: &Store, site: &SiteRecord, now: Timestamp) -> ApiResult<
     let mut keys = pending_keys(store, &site.site, stored.checkpoint.as_deref(), now).await?;
     let more = keys.len() > MAX_KEYS_PER_RUN;
     keys.truncate(MAX_KEYS_PER_RUN);
-    let batches = store.get_raw_batches(&keys).await?;
+    let (batches, _unreadable) = store.get_raw_batches(&keys).await?;
     let classifier = Classifier::new(&site.settings.mapping);
     let (folded, dupes) = fold_batches(&mut stored.state, &classifier, &batches);
     if let Some(last) = keys.last() {
@@ -76,7 +77,21 @@ pub async fn run(store: &Store, site: &SiteRecord, now: Timestamp) -> ApiResult<
     let horizon = stored.checkpoint.as_deref().and_then(store::raw_key_time).map_or(now, |t| t.min(now));
     stored.state.prune_seen(horizon, site.settings.ingest.dedup_window_hours);
     stored.rolled_at = Some(now);
-    store.put_json(&store::state_key(&site.site), &stored).await?;
+    // One value, written whole or not at all: check KV's limit first, so the failure says what it is.
+    let text = serde_json::to_string(&stored).map_err(|e| ApiError::internal("serialise state", e))?;
+    if text.len() > store.max_value_bytes {
+        return Err(ApiError::new(
+            507,
+            "state_too_large",
+            format!(
+                "the rolled-up state of this site is {} bytes, over the {}-byte limit of one KV value; nothing \
+                 was stored, and reports fold the pending events themselves, up to their limit",
+                text.len(),
+                store.max_value_bytes
+            ),
+        ));
+    }
+    store.put_text(&store::state_key(&site.site), text, None).await?;
     Ok(RollupOutcome {
         site: site.site.clone(),
         raw_keys_read: keys.len(),
@@ -85,4 +100,23 @@ pub async fn run(store: &Store, site: &SiteRecord, now: Timestamp) -> ApiResult<
         checkpoint: stored.checkpoint,
         more,
     })
+}
+
+/// Runs the rollup and records its outcome under `rollup/{site}` whether it worked or not, so reports and
+/// stats show a failing rollup instead of only the log. A failed run stores no state (nothing half-written).
+pub async fn run_and_record(store: &Store, site: &SiteRecord, now: Timestamp) -> ApiResult<RollupOutcome> {
+    let result = run(store, site, now).await;
+    let record = RollupRun {
+        at: now,
+        error: result.as_ref().err().map(|e| format!("{}: {}", e.code, e.message)),
+        more: result.as_ref().is_ok_and(|o| o.more),
+    };
+    if let Err(e) = &result {
+        worker::console_error!("rollup of {} failed: {} {}", site.site, e.code, e.message);
+    }
+    // Recording is best effort: the run's own result (and error) is what the caller gets.
+    if let Err(e) = store.put_json(&store::rollup_run_key(&site.site), &record).await {
+        worker::console_error!("recording the rollup of {} failed: {}", site.site, e.message);
+    }
+    result
 }

@@ -8,9 +8,11 @@
 //! | `raw/{site}/{yyyy-mm-dd}/{ms}-{rand}` | one accepted request's validated messages (immutable) | ingest |
 //! | `state/{site}` | [`StoredState`]: rollup state and its checkpoint, in one value so they change together | rollup |
 //! | `spend/{site}` | the spend ledger (array) | admin spend routes |
+//! | `rollup/{site}` | [`RollupRun`]: the last rollup's outcome (error or success), shown in reports and stats | rollup |
 
 use crate::error::{ApiError, ApiResult};
 use daytwo_shared::config::{IngestSettings, Settings};
+use daytwo_shared::data_status::RollupRun;
 use daytwo_shared::message::Message;
 use daytwo_shared::money::Currency;
 use daytwo_shared::rollup::RollupState;
@@ -19,6 +21,10 @@ use daytwo_shared::time::{Day, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
+
+/// Workers KV's limit on one value (25 MiB). A write over it is refused whole, so the rollup checks first and
+/// fails with a clear error instead.
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
 
 /// Raw batches expire after this long; the rollup state keeps their aggregates.
 pub const RAW_TTL_SECONDS: u64 = 400 * 86_400;
@@ -60,6 +66,9 @@ pub struct StoredState {
 pub struct Store {
     kv: KvStore,
     ops: std::cell::Cell<KvOps>,
+    /// Largest value the rollup writes: [`MAX_VALUE_BYTES`], or lower when the `MAX_STATE_BYTES` var says
+    /// so (the end-to-end tests reach the "state too large" path with a small site that way).
+    pub max_value_bytes: usize,
 }
 
 /// KV operations one request made; sent back in the `x-daytwo-kv-ops` header so costs are measured, not guessed.
@@ -83,7 +92,13 @@ fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
 
 impl Store {
     pub fn new(kv: KvStore) -> Store {
-        Store { kv, ops: std::cell::Cell::new(KvOps::default()) }
+        Store { kv, ops: std::cell::Cell::new(KvOps::default()), max_value_bytes: MAX_VALUE_BYTES }
+    }
+
+    /// Lowers the value limit (never above KV's own).
+    pub fn with_value_limit(mut self, limit: Option<usize>) -> Store {
+        self.max_value_bytes = limit.map_or(MAX_VALUE_BYTES, |l| l.min(MAX_VALUE_BYTES));
+        self
     }
 
     pub fn ops(&self) -> KvOps {
@@ -143,9 +158,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Reads many raw batches: up to 100 keys per KV bulk read.
-    pub async fn get_raw_batches(&self, keys: &[String]) -> ApiResult<Vec<(String, Vec<Message>)>> {
+    /// Reads many raw batches: up to 100 keys per KV bulk read. Also returns how many stored batches could not
+    /// be read (left out, logged, and counted in reports' `data_status`).
+    pub async fn get_raw_batches(&self, keys: &[String]) -> ApiResult<(Vec<(String, Vec<Message>)>, u64)> {
         let mut out = Vec::with_capacity(keys.len());
+        let mut unreadable = 0;
         for chunk in keys.chunks(100) {
             self.count(|o| o.reads += 1);
             let values = self.kv.get_bulk(chunk).text().await.map_err(|e| kv_err("raw bulk read", e))?;
@@ -154,12 +171,20 @@ impl Store {
                     match serde_json::from_str::<Vec<Message>>(text) {
                         Ok(batch) => out.push((key.clone(), batch)),
                         // A stored batch was validated at ingest; an unreadable one is logged and skipped.
-                        Err(e) => worker::console_error!("unreadable raw batch {key}: {e}"),
+                        Err(e) => {
+                            unreadable += 1;
+                            worker::console_error!("unreadable raw batch {key}: {e}");
+                        }
                     }
                 }
             }
         }
-        Ok(out)
+        Ok((out, unreadable))
+    }
+
+    /// The last rollup's outcome, if a rollup ever ran.
+    pub async fn last_rollup(&self, site: &str) -> ApiResult<Option<RollupRun>> {
+        self.get_json(&rollup_run_key(site)).await
     }
 
     pub async fn site(&self, site: &str) -> ApiResult<Option<SiteRecord>> {
@@ -197,6 +222,10 @@ pub fn site_key(site: &str) -> String {
 
 pub fn state_key(site: &str) -> String {
     format!("state/{site}")
+}
+
+pub fn rollup_run_key(site: &str) -> String {
+    format!("rollup/{site}")
 }
 
 pub fn spend_key(site: &str) -> String {

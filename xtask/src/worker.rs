@@ -123,8 +123,12 @@ pub fn write_secrets(state: &Path) -> Result<(String, PathBuf)> {
     let admin = secret("DAYTWO_ADMIN_TOKEN", &state.join("admin-token"))?;
     let embed = secret("DAYTWO_EMBED_SECRET", &state.join("embed-secret"))?;
     let env_file = state.join("secrets.env");
-    std::fs::write(&env_file, format!("ADMIN_TOKEN={admin}\nEMBED_SECRET={embed}\n"))
-        .map_err(|e| format!("{}: {e}", env_file.display()))?;
+    let mut vars = format!("ADMIN_TOKEN={admin}\nEMBED_SECRET={embed}\n");
+    // Test servers may lower the rollup's value limit to reach its failure path with a small site.
+    if let Ok(limit) = std::env::var("DAYTWO_MAX_STATE_BYTES") {
+        vars.push_str(&format!("MAX_STATE_BYTES={}\n", limit.trim()));
+    }
+    std::fs::write(&env_file, vars).map_err(|e| format!("{}: {e}", env_file.display()))?;
     Ok((admin, env_file))
 }
 

@@ -10,6 +10,7 @@ pub mod bands;
 pub mod bar_chart;
 pub mod card;
 pub mod column_chart;
+pub mod data_notice;
 pub mod data_table;
 pub mod empty_state;
 pub mod error_panel;

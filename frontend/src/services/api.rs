@@ -1,7 +1,8 @@
 //! The Worker's read API over `fetch` (web-sys, no extra HTTP crate: every dependency counts in the wasm).
 //!
-//! Reports are decoded straight into the domain's types ([`super::decode`]); unknown keys (such as the Worker's `tail`) are
-//! ignored. Errors keep the API's `{"error":{"code","message"}}` so the widget can say what went wrong.
+//! Reports are decoded straight into the domain's types ([`super::decode`]); unknown keys are ignored, except
+//! `data_status`, whose notice travels beside the report ([`Fetched`]) so the widget can say when figures are
+//! incomplete. Errors keep the API's `{"error":{"code","message"}}` so the widget can say what went wrong.
 
 use super::decode::{self, Decode};
 use daytwo_shared::report::{AccountDetail, AccountPage, BudgetReport, EngagementReport, LifecycleReport, Period};
@@ -120,8 +121,15 @@ fn js_text(v: &JsValue) -> String {
         .unwrap_or_else(|| "request failed".into())
 }
 
+/// A report and, when the API says its figures are incomplete or its rollup is failing, the sentence to show.
+#[derive(Debug)]
+pub struct Fetched<T> {
+    pub report: T,
+    pub notice: Option<String>,
+}
+
 /// GETs `url` with the bearer token and parses the JSON answer.
-pub async fn get_json<T: Decode>(config: &Config, url: &str) -> Result<T, ApiError> {
+pub async fn get_json<T: Decode>(config: &Config, url: &str) -> Result<Fetched<T>, ApiError> {
     config.check()?;
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let init = web_sys::RequestInit::new();
@@ -155,27 +163,34 @@ pub async fn get_json<T: Decode>(config: &Config, url: &str) -> Result<T, ApiErr
             ApiError::Http { status, code, message }
         });
     }
-    decode::from_json(&text).map_err(|e| ApiError::BadResponse(format!("Unexpected report format: {e}")))
+    let (report, notice) = decode::from_json_with_notice(&text)
+        .map_err(|e| ApiError::BadResponse(format!("Unexpected report format: {e}")))?;
+    Ok(Fetched { report, notice })
 }
 
 fn range(period: Period) -> String {
     format!("from={}&to={}", period.from, period.to)
 }
 
-pub async fn budget(c: &Config, period: Period) -> Result<BudgetReport, ApiError> {
+pub async fn budget(c: &Config, period: Period) -> Result<Fetched<BudgetReport>, ApiError> {
     get_json(c, &c.url(&format!("reports/budget?{}", range(period)))).await
 }
 
-pub async fn lifecycle(c: &Config, as_of: Day) -> Result<LifecycleReport, ApiError> {
+pub async fn lifecycle(c: &Config, as_of: Day) -> Result<Fetched<LifecycleReport>, ApiError> {
     get_json(c, &c.url(&format!("reports/lifecycle?as_of={as_of}"))).await
 }
 
-pub async fn engagement(c: &Config, as_of: Day) -> Result<EngagementReport, ApiError> {
+pub async fn engagement(c: &Config, as_of: Day) -> Result<Fetched<EngagementReport>, ApiError> {
     get_json(c, &c.url(&format!("reports/engagement?as_of={as_of}"))).await
 }
 
 /// One page of accounts in `stage`, lowest score first.
-pub async fn accounts(c: &Config, stage: &str, as_of: Day, cursor: Option<&str>) -> Result<AccountPage, ApiError> {
+pub async fn accounts(
+    c: &Config,
+    stage: &str,
+    as_of: Day,
+    cursor: Option<&str>,
+) -> Result<Fetched<AccountPage>, ApiError> {
     let mut q = format!("accounts?stage={stage}&sort=score&limit={}&as_of={as_of}", crate::state::PAGE);
     if let Some(cursor) = cursor {
         q.push_str("&cursor=");
@@ -184,7 +199,7 @@ pub async fn accounts(c: &Config, stage: &str, as_of: Day, cursor: Option<&str>)
     get_json(c, &c.url(&q)).await
 }
 
-pub async fn account(c: &Config, id: &str, as_of: Day) -> Result<AccountDetail, ApiError> {
+pub async fn account(c: &Config, id: &str, as_of: Day) -> Result<Fetched<AccountDetail>, ApiError> {
     let id: String = js_sys::encode_uri_component(id).into();
     get_json(c, &c.url(&format!("accounts/{id}?as_of={as_of}"))).await
 }

@@ -37,6 +37,13 @@ pub fn from_json<T: Decode>(text: &str) -> R<T> {
     T::decode(&v)
 }
 
+/// A report and its `data_status.notice` (present when figures are incomplete or the rollup is failing).
+pub fn from_json_with_notice<T: Decode>(text: &str) -> R<(T, Option<String>)> {
+    let v = js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())?;
+    let notice = get(&get(&v, "data_status"), "notice").as_string();
+    Ok((T::decode(&v)?, notice))
+}
+
 /// `(code, message)` of an API error body `{"error":{"code","message"}}` (empty when absent).
 pub fn error_fields(text: &str) -> (String, String) {
     let e = js_sys::JSON::parse(text).map(|v| get(&v, "error")).unwrap_or(JsValue::UNDEFINED);

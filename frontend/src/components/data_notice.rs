@@ -1,0 +1,15 @@
+//! The notice above the figures when a report is not complete (`data_status` of the API): executives must
+//! never read partial numbers without being told. The wording comes from `shared::data_status`.
+
+use yew::prelude::*;
+
+pub fn data_notice(notice: Option<&str>) -> Html {
+    match notice {
+        Some(text) => html! {
+            <div class="dt-notice" role="alert">
+                <strong>{ "Incomplete data. " }</strong>{ text }
+            </div>
+        },
+        None => Html::default(),
+    }
+}
