@@ -1,7 +1,11 @@
 //! Static assets the Worker serves (`[assets]` in wrangler.toml, directory `assets/`, a build output):
 //! - `/s.js`: the tracking snippet, minified by esbuild from `frontend/snippet/s.js`;
 //! - `/widget/daytwo.js` + `/widget/daytwo_widget{.js,_bg.wasm}`: the yew widget, built with LTO and wasm-opt;
-//! - `/demo/…`: the demo intranet page and customer site, copied from `frontend/demo/`.
+//! - `/demo/…`: the demo intranet page and customer site, copied from `frontend/demo/`;
+//! - `_headers` (not served; read by `wrangler dev` and by a Cloudflare deploy), copied from `frontend/_headers`:
+//!   CORS (`Access-Control-Allow-Origin: *`), `Cross-Origin-Resource-Policy` and `Cache-Control` on
+//!   `/widget/*` and `/s.js`, which pages of other origins load (a module script, its glue and its wasm are
+//!   CORS requests), and `application/wasm` for the wasm.
 //!
 //! Prints the transfer sizes (raw and gzip) on every build, as CI must show them.
 
@@ -141,6 +145,8 @@ pub fn build() -> Result {
     let node = tools::ensure_node_tools()?;
     build_snippet(&node)?;
     build_widget(&node)?;
+    let headers = root().join("frontend/_headers");
+    std::fs::copy(&headers, out_dir().join("_headers")).map_err(|e| format!("{}: {e}", headers.display()))?;
     let demo = root().join("frontend/demo");
     if demo.exists() {
         copy_dir(&demo, &out_dir().join("demo"))?;
