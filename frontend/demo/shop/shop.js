@@ -20,12 +20,13 @@
     });
     return;
   }
-  // The one tag a customer pastes: <script async src="https://HOST/s.js" data-write-key="…"></script>.
+  // The one tag a customer pastes: <script async src="https://DAYTWO/s.js" data-write-key="…"></script>
+  // (events go to the script's own origin, the Worker).
   // data-storage="local": this shop opts in to keeping the visitor's ids in localStorage, so the visit from
   // the home page to checkout is one visitor (the snippet's default keeps them in memory, per page).
   var s = document.createElement("script");
   s.async = true;
-  s.src = "/s.js";
+  s.src = (config.endpoint || "") + "/s.js"; // the Worker: this page may be served from another origin
   s.setAttribute("data-write-key", config.writeKey);
   s.setAttribute("data-storage", "local");
   document.head.appendChild(s);
