@@ -86,7 +86,7 @@ enum Command {
         /// Evaluate stages and scores at the end of this day (default: the day before --to).
         #[arg(long, value_parser = parse_day)]
         as_of: Option<Day>,
-        /// Site settings as JSON (DESIGN §3 tunables); defaults otherwise.
+        /// Site settings as JSON (docs/design.md §3 tunables); defaults otherwise.
         #[arg(long)]
         settings: Option<PathBuf>,
         #[arg(long, default_value = "USD")]

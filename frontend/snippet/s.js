@@ -1,5 +1,5 @@
 /*
- * daytwo.js: the Daytwo tracking snippet (DESIGN §8). This is the readable source; `cargo xtask build-assets`
+ * daytwo.js: the Daytwo tracking snippet (docs/design.md §8). This is the readable source; `cargo xtask build-assets`
  * minifies it with esbuild into assets/s.js, which the Worker serves at GET /s.js. Budget: < 1,000 B gzip.
  *
  * Install (one tag):

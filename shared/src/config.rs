@@ -1,4 +1,4 @@
-//! Site configuration: every tunable of DESIGN §3 in one serde document, with defaults and validation.
+//! Site configuration: every tunable of docs/design.md §3 in one serde document, with defaults and validation.
 //!
 //! A site stores only what it changes; everything else comes from `Default`. `validate` turns a bad
 //! document into a typed error naming the offending field, so the Worker can answer 400 with that field.
@@ -36,7 +36,7 @@ impl Default for Settings {
     }
 }
 
-/// Lifecycle thresholds (DESIGN §3.2).
+/// Lifecycle thresholds (docs/design.md §3.2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LifecycleSettings {
@@ -51,7 +51,7 @@ impl Default for LifecycleSettings {
     }
 }
 
-/// Engagement model (DESIGN §3.3).
+/// Engagement model (docs/design.md §3.3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngagementSettings {
@@ -108,7 +108,7 @@ impl EngagementSettings {
     }
 }
 
-/// Budget verdict and what-if (DESIGN §3.4).
+/// Budget verdict and what-if (docs/design.md §3.4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BudgetSettings {

@@ -1,4 +1,4 @@
-//! Engagement scoring (DESIGN §3.3): weighted indicators, each a measurement over a rolling window
+//! Engagement scoring (docs/design.md §3.3): weighted indicators, each a measurement over a rolling window
 //! normalised to 0..1; the score is their weighted mean on a 0..100 scale.
 //!
 //! An indicator with nothing to measure (no survey sent, no version ever reported) is left out of both sums

@@ -1,4 +1,4 @@
-//! Lifecycle stages (DESIGN §3.2) as a pure function of an account's history, the settings and a day.
+//! Lifecycle stages (docs/design.md §3.2) as a pure function of an account's history, the settings and a day.
 //!
 //! Customer status is decided by walking the account's purchase, renewal and churn days in order: that is
 //! what tells a lapse followed by a new purchase (Reactivated) from a continuing customer.
@@ -136,7 +136,7 @@ pub fn status(h: &AccountHistory, settings: &Settings, as_of: Day, band: Option<
     })
 }
 
-/// Funnel position reached by the end of a day (DESIGN §3.2): each step implies the ones before it.
+/// Funnel position reached by the end of a day (docs/design.md §3.2): each step implies the ones before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FunnelStep {

@@ -1,4 +1,4 @@
-//! Segment Tracking API messages: parsing, validation and sanitising (DESIGN §4).
+//! Segment Tracking API messages: parsing, validation and sanitising (docs/design.md §4).
 //!
 //! `parse_body` turns a request body into validated [`Message`]s or one [`IngestError`] naming the offending
 //! field (`batch[3].timestamp`). A batch is accepted or rejected whole. Sanitising happens here, before

@@ -1,4 +1,4 @@
-//! Reports (DESIGN §3.4 and §6): budget split, lifecycle, funnel, engagement and accounts, computed from
+//! Reports (docs/design.md §3.4 and §6): budget split, lifecycle, funnel, engagement and accounts, computed from
 //! resolved account histories and the spend ledger. Ratios are `None` (JSON `null`) when undefined.
 
 use crate::config::Settings;
@@ -85,7 +85,7 @@ pub struct RetentionFigures {
     pub return_per_dollar: Option<f64>,
 }
 
-/// Funnel counts and conversion rates (DESIGN §3.2).
+/// Funnel counts and conversion rates (docs/design.md §3.2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FunnelReport {
     pub period: Period,
@@ -187,7 +187,7 @@ pub struct BudgetDeltas {
     pub ltv_to_cac: Option<f64>,
 }
 
-/// The budget-split report (DESIGN §6 shape).
+/// The budget-split report (docs/design.md §6 shape).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BudgetReport {
     pub currency: Currency,
@@ -519,7 +519,7 @@ impl StageCounts {
     }
 }
 
-/// Accounts per stage on a day (DESIGN §6 shape).
+/// Accounts per stage on a day (docs/design.md §6 shape).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LifecycleReport {
     pub as_of: Day,

@@ -1,4 +1,4 @@
-//! The spend ledger (DESIGN §3.4): what a site paid, when, through which channel, and for which lifecycle stage.
+//! The spend ledger (docs/design.md §3.4): what a site paid, when, through which channel, and for which lifecycle stage.
 //!
 //! Amounts are integer minor units of the site's single currency; a mismatched currency is refused, never
 //! converted, because any exchange rate would be a number the product invented.

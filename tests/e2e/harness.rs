@@ -462,6 +462,18 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     try_request(method, url, headers, body).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Polls `f` every 250 ms until it gives a value, or panics after `limit` naming `what`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// The `daytwo` CLI, built once (`cargo build -p daytwo-cli`) under the build lock.
 pub fn daytwo_bin() -> &'static Path {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();

@@ -1,4 +1,4 @@
-//! End-to-end tests of the Worker on workerd (`wrangler dev`, real local KV), DESIGN §4-§7 and §9.
+//! End-to-end tests of the Worker on workerd (`wrangler dev`, real local KV), docs/design.md §4-§7 and §9.
 //!
 //! One binary, one shared server ([`harness::server`], started on first use with `cargo xtask serve`); every
 //! test uses its own site ids, so they run in parallel on it. The restart test runs a server of its own.
@@ -15,6 +15,7 @@ mod data_status;
 mod harness;
 mod idempotence;
 mod operations;
+mod queue_ingest;
 mod restart;
 mod routes;
 mod segment_client;

@@ -1,4 +1,4 @@
-//! Credentials (DESIGN §7): admin token (Worker secret), per-site read tokens (stored as SHA-256),
+//! Credentials (docs/design.md §7): admin token (Worker secret), per-site read tokens (stored as SHA-256),
 //! signed expiring embed tokens (HMAC-SHA256), write keys (public). Comparisons are constant-time.
 
 use crate::error::{ApiError, ApiResult};

@@ -1,4 +1,4 @@
-//! The Worker's one error type: every failure maps to a status and the JSON body of DESIGN §4,
+//! The Worker's one error type: every failure maps to a status and the JSON body of docs/design.md §4,
 //! `{"error":{"code","message","field"}}`. Internal details are logged, never sent.
 
 use daytwo_shared::config::ConfigError;

@@ -1,8 +1,9 @@
-//! Segment-compatible ingest (DESIGN §4): validate through `shared`, then one KV write per accepted request.
+//! Segment-compatible ingest (docs/design.md §4): validate through `shared`, then one KV write per accepted request.
 
 use crate::auth::{basic_user, random_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, allow_origin, origin, origin_allowed};
+use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
     IngestContext, IngestError, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
@@ -35,7 +36,7 @@ fn decode(body: Vec<u8>, encoding: Option<&str>) -> ApiResult<Vec<u8>> {
 }
 
 /// `POST /v1/{batch,track,…}` and analytics-next's `/v1/{b,t,…}`.
-pub async fn handle(mut req: Request, store: &Store, path_segment: &str) -> ApiResult<Response> {
+pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_segment: &str) -> ApiResult<Response> {
     let path_type = MessageType::from_path_segment(path_segment);
     let browser_origin = origin(&req);
     let basic_key = basic_user(&req)?;
@@ -79,9 +80,14 @@ pub async fn handle(mut req: Request, store: &Store, path_segment: &str) -> ApiR
         path_type,
     };
     let batch = parse_value(value, &ctx)?;
-    let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;
-    let key = store::raw_key(&site.site, now, &random_hex(6)?);
-    store.put_text(&key, text, Some(store::RAW_TTL_SECONDS)).await?;
+    match sink {
+        IngestSink::Kv => {
+            let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;
+            let key = store::raw_key(&site.site, now, &random_hex(6)?);
+            store.put_text(&key, text, Some(store::RAW_TTL_SECONDS)).await?;
+        }
+        IngestSink::Queue(queue) => queues::enqueue(queue, &site.site, batch.messages).await?,
+    }
     let mut resp = http::json(200, &json!({"success": true}))?;
     if let Some(o) = &browser_origin {
         allow_origin(&mut resp, o, "POST, OPTIONS");

@@ -1,4 +1,4 @@
-//! The Daytwo Worker: a thin shell over `daytwo-shared` (DESIGN §4-§7).
+//! The Daytwo Worker: a thin shell over `daytwo-shared` (docs/design.md §4-§7).
 //!
 //! `fetch` routes every request through [`route`], which returns `ApiResult<Response>`; every error becomes
 //! the JSON error body with its status, so no input reaches a panic or an unhandled 5xx. `scheduled` runs the
@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod http;
 mod ingest;
+mod queues;
 mod reports;
 mod rollup;
 mod store;
@@ -17,7 +18,7 @@ use auth::Secrets;
 use daytwo_shared::query::{self, ReportKind};
 use error::{ApiError, ApiResult};
 use store::Store;
-use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
+use worker::{Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 const KV_BINDING: &str = "DAYTWO";
 const INGEST_SEGMENTS: [&str; 14] =
@@ -39,21 +40,22 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let Ok(kv) = env.kv(KV_BINDING) else {
-        worker::console_error!("KV binding {KV_BINDING} missing");
-        return;
-    };
-    let store = Store::new(kv).with_value_limit(value_limit(&env));
-    let Ok(keys) = store.list_all("site/").await else { return };
-    for key in keys {
-        let site_id = key.trim_start_matches("site/");
-        match store.site(site_id).await {
-            Ok(Some(site)) => {
-                // Failures are logged and recorded for reports and stats by `run_and_record`; the next site runs.
-                let _ = rollup::run_and_record(&store, &site, http::now()).await;
-            }
-            Ok(None) => {}
-            Err(e) => worker::console_error!("reading site {site_id} failed: {}", e.message),
+    match env.kv(KV_BINDING) {
+        Ok(kv) => queues::fan_out(&env, &Store::new(kv).with_value_limit(value_limit(&env))).await,
+        Err(_) => worker::console_error!("KV binding {KV_BINDING} missing"),
+    }
+}
+
+/// Both queues' consumers (wrangler.toml): events into raw KV keys, and one site's rollup per message.
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let store = Store::new(env.kv(KV_BINDING)?).with_value_limit(value_limit(&env));
+    match batch.queue().as_str() {
+        queues::EVENTS_QUEUE => queues::consume_events(batch, &store).await,
+        queues::ROLLUPS_QUEUE => queues::consume_rollups(batch, &env, &store).await,
+        other => {
+            worker::console_error!("no consumer for queue {other}");
+            Ok(())
         }
     }
 }
@@ -86,7 +88,7 @@ async fn route(req: Request, env: &Env, store: &Store) -> ApiResult<Response> {
             _ => Err(method_not_allowed("GET")),
         },
         ["v1", kind] if INGEST_SEGMENTS.contains(kind) => match method {
-            Method::Post => ingest::handle(req, store, kind).await,
+            Method::Post => ingest::handle(req, store, &queues::IngestSink::from_env(env)?, kind).await,
             Method::Options => match http::origin(&req) {
                 Some(o) => http::preflight(&o, "POST, OPTIONS"),
                 None => http::json(204, &serde_json::json!({})),

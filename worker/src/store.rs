@@ -1,4 +1,4 @@
-//! Workers KV layout (DESIGN §5). Every key the Worker touches is named here.
+//! Workers KV layout (docs/design.md §5). Every key the Worker touches is named here.
 //!
 //! | key | value | written by |
 //! |---|---|---|

@@ -4,7 +4,7 @@
 //!   imported through the public API, rolled up, with working `curl` examples printed.
 //! - `cargo xtask test`: every check CI runs: fmt, clippy -D warnings, all tests (including the end-to-end
 //!   suite against the real Worker), the wasm32 builds.
-//! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (DESIGN §9).
+//! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (docs/design.md §9).
 //! - `cargo xtask build`: the Worker's wasm bundle and the static assets (wrangler.toml's build command).
 //! - `cargo xtask bench`: the CLI on a million generated events, timed.
 //!
@@ -101,6 +101,8 @@ fn test() -> Result {
     let mut test = vec!["test", "--locked"];
     test.extend(NATIVE);
     run_tests("cargo", &test, &[], &mut tally)?;
+    // The Worker's pure functions (queue chunking, …) natively; its shell needs workerd (the e2e suite).
+    run_tests("cargo", &["test", "--locked", "-p", "daytwo-worker", "--lib"], &[], &mut tally)?;
     // The widget's component tests, in real headless Chromium through wasm-bindgen-test-runner.
     if root().join("frontend/tests").exists() {
         let args = ["test", "--locked", "-p", "daytwo-widget", "--target", "wasm32-unknown-unknown"];

@@ -124,9 +124,13 @@ pub fn write_secrets(state: &Path) -> Result<(String, PathBuf)> {
     let embed = secret("DAYTWO_EMBED_SECRET", &state.join("embed-secret"))?;
     let env_file = state.join("secrets.env");
     let mut vars = format!("ADMIN_TOKEN={admin}\nEMBED_SECRET={embed}\n");
-    // Test servers may lower the rollup's value limit to reach its failure path with a small site.
+    // Test servers may lower the rollup's value limit to reach its failure path with a small site, and run
+    // ingest through the queue (wrangler.toml's INGEST var).
     if let Ok(limit) = std::env::var("DAYTWO_MAX_STATE_BYTES") {
         vars.push_str(&format!("MAX_STATE_BYTES={}\n", limit.trim()));
+    }
+    if let Ok(mode) = std::env::var("DAYTWO_INGEST") {
+        vars.push_str(&format!("INGEST={}\n", mode.trim()));
     }
     std::fs::write(&env_file, vars).map_err(|e| format!("{}: {e}", env_file.display()))?;
     Ok((admin, env_file))

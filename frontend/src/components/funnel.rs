@@ -1,4 +1,4 @@
-//! The prospect funnel of the period (DESIGN §3.2) with the conversion rate of each step.
+//! The prospect funnel of the period (docs/design.md §3.2) with the conversion rate of each step.
 
 use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
 use super::card::card;
