@@ -3,10 +3,17 @@
 //! Starts the Worker on `wrangler dev` (127.0.0.1, KV on disk in `.daytwo/run`), creates the `demo` site,
 //! imports a generated demo site through the public API (`daytwo import`, once per state folder), runs the
 //! rollup, mints an embed token and prints working `curl` examples. The Worker then stays in the foreground.
+//!
+//! The demo pages are served twice: by the Worker (`/demo/…`, same origin) and by a tiny static file server
+//! on a second local origin (port + 1), which stands for a real intranet or customer site: there the widget
+//! and the snippet are cross-origin embeds (CORS from `frontend/_headers`, the site's `allowed_origins`).
 
 use crate::worker::{self, ServeOptions};
 use crate::{Result, root};
 use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -60,6 +67,93 @@ pub fn wait_healthy(base: &str, child: &mut Child, limit: Duration) -> Result {
     }
 }
 
+/// The second origin: serves `dir` (`assets/demo/`, with the per-run `config.js`) under `/demo/` on
+/// `listener`, one thread per connection, for as long as the process runs.
+fn serve_second_origin(listener: TcpListener, dir: PathBuf) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let _ = answer(stream, &dir);
+            });
+        }
+    });
+}
+
+/// (status line, content type, extra header, body) for a GET of `path` on the second origin.
+fn resolve(dir: &Path, path: &str) -> (&'static str, &'static str, String, Vec<u8>) {
+    const NOT_FOUND: &str = "404 Not Found";
+    if path == "/" {
+        return ("302 Found", "text/plain", "Location: /demo/intranet/\r\n".into(), Vec::new());
+    }
+    let Some(rel) = path.strip_prefix("/demo/") else {
+        return (NOT_FOUND, "text/plain", String::new(), b"not found".to_vec());
+    };
+    // No way out of the folder, and nothing encoded.
+    if rel.split('/').any(|seg| seg == ".." || seg.starts_with('.')) || rel.contains(['%', '\\']) {
+        return (NOT_FOUND, "text/plain", String::new(), b"not found".to_vec());
+    }
+    // As Workers static assets serve them: `x/` → `x/index.html`, `x/page` → `x/page.html`, `x` → `x/`.
+    let candidates = if rel.is_empty() || rel.ends_with('/') {
+        vec![format!("{rel}index.html")]
+    } else {
+        vec![rel.to_owned(), format!("{rel}.html")]
+    };
+    for c in candidates {
+        let file = dir.join(&c);
+        if file.is_file()
+            && let Ok(body) = std::fs::read(&file)
+        {
+            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let ctype = match ext {
+                "html" => "text/html; charset=utf-8",
+                "js" => "text/javascript; charset=utf-8",
+                "css" => "text/css; charset=utf-8",
+                "json" => "application/json",
+                "svg" => "image/svg+xml",
+                "png" => "image/png",
+                _ => "application/octet-stream",
+            };
+            return ("200 OK", ctype, String::new(), body);
+        }
+    }
+    if dir.join(rel).is_dir() {
+        return ("301 Moved Permanently", "text/plain", format!("Location: /demo/{rel}/\r\n"), Vec::new());
+    }
+    (NOT_FOUND, "text/plain", String::new(), b"not found".to_vec())
+}
+
+/// Answers one HTTP/1.1 request (GET or HEAD) and closes the connection.
+fn answer(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("");
+    let path = parts.next().unwrap_or("/").split(['?', '#']).next().unwrap_or("/");
+    let (status, ctype, extra, body) = if matches!(method, "GET" | "HEAD") {
+        resolve(dir, path)
+    } else {
+        ("405 Method Not Allowed", "text/plain", "Allow: GET, HEAD\r\n".into(), Vec::new())
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n{extra}Connection: close\r\n\r\n",
+        body.len()
+    )?;
+    if method != "HEAD" {
+        stream.write_all(&body)?;
+    }
+    stream.flush()
+}
+
 pub fn run(port: u16) -> Result {
     let state = root().join(".daytwo/run");
     worker::build()?;
@@ -73,6 +167,13 @@ pub fn run(port: u16) -> Result {
     if !config_path.exists() {
         std::fs::write(&config_path, "window.DAYTWO_DEMO = null;\n").map_err(|e| e.to_string())?;
     }
+    // The second origin, bound before anything starts (if the port is taken, the demo runs without it).
+    let second = port.checked_add(1).and_then(|p| TcpListener::bind(("127.0.0.1", p)).ok().map(|l| (p, l)));
+    let second_base = second.as_ref().map(|(p, _)| format!("http://127.0.0.1:{p}"));
+    match second {
+        Some((_, listener)) => serve_second_origin(listener, crate::assets::out_dir().join("demo")),
+        None => eprintln!("note: port {} is taken: the demo pages are served by the Worker only", u32::from(port) + 1),
+    }
     let (mut cmd, admin) = worker::wrangler_dev(&ServeOptions { port, state: state.clone() })?;
     // The same secrets as `.dev.vars` (git-ignored), so a plain `npx wrangler dev` works against this state too.
     let secrets = std::fs::read_to_string(state.join("secrets.env")).map_err(|e| e.to_string())?;
@@ -82,7 +183,15 @@ pub fn run(port: u16) -> Result {
     let mut setup = || -> Result<()> {
         wait_healthy(&base, &mut child, Duration::from_secs(300))?;
         let exists = call("GET", &format!("{base}/v1/sites/demo"), &admin, None).is_ok();
-        let body = r#"{"currency":"USD","allowed_origins":[]}"#;
+        // The origins the demo pages are served from: the widget reads reports and the snippet sends events
+        // from them (a browser sends its Origin; listed origins only).
+        let mut origins = vec![base.clone(), format!("http://localhost:{port}")];
+        if let Some(b) = &second_base {
+            origins.push(b.clone());
+            origins.push(b.replace("127.0.0.1", "localhost"));
+        }
+        let body = serde_json::json!({"currency": "USD", "allowed_origins": origins}).to_string();
+        let body = body.as_str();
         let url = if exists { format!("{base}/v1/sites/demo?rotate=true") } else { format!("{base}/v1/sites/demo") };
         let site = call("PUT", &url, &admin, Some(body))?;
         let write_key = site["write_key"].as_str().unwrap_or_default().to_owned();
@@ -125,6 +234,12 @@ pub fn run(port: u16) -> Result {
             "\nDemo intranet page (the widget): {base}/demo/intranet/\n\
              Demo customer site (the snippet): {base}/demo/shop/  (its clicks show after a rollup)"
         );
+        if let Some(b) = &second_base {
+            println!(
+                "The same pages on a second origin, embedding the widget and the snippet cross-origin as a real \
+                 intranet or shop does:\n  {b}/demo/intranet/\n  {b}/demo/shop/"
+            );
+        }
         println!(
             "\nDaytwo is running at {base} (state in {}).\n\
              Rollup: {} messages folded from {} raw batches.\n\n\
