@@ -158,6 +158,10 @@ pub struct IngestSettings {
     /// Largest `receivedAt − sentAt` taken for a client's clock error and corrected; a larger gap is a replay
     /// and the message's own time is kept (see `event_time`).
     pub max_clock_skew_hours: i64,
+    /// Query parameters kept in `url`/`referrer`/`path` besides `utm_*` (everything else is dropped: `privacy`).
+    pub keep_query_params: Vec<String>,
+    /// IP addresses: dropped (default) or truncated to the network.
+    pub ip: crate::privacy::IpPolicy,
 }
 
 impl Default for IngestSettings {
@@ -167,6 +171,8 @@ impl Default for IngestSettings {
             max_future_hours: 24,
             oldest_event: crate::time::Day(10_957),
             max_clock_skew_hours: 48,
+            keep_query_params: Vec::new(),
+            ip: crate::privacy::IpPolicy::Drop,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod message;
 pub mod money;
 pub mod playbook;
+pub mod privacy;
 pub mod query;
 pub mod report;
 pub mod rollup;

@@ -8,6 +8,8 @@ use crate::config::IngestSettings;
 pub use crate::event_time::Receipt;
 use crate::event_time::{self, TimeFields};
 use crate::money::{Currency, MoneyError, json_to_minor};
+pub use crate::privacy::email_digest;
+use crate::privacy::{Scrubber, is_email_key};
 use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -125,8 +127,8 @@ mod rfc3339 {
 impl Message {
     /// Whether the message carries an e-mail address (hashed) in its traits: the "contact" of a Lead.
     pub fn has_contact(&self) -> bool {
-        self.traits.contains_key("email_sha256")
-            || self.context.get("traits").and_then(|t| t.get("email_sha256")).is_some()
+        let hashed = |m: &Map<String, Value>| m.keys().any(|k| k.strip_suffix("_sha256").is_some_and(is_email_key));
+        hashed(&self.traits) || self.context.get("traits").and_then(Value::as_object).is_some_and(hashed)
     }
 
     /// A page view's path, from `properties.path` or `properties.url`.
@@ -421,9 +423,9 @@ fn validate_message(
     let previous_id = opt_string(&mut m, "previousId", prefix, "invalid_id")?;
     let event = opt_string(&mut m, "event", prefix, "invalid_event")?;
     let name = opt_string(&mut m, "name", prefix, "invalid_type")?;
-    let mut properties = opt_object(&mut m, "properties", prefix)?;
-    let mut traits = opt_object(&mut m, "traits", prefix)?;
-    let mut context = opt_object(&mut m, "context", prefix)?;
+    let properties = opt_object(&mut m, "properties", prefix)?;
+    let traits = opt_object(&mut m, "traits", prefix)?;
+    let context = opt_object(&mut m, "context", prefix)?;
 
     if user_id.is_none() && anonymous_id.is_none() {
         return Err(IngestError::invalid(at(prefix, "userId"), "missing_id", "userId or anonymousId is required"));
@@ -537,48 +539,26 @@ fn validate_message(
         }
     }
 
-    hash_email(&mut traits, ctx.email_salt);
-    hash_email(&mut properties, ctx.email_salt);
-    if let Some(Value::Object(ct)) = context.get_mut("traits") {
-        hash_email(ct, ctx.email_salt);
-    }
-
+    // Personal data never reaches storage (see `privacy`): addresses, query strings, IPs.
+    let scrub = Scrubber { salt: ctx.email_salt, keep_params: &ctx.settings.keep_query_params, ip: ctx.settings.ip };
+    let id = |v: Option<String>| v.map(|s| scrub.text(&s));
     Ok(Message {
         kind,
-        message_id,
-        user_id,
-        anonymous_id,
-        group_id,
-        previous_id,
-        event,
-        name,
+        message_id: scrub.text(&message_id),
+        user_id: id(user_id),
+        anonymous_id: id(anonymous_id),
+        group_id: id(group_id),
+        previous_id: id(previous_id),
+        event: id(event),
+        name: id(name),
         timestamp: event_time,
         received_at,
         revenue_minor,
-        properties,
-        traits,
-        context,
-        extra: m,
+        properties: scrub.map(properties),
+        traits: scrub.map(traits),
+        context: scrub.map(context),
+        extra: scrub.map(m),
     })
-}
-
-/// Salted SHA-256 of a normalised e-mail address, hex-encoded.
-pub fn email_digest(email: &str, salt: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(salt.as_bytes());
-    h.update([0u8]);
-    h.update(email.trim().to_lowercase().as_bytes());
-    hex(&h.finalize())
-}
-
-/// Replaces an `email` entry with `email_sha256`, so the raw address is never stored.
-fn hash_email(map: &mut Map<String, Value>, salt: &str) {
-    if let Some(v) = map.remove("email")
-        && let Some(s) = v.as_str()
-        && !s.trim().is_empty()
-    {
-        map.insert("email_sha256".into(), Value::String(email_digest(s, salt)));
-    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -798,5 +778,41 @@ mod tests {
         assert!(first[0].get("sentAt").is_none() && first[0].get("receivedAt").is_none());
         let undated = prepare_replay(json!({"type": "track", "userId": "u", "event": "a"}), 48);
         assert_eq!(undated.map_err(|e| e.code()), Err("missing_timestamp"));
+    }
+
+    proptest::proptest! {
+        /// No stored byte sequence contains an e-mail address that was in the input: ids, traits under any
+        /// e-mail key, free text, URLs (plain or `%40`-encoded), context and unknown fields alike. The same
+        /// address as a `userId` always gives the same account id.
+        #[test]
+        fn no_stored_message_holds_an_input_address(
+            local in "[a-z0-9][a-z0-9._+-]{0,10}", domain in "[a-z0-9]{1,8}", tld in "(com|org|io|de)", slot in 0usize..8,
+        ) {
+            let e = format!("{local}@{domain}.{tld}");
+            let enc = e.replace('@', "%40");
+            let v = json!({
+                "type": "track", "event": "Order Completed", "userId": e, "anonymousId": format!("anon-{e}"),
+                "messageId": format!("m-{e}"), "groupId": if slot % 2 == 0 { e.clone() } else { "acme".into() },
+                "traits": {"Email": e, "contact": {"workEmail": e.to_uppercase()}},
+                "properties": {"url": format!("https://x.io/a?email={enc}&utm_content={e}"), "note": format!("by {e}"),
+                               "referrer": format!("https://m.io/{e}?x=1#{e}")},
+                "context": {"ip": "198.51.100.23", "page": {"search": format!("?q={enc}"), "path": "/p"},
+                            "traits": {"email": e}},
+                "custom": [e.clone(), {"nested": e.clone()}],
+                "timestamp": "2026-10-10T11:00:00Z"
+            });
+            let currency = Currency::default();
+            let settings = IngestSettings::default();
+            let b = parse_value(v, &ctx_with(&currency, &settings, None)).unwrap();
+            let stored = serde_json::to_string(&b.messages).unwrap().to_lowercase();
+            proptest::prop_assert!(!stored.contains(&e), "{} in {}", e, stored);
+            proptest::prop_assert!(!stored.contains(&enc), "{} in {}", enc, stored);
+            proptest::prop_assert!(!stored.contains("198.51.100"), "{}", stored);
+            let m = &b.messages[0];
+            proptest::prop_assert!(m.has_contact());
+            let again = parse_value(json!({"type": "identify", "userId": e, "timestamp": "2026-10-10T11:00:00Z"}),
+                &ctx_with(&currency, &settings, None)).unwrap();
+            proptest::prop_assert_eq!(&again.messages[0].user_id, &m.user_id);
+        }
     }
 }

@@ -1,4 +1,4 @@
-// The tracking snippet (/s.js) in real headless Chromium against the real Worker (DESIGN §8).
+// The tracking snippet (/s.js) in real headless Chromium against the real Worker (docs/design.md §8).
 //
 // Driven by tests/e2e/browser_snippet.rs, which starts the Worker, creates one site per scenario and runs
 //   node tests/browser/snippet.mjs

@@ -1,4 +1,4 @@
-//! The tracking snippet (`GET /s.js`, DESIGN §8) in real headless Chromium against the real Worker.
+//! The tracking snippet (`GET /s.js`, docs/design.md §8) in real headless Chromium against the real Worker.
 //!
 //! One run of `tests/browser/snippet.mjs` (playwright-core on Debian's chromium) serves every browser test
 //! here: it is started once, on first use, against the shared server with one fresh site per scenario, and
@@ -12,9 +12,7 @@
 //! Needs `assets/s.js` (`cargo xtask build-assets`; `cargo xtask test` builds it), Node 22 and playwright-core
 //! in `node_modules/` (installed by `cargo xtask`), and `/usr/bin/chromium` (or `CHROMIUM`).
 
-#[path = "browser_support.rs"]
-pub mod support;
-
+use crate::browser_support::{chromium_bin, free_port, node_bin, origin, run_node};
 use crate::harness::{Site, root, server};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -23,9 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::{chromium_bin, free_port, node_bin, origin, run_node};
 
-/// The snippet's budget: its minified form under 1,000 bytes gzip (DESIGN §8).
+/// The snippet's budget: its minified form under 1,000 bytes gzip (docs/design.md §8).
 const BUDGET_GZIP: usize = 1000;
 /// Scenarios of snippet.mjs, each with a site of its own.
 const SCENARIOS: [&str; 7] = ["shop", "stub", "beacon", "utm", "privacy", "plain", "errors"];
@@ -219,7 +216,7 @@ fn assert_origins(name: &str, s: &Value, base: &str, page_origin: &str) {
     assert!(requests.iter().any(|r| r["type"] == "fetch"), "{name}: no fetch request: {requests:?}");
 }
 
-/// What every message the snippet sends carries (Segment's spec; DESIGN §4).
+/// What every message the snippet sends carries (Segment's spec; docs/design.md §4).
 fn assert_segment_shape(name: &str, m: &Value, write_key: &str) {
     let ctx = || format!("{name}: {m}");
     assert!(["page", "track", "identify", "group"].contains(&m["type"].as_str().unwrap_or("")), "{}", ctx());

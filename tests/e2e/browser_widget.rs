@@ -13,7 +13,7 @@
 //! Needs the widget's assets (`cargo xtask build-assets`; the server's build does it too), Debian's
 //! `/usr/bin/chromium` and the project's Node 22 and `playwright-core` (installed by `cargo xtask`).
 
-use crate::browser_snippet::support::{chromium_bin, free_port, node_bin, origin, run_node};
+use crate::browser_support::{chromium_bin, free_port, node_bin, origin, run_node};
 use crate::harness::*;
 use serde_json::{Value, json};
 use std::process::Command;

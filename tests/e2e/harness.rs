@@ -218,6 +218,11 @@ impl Server {
         }
     }
 
+    /// The server's state folder (local KV on disk lives under it).
+    pub fn state_dir(&self) -> PathBuf {
+        self.log.with_extension("")
+    }
+
     /// The last lines of the server's log.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();

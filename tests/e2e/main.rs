@@ -9,12 +9,14 @@
 mod auth_matrix;
 mod bad_input;
 mod browser_snippet;
+mod browser_support;
 mod browser_widget;
 mod cross_check;
 mod data_status;
 mod harness;
 mod idempotence;
 mod operations;
+mod privacy;
 mod queue_ingest;
 mod restart;
 mod routes;

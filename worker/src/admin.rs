@@ -230,6 +230,8 @@ pub async fn erase(store: &Store, site: &SiteRecord, id: &str) -> ApiResult<Resp
     rollup::run_and_record(store, site, now).await?;
     let mut stored = store.state(&site.site).await?;
     let accounts = stored.state.accounts();
+    // Accounts sent with an e-mail address as id are stored under its digest token.
+    let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
     let key = daytwo_shared::query::find_account(&accounts, id)
         .map(|a| a.key.clone())
         .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;

@@ -88,7 +88,22 @@ async fn route(req: Request, env: &Env, store: &Store) -> ApiResult<Response> {
             _ => Err(method_not_allowed("GET")),
         },
         ["v1", kind] if INGEST_SEGMENTS.contains(kind) => match method {
-            Method::Post => ingest::handle(req, store, &queues::IngestSink::from_env(env)?, kind).await,
+            Method::Post => {
+                // Errors carry CORS for any browser origin: they hold nothing secret, and a page must be able to
+                // read why its events were refused (instead of a CORS failure in its console).
+                let origin = http::origin(&req);
+                let result = match queues::IngestSink::from_env(env) {
+                    Ok(sink) => ingest::handle(req, store, &sink, kind).await,
+                    Err(e) => Err(e),
+                };
+                result.or_else(|e| {
+                    let mut resp = e.to_response();
+                    if let Some(o) = origin {
+                        http::allow_origin(&mut resp, &o, "POST, OPTIONS");
+                    }
+                    Ok(resp)
+                })
+            }
             Method::Options => match http::origin(&req) {
                 Some(o) => http::preflight(&o, "POST, OPTIONS"),
                 None => http::json(204, &serde_json::json!({})),

@@ -68,6 +68,7 @@ pub async fn account(store: &Store, site: &SiteRecord, id: &str, q: &ReportQuery
         return Err(ApiError::bad_request("invalid_query", "one account is not tabular; use JSON").with_field("format"));
     }
     let snap = snapshot(store, site).await?;
+    let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
     let detail = query::account_detail(&snap.accounts, &site.settings, id, q.as_of)
         .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
     respond(Rendered::Json(detail), &snap, "account.csv")

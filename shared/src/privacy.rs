@@ -1,0 +1,317 @@
+//! Personal data never reaches storage: every message is scrubbed at ingest, before it is stored or folded.
+//!
+//! - **E-mail addresses.** A key that names an e-mail (`email`, `Email`, `emailAddress`, `work_email`, …, matched
+//!   case-insensitively at any depth) is replaced by `{key}_sha256`: the salted SHA-256 of the normalised
+//!   address (per-site secret salt), so a Lead still "has contact". Any other string, at any depth, and every id
+//!   (`userId`, `anonymousId`, `groupId`, `previousId`, `messageId`), has each e-mail-shaped run (including
+//!   `%40`-encoded ones) replaced by `email_sha256:` and the first 16 hex digits of the same digest: the same
+//!   address always gives the same id, so an account keyed by an e-mail stays one account, shown as its digest.
+//! - **Query strings and fragments.** `url`, `referrer`, `path`, `search`, `href` and `link` values (any depth)
+//!   lose their query string except `utm_*` and the site's allow-list (`ingest.keep_query_params`), and their
+//!   fragment (`#access_token=…`).
+//! - **IP addresses.** `ip` keys (any depth, Segment's is `context.ip`) are dropped, or truncated to the network
+//!   (`ingest.ip = "truncate"`: IPv4 /24, IPv6 /48).
+//!
+//! Pure and total: any JSON in, scrubbed JSON out.
+
+use crate::message::hex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// What happens to IP addresses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IpPolicy {
+    /// Removed (the default).
+    #[default]
+    Drop,
+    /// Kept to the network: IPv4 `a.b.c.0`, IPv6 the first three groups.
+    Truncate,
+}
+
+/// The site's scrubbing rules and salt.
+#[derive(Clone, Copy, Debug)]
+pub struct Scrubber<'a> {
+    pub salt: &'a str,
+    /// Query parameters kept besides `utm_*` (names, case-insensitive).
+    pub keep_params: &'a [String],
+    pub ip: IpPolicy,
+}
+
+/// Prefix of an e-mail address replaced inside a string or an id.
+pub const TOKEN_PREFIX: &str = "email_sha256:";
+
+/// Salted SHA-256 of a normalised (trimmed, lower-case) e-mail address, hex-encoded.
+pub fn email_digest(email: &str, salt: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0u8]);
+    h.update(email.trim().to_lowercase().as_bytes());
+    hex(&h.finalize())
+}
+
+/// The id under which an id as sent is stored (an e-mail address in it becomes its token), so an admin or a
+/// reader can name an account by the address it was sent with.
+pub fn stored_id(id: &str, salt: &str) -> String {
+    Scrubber { salt, keep_params: &[], ip: IpPolicy::Drop }.text(id)
+}
+
+/// Whether a key names an e-mail address: `email`, `Email`, `e-mail`, `emailAddress`, `work_email`, `mail`.
+pub fn is_email_key(key: &str) -> bool {
+    let k: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    k.contains("email") || k == "mail"
+}
+
+fn is_url_key(key: &str) -> bool {
+    matches!(key.to_ascii_lowercase().as_str(), "url" | "referrer" | "referer" | "path" | "search" | "href" | "link")
+}
+
+fn is_ip_key(key: &str) -> bool {
+    matches!(key.to_ascii_lowercase().replace(['_', '-'], "").as_str(), "ip" | "ipaddress")
+}
+
+fn local_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'\'')
+}
+
+fn domain_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+}
+
+/// The e-mail-shaped runs of `s`: (start, end, the address with `%40` read as `@`).
+fn find_emails(s: &str) -> Vec<(usize, usize, String)> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut last_end = 0;
+    while i < b.len() {
+        let at_len = if b[i] == b'@' {
+            1
+        } else if b[i] == b'%' && b.get(i + 1) == Some(&b'4') && b.get(i + 2) == Some(&b'0') {
+            3
+        } else {
+            0
+        };
+        if at_len == 0 {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        while start > last_end && local_char(b[start - 1]) {
+            start -= 1;
+        }
+        let mut end = i + at_len;
+        while end < b.len() && domain_char(b[end]) {
+            end += 1;
+        }
+        while end > i + at_len && matches!(b[end - 1], b'.' | b'-') {
+            end -= 1;
+        }
+        let domain = &s[i + at_len..end];
+        let tld_ok = domain.rsplit_once('.').is_some_and(|(head, tld)| {
+            !head.is_empty() && tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic())
+        });
+        if start < i && tld_ok {
+            out.push((start, end, format!("{}@{domain}", &s[start..i])));
+            last_end = end;
+            i = end;
+        } else {
+            i += at_len;
+        }
+    }
+    out
+}
+
+impl Scrubber<'_> {
+    /// The token that stands for an e-mail address inside strings and ids.
+    pub fn token(&self, email: &str) -> String {
+        format!("{TOKEN_PREFIX}{}", &email_digest(email, self.salt)[..16])
+    }
+
+    /// `s` with every e-mail-shaped run replaced by its token.
+    pub fn text(&self, s: &str) -> String {
+        let found = find_emails(s);
+        if found.is_empty() {
+            return s.to_owned();
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut pos = 0;
+        for (start, end, email) in found {
+            out.push_str(&s[pos..start]);
+            out.push_str(&self.token(&email));
+            pos = end;
+        }
+        out.push_str(&s[pos..]);
+        out
+    }
+
+    /// A URL (or a bare `?query`) without its fragment and without query parameters other than `utm_*` and the
+    /// allow-list; what is kept is scrubbed of e-mail addresses too.
+    pub fn url(&self, url: &str) -> String {
+        let without_fragment = url.split('#').next().unwrap_or("");
+        let (base, query) = match without_fragment.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (without_fragment, None),
+        };
+        let mut out = self.text(base);
+        if let Some(q) = query {
+            let kept: Vec<String> = q
+                .split('&')
+                .filter(|pair| {
+                    let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+                    name.starts_with("utm_") || self.keep_params.iter().any(|k| k.eq_ignore_ascii_case(&name))
+                })
+                .map(|pair| self.text(pair))
+                .collect();
+            if !kept.is_empty() {
+                out.push('?');
+                out.push_str(&kept.join("&"));
+            }
+        }
+        out
+    }
+
+    fn ip(&self, ip: &str) -> Option<String> {
+        match self.ip {
+            IpPolicy::Drop => None,
+            IpPolicy::Truncate if ip.contains(':') => {
+                let groups: Vec<&str> = ip.split(':').take(3).collect();
+                Some(format!("{}::", groups.join(":")))
+            }
+            IpPolicy::Truncate => {
+                let parts: Vec<&str> = ip.split('.').collect();
+                (parts.len() == 4).then(|| format!("{}.{}.{}.0", parts[0], parts[1], parts[2]))
+            }
+        }
+    }
+
+    /// Scrubs one value found under `key` (recursively for objects and arrays).
+    fn value(&self, key: &str, v: Value) -> Value {
+        match v {
+            Value::String(s) if is_url_key(key) => Value::String(self.url(&s)),
+            Value::String(s) => Value::String(self.text(&s)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|i| self.value(key, i)).collect()),
+            Value::Object(map) => Value::Object(self.map(map)),
+            other => other,
+        }
+    }
+
+    /// Scrubs an object: e-mail keys become `{key}_sha256`, IP keys are dropped or truncated, every string
+    /// (keys included) is scrubbed.
+    pub fn map(&self, map: Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (k, v) in map {
+            let key = self.text(&k);
+            if is_email_key(&k) && !k.ends_with("_sha256") {
+                match v {
+                    Value::String(s) if s.trim().is_empty() => {}
+                    Value::String(s) => {
+                        out.insert(format!("{key}_sha256"), Value::String(email_digest(&s, self.salt)));
+                    }
+                    Value::Null => {}
+                    other => {
+                        out.insert(key.clone(), self.value(&key, other));
+                    }
+                }
+            } else if is_ip_key(&key) {
+                if let Some(ip) = v.as_str().and_then(|s| self.ip(s)) {
+                    out.insert(key, Value::String(ip));
+                }
+            } else {
+                let v = self.value(&key, v);
+                out.insert(key, v);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const KEEP: &[String] = &[];
+
+    fn scrubber() -> Scrubber<'static> {
+        Scrubber { salt: "salt", keep_params: KEEP, ip: IpPolicy::Drop }
+    }
+
+    #[test]
+    fn finds_addresses_where_they_hide() {
+        let cases: [(&str, &[&str]); 7] = [
+            ("jane@example.com", &["jane@example.com"]),
+            ("Contact: Jane.Doe+x@Mail.Example.co.uk.", &["Jane.Doe+x@Mail.Example.co.uk"]),
+            // `%40` reads as `@`.
+            ("/signup?email=jane%40example.com&x=1", &["jane@example.com"]),
+            ("a@b.c", &[]),
+            ("@example.com", &[]),
+            ("twitter @handle", &[]),
+            ("x@y.io,z@w.org", &["x@y.io", "z@w.org"]),
+        ];
+        for (input, want) in cases {
+            let got: Vec<String> = find_emails(input).into_iter().map(|(_, _, e)| e).collect();
+            assert_eq!(got, want.to_vec(), "{input}");
+        }
+    }
+
+    #[test]
+    fn messages_lose_addresses_query_strings_and_ips() {
+        let s = Scrubber { keep_params: &["ref".to_owned()], ..scrubber() };
+        let input = json!({
+            "Email": "Jane@Example.com",
+            "contact": {"emailAddress": "jane@example.com", "note": "write to jane@example.com"},
+            "url": "https://shop.example/checkout?email=jane%40example.com&token=s3cret&utm_source=news&ref=x#access_token=t",
+            "referrer": "https://mail.example/?u=jane@example.com",
+            "ip": "203.0.113.7",
+            "tags": ["a", "jane@example.com"],
+        });
+        let Value::Object(map) = input else { unreachable!() };
+        let out = Value::Object(s.map(map));
+        let text = out.to_string();
+        assert!(!text.to_lowercase().contains("jane@example.com") && !text.contains("jane%40"), "{text}");
+        assert!(!text.contains("s3cret") && !text.contains("access_token") && !text.contains("203.0.113"), "{text}");
+        let digest = email_digest("jane@example.com", "salt");
+        assert_eq!(out["Email_sha256"], json!(digest));
+        assert_eq!(out["contact"]["emailAddress_sha256"], json!(digest));
+        assert_eq!(out["url"], json!("https://shop.example/checkout?utm_source=news&ref=x"));
+        assert_eq!(out["referrer"], json!("https://mail.example/"));
+        assert_eq!(out["tags"][1], json!(s.token("jane@example.com")));
+        assert_eq!(out["contact"]["note"], json!(format!("write to {}", s.token("jane@example.com"))));
+        let truncating = Scrubber { ip: IpPolicy::Truncate, ..scrubber() };
+        let Value::Object(m) = json!({"ip": "203.0.113.7", "v6": {"ip": "2001:db8:85a3:8d3:1319:8a2e:370:7348"}})
+        else {
+            unreachable!()
+        };
+        let out = truncating.map(m);
+        assert_eq!(Value::Object(out), json!({"ip": "203.0.113.0", "v6": {"ip": "2001:db8:85a3::"}}));
+    }
+
+    fn email() -> impl Strategy<Value = String> {
+        ("[a-zA-Z0-9][a-zA-Z0-9._+-]{0,12}", "[a-z0-9]{1,10}", "(com|org|io|example|co\\.uk)")
+            .prop_map(|(l, d, t)| format!("{l}@{d}.{t}"))
+    }
+
+    proptest! {
+        /// No scrubbed output contains an address that was in the input, wherever it was put.
+        #[test]
+        fn no_address_survives(e in email(), filler in "[ a-zA-Z0-9:/?=&]{0,20}", place in 0usize..6) {
+            let s = scrubber();
+            let v = match place {
+                0 => json!({"email": e.clone()}),
+                1 => json!({"note": format!("{filler}{e} {filler}")}),
+                2 => json!({"url": format!("https://x.io/p?{filler}&e={}&utm_term={e}", e.replace('@', "%40"))}),
+                3 => json!({"deep": [{"WorkEmail": e.clone()}, {"x": [e.clone()]}]}),
+                4 => json!({(e.clone()): "key is an address"}),
+                _ => json!({"search": format!("?q={e}"), "path": format!("/u/{e}")}),
+            };
+            let Value::Object(m) = v else { unreachable!() };
+            let out = Value::Object(s.map(m)).to_string().to_lowercase();
+            let lower = e.to_lowercase();
+            prop_assert!(!out.contains(&lower), "{} in {}", lower, out);
+            prop_assert!(!out.contains(&lower.replace('@', "%40")), "{} in {}", lower, out);
+        }
+    }
+}
