@@ -1,8 +1,8 @@
 // End-to-end test of the dashboard widget in headless Chromium (playwright-core), driven by
 // tests/e2e/browser_widget.rs, which starts the Worker, loads a generated site and passes the
 // configuration in the WIDGET_E2E environment variable (JSON):
-//   { base, site, token, expiredToken, emptySite, emptyToken, screenshots, userDataDir, xssName, xssCampaign,
-//     staticPort, cspWriteKey, csp }
+//   { base, site, token, expiredToken, emptySite, emptyToken, partialSite, partialToken, screenshots, userDataDir,
+//     xssName, xssCampaign, staticPort, cspWriteKey, csp }
 // Intranet pages come from another origin than the Worker's, as in production: a static server
 // (static_server.mjs) on 127.0.0.1:staticPort, an origin the sites list in allowed_origins. Their tag is
 // <script type="module" src="BASE/widget/daytwo.js">, so the module, its glue, the wasm and every API call are
@@ -68,8 +68,8 @@ function eq(actual, expected, what) {
   return check(actual === expected, what, actual === expected ? actual : `got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`);
 }
 
-async function api(path, token = cfg.token) {
-  const r = await fetch(`${cfg.base}/v1/sites/${cfg.site}/${path}`, { headers: { authorization: `Bearer ${token}` } });
+async function api(path, token = cfg.token, site = cfg.site) {
+  const r = await fetch(`${cfg.base}/v1/sites/${site}/${path}`, { headers: { authorization: `Bearer ${token}` } });
   if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
   return r.json();
 }
@@ -246,6 +246,7 @@ try {
   check(splitLabel.includes(money(a.spend_minor)), "split chart has an accessible name with the figures", splitLabel.slice(0, 90) + "…");
   const overviewText = await dash.locator("#panel-overview").innerText();
   check(!/NaN|Infinity|undefined/.test(overviewText), "no NaN/Infinity/undefined on screen");
+  check(budget.data_status.complete === true && (await dash.locator(".dt-notice").count()) === 0, "complete figures carry no notice");
   await dash.screenshot({ path: join(SHOTS, "overview.png") });
 
   // Host CSS does not restyle the widget: the same computed styles as on the plain page.
@@ -431,6 +432,26 @@ try {
     eq(errs.join("\n"), "", "no console errors on an empty site");
     await tab(d, "Overview").click();
     await d.screenshot({ path: join(SHOTS, "empty.png") });
+    await q.close();
+  }
+
+  // A site whose figures are incomplete (more pending batches than a report folds): a visible alert above
+  // the figures, worded by the API's data_status; a complete site shows none (checked on the pages above).
+  {
+    const q = await context.newPage();
+    const errs = watchConsole(q);
+    const u = serve("/e2e/partial.html", page(tag({ site: cfg.partialSite, token: cfg.partialToken })));
+    await q.goto(u);
+    const d = q.locator("daytwo-dashboard");
+    const alert = d.locator(".dt-notice[role=alert]");
+    await alert.waitFor();
+    const text = await alert.innerText();
+    const status = (await api("reports/lifecycle", cfg.partialToken, cfg.partialSite)).data_status;
+    check(status.complete === false && status.pending_batches > status.pending_included && text.includes(status.notice),
+      "incomplete figures show the API's notice above them", text);
+    check(await alert.isVisible(), "the notice is visible");
+    eq(errs.join("\n"), "", "no console errors with incomplete figures");
+    await d.screenshot({ path: join(SHOTS, "incomplete.png") });
     await q.close();
   }
 

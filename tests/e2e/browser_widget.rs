@@ -88,6 +88,15 @@ fn widget_in_a_hostile_intranet_page() {
     let r = empty.admin("POST", "embed-tokens", Some(&json!({"ttl_seconds": 3600})));
     assert!(r.status < 300, "embed token: {} {}", r.status, r.text());
     let empty_token = r.json()["token"].as_str().unwrap_or_default().to_owned();
+    // A site whose reports are incomplete: more batches pending than a report folds (500), no rollup yet.
+    let partial = s.create_site("widget-e2e-partial", json!({"currency": "USD", "allowed_origins": [intranet]}));
+    for i in 0..501 {
+        partial.send_batch(&[json!({"type": "track", "userId": format!("p{}", i % 40), "event": "Order Completed",
+            "properties": {"revenue": 10}, "messageId": format!("partial-{i}"), "timestamp": now_rfc3339()})]);
+    }
+    let r = partial.admin("POST", "embed-tokens", Some(&json!({"ttl_seconds": 3600})));
+    assert!(r.status < 300, "embed token: {} {}", r.status, r.text());
+    let partial_token = r.json()["token"].as_str().unwrap_or_default().to_owned();
 
     let screenshots = root().join("target/screenshots");
     let profile = scratch("chromium-profile");
@@ -98,6 +107,8 @@ fn widget_in_a_hostile_intranet_page() {
         "expiredToken": expired,
         "emptySite": empty.id,
         "emptyToken": empty_token,
+        "partialSite": partial.id,
+        "partialToken": partial_token,
         "screenshots": screenshots,
         "userDataDir": profile,
         "xssName": XSS,

@@ -77,3 +77,49 @@ fn no_file_of_the_kv_folder_holds_a_sent_address() {
     );
     assert_eq!(r.status, 404, "{}", r.text());
 }
+
+/// Revocable embeds (issue "Privacy and trust", item 4): after `POST …/embed-tokens/revoke`, every embed token
+/// minted before answers 401 `token_revoked` while new ones work; rotating the site's credentials revokes too;
+/// another site's tokens are untouched.
+#[test]
+fn embed_tokens_are_revoked_by_revoke_and_by_rotation() {
+    let s = server();
+    let site = s.create_site("revocable", json!({"currency": "USD"}));
+    let other = s.create_site("revocable-other", json!({"currency": "USD"}));
+    let mint = |site: &crate::harness::Site| {
+        let r = site.admin("POST", "embed-tokens", Some(&json!({"ttl_seconds": 3600})));
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["token"].as_str().unwrap_or_default().to_owned()
+    };
+    let status = |site: &crate::harness::Site, token: &str| {
+        let r = site.read_raw("reports/lifecycle", token);
+        (r.status, r.code())
+    };
+    let (before, other_token) = (mint(&site), mint(&other));
+    // Tokens minted by hand in the original format (generation 0) work until a revocation.
+    let handmade = crate::harness::embed_token(&site.id, crate::harness::unix_now() + 600);
+    assert_eq!(status(&site, &before), (200, None));
+    assert_eq!(status(&site, &handmade), (200, None));
+    // Only an admin may revoke.
+    assert_eq!(site.read_raw("embed-tokens/revoke", &before).status, 405, "GET is not the revoke route's method");
+    let r = request(
+        "POST",
+        &s.url(&site.route("embed-tokens/revoke")),
+        &[("authorization", &format!("Bearer {before}"))],
+        None,
+    );
+    assert_eq!(r.status, 403, "an embed token revoked tokens: {}", r.text());
+    let r = site.admin("POST", "embed-tokens/revoke", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    for t in [&before, &handmade] {
+        assert_eq!(status(&site, t), (401, Some("token_revoked".into())), "a token minted before the revocation");
+    }
+    let after = mint(&site);
+    assert_eq!(status(&site, &after), (200, None), "a token minted after the revocation");
+    assert_eq!(status(&other, &other_token), (200, None), "another site's tokens are untouched");
+    // Rotating the site's credentials revokes its embed tokens too.
+    let r = s.admin("PUT", &format!("{}?rotate=true", site.route("")), Some(&json!({})));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(status(&site, &after), (401, Some("token_revoked".into())), "rotation revokes");
+    assert_eq!(status(&site, &mint(&site)), (200, None));
+}

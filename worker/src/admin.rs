@@ -124,6 +124,8 @@ pub async fn put_site(mut req: Request, store: &Store, site_id: &str, rotate: bo
         },
         created_at: existing.as_ref().map_or_else(|| now.clone(), |s| s.created_at.clone()),
         updated_at: now,
+        // Rotation revokes every embed token minted before it.
+        embed_generation: existing.as_ref().map_or(0, |s| s.embed_generation + u32::from(rotate)),
     };
     let ingest = IngestRecord {
         site: record.site.clone(),
@@ -219,9 +221,18 @@ pub async fn embed_token(mut req: Request, secrets: &Secrets, site: &SiteRecord)
     };
     let now_s = (http::now().0 / 1000) as u64;
     let expires = now_s + ttl;
-    let token = mint_embed(&site.site, expires, secrets)?;
+    let token = mint_embed(&site.site, site.embed_generation, expires, secrets)?;
     let expires_at = daytwo_shared::time::Timestamp(expires as i64 * 1000).to_rfc3339();
     http::json(201, &json!({"token": token, "site": site.site, "expires_at": expires_at, "ttl_seconds": ttl}))
+}
+
+/// `POST …/embed-tokens/revoke`: every embed token minted before answers 401 (`token_revoked`).
+pub async fn revoke_embed_tokens(store: &Store, site: &SiteRecord) -> ApiResult<Response> {
+    let mut record = site.clone();
+    record.embed_generation = record.embed_generation.saturating_add(1);
+    record.updated_at = http::now().to_rfc3339();
+    store.put_json(&store::site_key(&site.site), &record).await?;
+    http::json(200, &json!({"site": site.site, "revoked": true, "generation": record.embed_generation}))
 }
 
 /// `DELETE …/accounts/{id}`: removes the account from the state and its messages from every raw batch.

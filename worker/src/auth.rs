@@ -118,8 +118,11 @@ pub async fn require_reader(
     }
     if token.starts_with(EMBED_PREFIX) {
         return match verify_embed(&token, secrets, now_s) {
-            EmbedCheck::Valid(s) if s == site.site => Ok(()),
-            EmbedCheck::Valid(_) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
+            EmbedCheck::Valid(s, generation) if s == site.site && generation == site.embed_generation => Ok(()),
+            EmbedCheck::Valid(s, _) if s == site.site => {
+                Err(ApiError::unauthorized("token_revoked", "the embed token was revoked; ask for a new one"))
+            }
+            EmbedCheck::Valid(..) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
             EmbedCheck::Expired => Err(ApiError::unauthorized("token_expired", "the embed token has expired")),
             EmbedCheck::Invalid => Err(ApiError::unauthorized("invalid_token", "the token is not valid")),
         };
@@ -141,7 +144,7 @@ async fn credential_site(token: &str, secrets: &Secrets, store: &Store) -> ApiRe
     if token.len() > 512 {
         return Ok(None);
     }
-    if let EmbedCheck::Valid(_) = verify_embed(token, secrets, 0) {
+    if let EmbedCheck::Valid(..) = verify_embed(token, secrets, 0) {
         return Ok(Some(Credential::Read));
     }
     if let Some(_site) = store.get_json::<String>(&format!("readtoken/{}", sha256_hex(token))).await? {
@@ -156,19 +159,25 @@ fn sign(secret: &str, payload: &str) -> Option<String> {
     Some(hex(&mac.finalize().into_bytes()))
 }
 
-/// Mints `et1.{site}.{expires_unix}.{hmac}`.
-pub fn mint_embed(site: &str, expires_s: u64, secrets: &Secrets) -> ApiResult<String> {
+/// Mints `et1.{site}.{expires_unix}.g{generation}.{hmac}` (generation 0 is written without its field, as
+/// tokens minted before revocation existed were).
+pub fn mint_embed(site: &str, generation: u32, expires_s: u64, secrets: &Secrets) -> ApiResult<String> {
     let secret = secrets
         .embed_secret
         .as_deref()
         .ok_or_else(|| ApiError::new(503, "embed_tokens_disabled", "EMBED_SECRET is not configured"))?;
-    let payload = format!("{EMBED_PREFIX}.{site}.{expires_s}");
+    let payload = if generation == 0 {
+        format!("{EMBED_PREFIX}.{site}.{expires_s}")
+    } else {
+        format!("{EMBED_PREFIX}.{site}.{expires_s}.g{generation}")
+    };
     let sig = sign(secret, &payload).ok_or_else(|| ApiError::internal("hmac", "bad key"))?;
     Ok(format!("{payload}.{sig}"))
 }
 
 pub enum EmbedCheck {
-    Valid(String),
+    /// Signed for this site, in this generation.
+    Valid(String, u32),
     Expired,
     Invalid,
 }
@@ -179,14 +188,51 @@ pub fn verify_embed(token: &str, secrets: &Secrets, now_s: u64) -> EmbedCheck {
     let mut parts = token.rsplitn(2, '.');
     let (Some(sig), Some(payload)) = (parts.next(), parts.next()) else { return EmbedCheck::Invalid };
     let fields: Vec<&str> = payload.split('.').collect();
-    let [prefix, site, exp] = fields[..] else { return EmbedCheck::Invalid };
+    let (prefix, site, exp, generation) = match fields[..] {
+        [prefix, site, exp] => (prefix, site, exp, Some(0)),
+        [prefix, site, exp, g] => (prefix, site, exp, g.strip_prefix('g').and_then(|g| g.parse::<u32>().ok())),
+        _ => return EmbedCheck::Invalid,
+    };
+    let Some(generation) = generation else { return EmbedCheck::Invalid };
     let Some(expected) = sign(secret, payload) else { return EmbedCheck::Invalid };
     if prefix != EMBED_PREFIX || !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
         return EmbedCheck::Invalid;
     }
     match exp.parse::<u64>() {
-        Ok(e) if now_s == 0 || e > now_s => EmbedCheck::Valid(site.to_owned()),
+        Ok(e) if now_s == 0 || e > now_s => EmbedCheck::Valid(site.to_owned(), generation),
         Ok(_) => EmbedCheck::Expired,
         Err(_) => EmbedCheck::Invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tokens of every generation verify with theirs; a tampered generation, site or expiry does not.
+    #[test]
+    fn embed_tokens_carry_their_generation() {
+        let secrets = Secrets { admin_token: None, embed_secret: Some("0123456789abcdef0123".into()) };
+        let mint = |g| mint_embed("acme", g, 2_000_000_000, &secrets).unwrap_or_else(|e| panic!("{}", e.message));
+        for g in [0, 1, 7] {
+            let t = mint(g);
+            assert!(
+                matches!(verify_embed(&t, &secrets, 1_900_000_000), EmbedCheck::Valid(ref s, got) if s == "acme" && got == g)
+            );
+            assert!(matches!(verify_embed(&t, &secrets, 2_100_000_000), EmbedCheck::Expired));
+        }
+        let t = mint(1);
+        for forged in [
+            t.replace(".g1.", ".g0."),
+            t.replace(".g1.", ".g2."),
+            t.replace("acme", "acmf"),
+            t.replace("2000000000", "2000000001"),
+        ] {
+            assert!(matches!(verify_embed(&forged, &secrets, 1_900_000_000), EmbedCheck::Invalid), "{forged}");
+        }
+        // A generation-1 token with its field cut off is not a generation-0 token.
+        let (payload, sig) = t.rsplit_once('.').unwrap_or_default();
+        let cut = format!("{}.{sig}", payload.trim_end_matches(".g1"));
+        assert!(matches!(verify_embed(&cut, &secrets, 1_900_000_000), EmbedCheck::Invalid));
     }
 }

@@ -43,6 +43,10 @@ pub struct SiteRecord {
     pub email_salt: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Embed tokens carry the generation they were minted in; revoking (or rotating the site) moves it on, and
+    /// every token of an earlier generation answers 401.
+    #[serde(default)]
+    pub embed_generation: u32,
 }
 
 /// The slice of a site's record that ingest needs, stored under its write key.

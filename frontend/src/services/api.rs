@@ -78,6 +78,7 @@ impl ApiError {
             ApiError::NotConfigured(_) => "This dashboard is not set up yet".into(),
             ApiError::Auth { code, .. } => match code.as_str() {
                 "token_expired" => "Your access token has expired".into(),
+                "token_revoked" => "Your access token was revoked".into(),
                 "missing_token" => "No access token".into(),
                 "wrong_site" => "This token is for another site".into(),
                 _ => "Your access token was not accepted".into(),
@@ -98,7 +99,7 @@ impl ApiError {
             ),
             ApiError::Auth { code, message, .. } => {
                 let advice = match code.as_str() {
-                    "token_expired" => "Embed tokens expire; ask your Daytwo admin for a fresh one.",
+                    "token_expired" | "token_revoked" => "Ask your Daytwo admin for a fresh embed token.",
                     "wrong_site" => "Check the tag's `site` attribute, or ask for a token for this site.",
                     _ => "Check the tag's `token` attribute, or ask your Daytwo admin for a new embed token.",
                 };
