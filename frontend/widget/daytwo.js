@@ -62,8 +62,20 @@ export async function mount(element, options = {}) {
   return mountNow(element, options);
 }
 
+// A read token (rt_…) never expires and every viewer of the page can read it: it works, but the admin
+// should know. Embed tokens (et1.…, minted by POST /v1/sites/{site}/embed-tokens) expire and can be revoked.
+const warned = new Set();
+function warnReadToken(token) {
+  if (token.startsWith("rt_") && !warned.has(token)) {
+    warned.add(token);
+    console.warn("Daytwo: this page embeds a read token, which never expires and is visible to every viewer. " +
+      "Use a signed embed token instead (POST /v1/sites/{site}/embed-tokens); see the README.");
+  }
+}
+
 // Mounts once the wasm is initialised (synchronous, so remounts cannot interleave).
 function mountNow(element, options) {
+  warnReadToken(String(options.token || "").trim());
   const root = shadowOf(element);
   const widget = mount_widget(
     root,

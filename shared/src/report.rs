@@ -202,6 +202,12 @@ fn sub_opt<T: std::ops::Sub<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T
     Some(a? - b?)
 }
 
+/// Sums money without wrapping: at the extremes a total saturates instead of turning negative (release
+/// builds wrap on overflow, debug builds panic; neither may reach a report).
+fn sat_sum(values: impl Iterator<Item = i64>) -> i64 {
+    values.fold(0i64, i64::saturating_add)
+}
+
 /// Computes all budget figures for `period`.
 pub fn budget_figures(
     accounts: &[AccountHistory],
@@ -219,13 +225,14 @@ pub fn budget_figures(
         let end = CustomerHistory::of(h, lapse, period.last_day());
         let Some(first) = end.first_purchase else { continue };
         customers_ever += 1;
-        lifetime_revenue += h.until(period.last_day()).map(|(_, c)| c.revenue_minor).sum::<i64>();
-        let in_period: i64 = h.days.range(period.from..period.to).map(|(_, c)| c.revenue_minor).sum();
+        lifetime_revenue =
+            lifetime_revenue.saturating_add(sat_sum(h.until(period.last_day()).map(|(_, c)| c.revenue_minor)));
+        let in_period = sat_sum(h.days.range(period.from..period.to).map(|(_, c)| c.revenue_minor));
         if period.contains(first) {
             new_customers += 1;
-            revenue_new += in_period;
+            revenue_new = revenue_new.saturating_add(in_period);
         } else {
-            revenue_existing += in_period;
+            revenue_existing = revenue_existing.saturating_add(in_period);
             if CustomerHistory::of(h, lapse, start_day).is_customer(lapse, start_day) {
                 at_start += 1;
                 if end.is_customer(lapse, period.last_day()) {
@@ -234,8 +241,8 @@ pub fn budget_figures(
             }
         }
     }
-    let total_spend = spend.acquisition_minor + spend.retention_minor;
-    let total_revenue = revenue_new + revenue_existing;
+    let total_spend = spend.acquisition_minor.saturating_add(spend.retention_minor);
+    let total_revenue = revenue_new.saturating_add(revenue_existing);
     let cac = div_round(spend.acquisition_minor, new_customers as i64);
     let ltv = div_round(lifetime_revenue, customers_ever as i64);
     BudgetFigures {
@@ -332,7 +339,7 @@ pub fn what_if(f: &BudgetFigures, moved_minor: i64, tolerance_points: f64) -> Wh
         acquisition_revenue_minor: acq_rev,
         retention_revenue_minor: ret_rev,
         revenue_delta_minor: match (acq_rev, ret_rev) {
-            (Some(x), Some(y)) => Some(x + y - f.total_revenue_minor),
+            (Some(x), Some(y)) => Some(x.saturating_add(y).saturating_sub(f.total_revenue_minor)),
             _ => None,
         },
         new_revenue_share: new_share,
@@ -411,15 +418,15 @@ pub fn budget_report(
     let verdict = verdict(&current, settings);
     let (c, p) = (&current, &previous);
     let deltas = BudgetDeltas {
-        acquisition_spend_minor: c.acquisition.spend_minor - p.acquisition.spend_minor,
-        retention_spend_minor: c.retention.spend_minor - p.retention.spend_minor,
+        acquisition_spend_minor: c.acquisition.spend_minor.saturating_sub(p.acquisition.spend_minor),
+        retention_spend_minor: c.retention.spend_minor.saturating_sub(p.retention.spend_minor),
         acquisition_share: sub_opt(c.acquisition.share, p.acquisition.share),
         new_customers: c.acquisition.new_customers as i64 - p.acquisition.new_customers as i64,
         cac_minor: sub_opt(c.acquisition.cac_minor, p.acquisition.cac_minor),
         retention_rate: sub_opt(c.retention.retention_rate, p.retention.retention_rate),
-        revenue_new_minor: c.acquisition.revenue_minor - p.acquisition.revenue_minor,
-        revenue_existing_minor: c.retention.revenue_minor - p.retention.revenue_minor,
-        total_revenue_minor: c.total_revenue_minor - p.total_revenue_minor,
+        revenue_new_minor: c.acquisition.revenue_minor.saturating_sub(p.acquisition.revenue_minor),
+        revenue_existing_minor: c.retention.revenue_minor.saturating_sub(p.retention.revenue_minor),
+        total_revenue_minor: c.total_revenue_minor.saturating_sub(p.total_revenue_minor),
         ltv_minor: sub_opt(c.ltv_minor, p.ltv_minor),
         ltv_to_cac: sub_opt(c.ltv_to_cac, p.ltv_to_cac),
     };
@@ -674,7 +681,7 @@ pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSum
         last_seen: h.until(as_of).next_back().map(|(d, _)| *d),
         first_purchase: e.status.first_purchase,
         last_purchase: e.status.last_purchase,
-        revenue_minor: h.until(as_of).map(|(_, c)| c.revenue_minor).sum(),
+        revenue_minor: sat_sum(h.until(as_of).map(|(_, c)| c.revenue_minor)),
         pulling_down: down.iter().take(3).map(|b| b.id.clone()).collect(),
         actions: actions_for(&settings.playbooks, e.status.stage, e.score.as_ref()),
     }
@@ -821,6 +828,23 @@ mod tests {
         assert_eq!(what_if(&f, 1_000_000, 15.0).moved_minor, 8000);
         assert_eq!(what_if(&f, -1_000_000, 15.0).moved_minor, 2000);
         assert_eq!(what_if(&f, -1_000_000, 15.0).from_purpose, Purpose::Retention);
+    }
+
+    /// Revenue at the extremes saturates instead of wrapping negative (or panicking in a debug build).
+    #[test]
+    fn money_sums_saturate() {
+        let big = i64::MAX / 2 + 1;
+        let accounts: Vec<AccountHistory> = (0..4)
+            .map(|i| history(&format!("u:{i}"), &[("2026-10-02", &[Purchase], big), ("2026-10-03", &[Renewal], big)]))
+            .collect();
+        let period = Period { from: day("2026-10-01"), to: day("2026-11-01") };
+        let r = budget_report(&accounts, &[], &Settings::default(), &Currency::default(), period);
+        assert_eq!(r.current.acquisition.revenue_minor, i64::MAX);
+        assert_eq!(r.current.total_revenue_minor, i64::MAX);
+        assert_eq!(r.deltas.total_revenue_minor, i64::MAX);
+        let ev = evaluate(&accounts, &Settings::default(), day("2026-10-31"));
+        let page = account_page(&ev, &Settings::default(), day("2026-10-31"), &AccountQuery::default());
+        assert!(page.accounts.iter().all(|a| a.revenue_minor == i64::MAX), "{:?}", page.accounts.first());
     }
 
     #[test]

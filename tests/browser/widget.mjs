@@ -1,7 +1,7 @@
 // End-to-end test of the dashboard widget in headless Chromium (playwright-core), driven by
 // tests/e2e/browser_widget.rs, which starts the Worker, loads a generated site and passes the
 // configuration in the WIDGET_E2E environment variable (JSON):
-//   { base, site, token, expiredToken, emptySite, emptyToken, partialSite, partialToken, screenshots, userDataDir,
+//   { base, site, token, readToken, expiredToken, emptySite, emptyToken, partialSite, partialToken, screenshots, userDataDir,
 //     xssName, xssCampaign, staticPort, cspWriteKey, csp }
 // Intranet pages come from another origin than the Worker's, as in production: a static server
 // (static_server.mjs) on 127.0.0.1:staticPort, an origin the sites list in allowed_origins. Their tag is
@@ -432,6 +432,22 @@ try {
     eq(errs.join("\n"), "", "no console errors on an empty site");
     await tab(d, "Overview").click();
     await d.screenshot({ path: join(SHOTS, "empty.png") });
+    await q.close();
+  }
+
+  // A read token in the tag works (it is a valid credential) but warns the admin in the console, once.
+  {
+    const q = await context.newPage();
+    const warnings = [];
+    q.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
+    const errs = watchConsole(q);
+    const u = serve("/e2e/read-token.html", page(tag({ site: cfg.site, token: cfg.readToken })));
+    await q.goto(u);
+    const d = q.locator("daytwo-dashboard");
+    await d.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
+    const mine = warnings.filter((w) => w.includes("read token"));
+    check(mine.length === 1 && mine[0].includes("embed-tokens"), "a read token in the tag warns once in the console", mine.join(" | "));
+    eq(errs.join("\n"), "", "no console errors with a read token");
     await q.close();
   }
 

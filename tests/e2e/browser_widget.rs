@@ -104,6 +104,7 @@ fn widget_in_a_hostile_intranet_page() {
         "base": s.base,
         "site": site.id,
         "token": token,
+        "readToken": site.read_token,
         "expiredToken": expired,
         "emptySite": empty.id,
         "emptyToken": empty_token,

@@ -472,6 +472,13 @@ fn cors_preflight_and_origin_checks() {
     assert_eq!(send(None).status, 200);
     let denied = send(Some("https://evil.example"));
     assert_eq!((denied.status, denied.code().as_deref()), (403, Some("origin_not_allowed")));
+    // `Origin: null` (a sandboxed frame, a file: page) is a browser origin, not an absent one.
+    let raw_before = site.stats()["raw_keys"].clone();
+    let null = send(Some("null"));
+    assert_eq!((null.status, null.code().as_deref()), (403, Some("origin_not_allowed")), "{}", null.text());
+    assert_eq!(null.header("access-control-allow-origin"), None);
+    assert_eq!(site.stats()["raw_keys"], raw_before, "a refused Origin: null stored something");
+    assert_eq!(get("null").header("access-control-allow-origin"), None);
     let ingest_pre = pre("https://intranet.example", &s.url("/v1/batch"));
     assert!(matches!(ingest_pre.status, 200 | 204), "ingest preflight: {}", ingest_pre.text());
 }

@@ -91,7 +91,21 @@ impl std::fmt::Display for KvOps {
 }
 
 fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(context, e)
+    ApiError::internal(&redact(context), e)
+}
+
+/// A KV key as it may appear in a log: a write key is a credential, so its key is never logged whole.
+fn redact(key: &str) -> String {
+    match key.strip_prefix("writekey/") {
+        Some(k) => format!("writekey/{}…", k.chars().take(6).collect::<String>()),
+        None => key.to_owned(),
+    }
+}
+
+/// Whether a token has the shape of a write key (`wk_` and 32 hex digits, as sites are given): anything else
+/// is refused without a KV lookup, so arbitrary bearer strings never become KV keys.
+pub fn is_write_key_shape(token: &str) -> bool {
+    token.strip_prefix("wk_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 impl Store {
@@ -200,7 +214,7 @@ impl Store {
     }
 
     pub async fn ingest_record(&self, write_key: &str) -> ApiResult<Option<IngestRecord>> {
-        if write_key.is_empty() || write_key.len() > 200 {
+        if !is_write_key_shape(write_key) {
             return Ok(None);
         }
         self.get_json(&format!("writekey/{write_key}")).await
@@ -253,4 +267,29 @@ pub fn raw_key(site: &str, received: Timestamp, random: &str) -> String {
 pub fn raw_key_time(key: &str) -> Option<Timestamp> {
     let last = key.rsplit('/').next()?;
     last.split('-').next()?.parse::<i64>().ok().map(Timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_keys_are_recognised_by_shape_and_never_logged_whole() {
+        let key = format!("wk_{}", "0123456789abcdef".repeat(2));
+        assert!(is_write_key_shape(&key));
+        for bad in [
+            "",
+            "wk_",
+            "wk_0123",
+            "rt_0123456789abcdef0123456789abcdef",
+            "../site/x",
+            &format!("{key}0"),
+            &key.replace('a', "g"),
+        ] {
+            assert!(!is_write_key_shape(bad), "{bad}");
+        }
+        let logged = redact(&format!("writekey/{key}"));
+        assert!(!logged.contains(&key[3..]), "{logged}");
+        assert_eq!(redact("state/acme"), "state/acme");
+    }
 }
