@@ -150,6 +150,33 @@ pub fn build() -> Result {
     let demo = root().join("frontend/demo");
     if demo.exists() {
         copy_dir(&demo, &out_dir().join("demo"))?;
+        reset_demo_config(&out_dir().join("demo"))?;
     }
     Ok(())
+}
+
+/// The demo pages' per-run config (`cargo xtask run` writes the demo site's write key and a live embed token
+/// into it once the Worker is up). Every build resets it to a placeholder, so a `wrangler deploy` from the same
+/// checkout (its build command is `cargo xtask build`) never ships a token.
+pub fn reset_demo_config(demo_dir: &Path) -> Result {
+    let path = demo_dir.join("config.js");
+    std::fs::write(&path, DEMO_CONFIG_PLACEHOLDER).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub const DEMO_CONFIG_PLACEHOLDER: &str = "window.DAYTWO_DEMO = null;\n";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_build_resets_the_demo_config() {
+        let dir = std::env::temp_dir().join(format!("daytwo-demo-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("config.js"), "window.DAYTWO_DEMO = {\"token\":\"et1.demo.1.sig\"};\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        super::reset_demo_config(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(dir.join("config.js")).unwrap_or_default();
+        assert_eq!(text, super::DEMO_CONFIG_PLACEHOLDER);
+        assert!(!text.contains("et1."));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -165,7 +165,7 @@ pub fn run(port: u16) -> Result {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
     if !config_path.exists() {
-        std::fs::write(&config_path, "window.DAYTWO_DEMO = null;\n").map_err(|e| e.to_string())?;
+        std::fs::write(&config_path, crate::assets::DEMO_CONFIG_PLACEHOLDER).map_err(|e| e.to_string())?;
     }
     // The second origin, bound before anything starts (if the port is taken, the demo runs without it).
     let second = port.checked_add(1).and_then(|p| TcpListener::bind(("127.0.0.1", p)).ok().map(|l| (p, l)));
