@@ -6,12 +6,14 @@
 //!   suite against the real Worker), the wasm32 builds.
 //! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (docs/design.md §9).
 //! - `cargo xtask build`: the Worker's wasm bundle and the static assets (wrangler.toml's build command).
-//! - `cargo xtask bench`: the CLI on a million generated events, timed.
+//! - `cargo xtask bench`: the CLI on a million generated events, timed; `--scale N`: a site of N accounts
+//!   through the real Worker (import, rollup, largest value, report latency beside `/health`).
 //!
 //! Each command installs what it needs, so a fresh machine needs no manual step.
 
 mod assets;
 mod demo;
+mod scale;
 mod tools;
 mod worker;
 
@@ -26,7 +28,7 @@ fn root() -> PathBuf {
 }
 
 /// Runs a command in the workspace root, echoing it; fails on a non-zero exit.
-fn run(program: &str, args: &[&str]) -> Result {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result {
     run_env(program, args, &[])
 }
 
@@ -73,7 +75,7 @@ fn run_tests(program: &str, args: &[&str], env: &[(&str, &str)], tally: &mut (u6
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
-fn output(program: &str, args: &[&str]) -> Result<String> {
+pub(crate) fn output(program: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(program).args(args).current_dir(root()).output().map_err(|e| format!("{program}: {e}"))?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -158,7 +160,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("run" | "demo") => demo::run(flag(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(8787)),
-        Some("bench") => bench(),
+        Some("bench") => match flag(&args, "--scale").map(|n| n.parse::<u32>()) {
+            Some(Ok(n)) if n > 0 => scale::run_scale(n),
+            Some(_) => Err("usage: cargo xtask bench [--scale N]".into()),
+            None => bench(),
+        },
         Some("build-worker") => worker::build(),
         Some("build-assets") => assets::build(),
         Some("build") => worker::build().and_then(|()| assets::build()),

@@ -1,0 +1,294 @@
+//! `cargo xtask bench --scale N`: a generated site of N accounts × 12 months through the real Worker.
+//!
+//! Generates the site with `daytwo generate`, starts the Worker (`cargo xtask serve`, wrangler dev with local KV on
+//! disk) on a free loopback port, imports the files with `daytwo import`, runs the rollup until it is done or
+//! fails, and measures what the "Scale" issue asks for: the largest stored KV value (the largest file of the
+//! local KV store), the rollup's time and outcome, workerd's peak memory, and each report's latency beside
+//! `/health` with its `data_status`. Prints a Markdown table and writes it into BENCHMARKS.md between markers
+//! of its own, so runs for several N stand side by side. Loopback only; every loop is bounded.
+
+use crate::{Result, daytwo_bin, root, run};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "scale-bench-admin-token-0123456789";
+/// The generated window ends here, so every run measures the same history.
+const END: &str = "2026-11-01";
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(300)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// (status, body, seconds)
+fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Result<(u16, String, f64)> {
+    let a = agent();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let t = Instant::now();
+    let res = match (method, body) {
+        ("PUT", Some(b)) => {
+            let mut r = a.put(url).header("content-type", "application/json");
+            if let Some(h) = &auth {
+                r = r.header("authorization", h);
+            }
+            r.send(b)
+        }
+        ("POST", _) => {
+            let mut r = a.post(url);
+            if let Some(h) = &auth {
+                r = r.header("authorization", h);
+            }
+            r.send_empty()
+        }
+        _ => {
+            let mut r = a.get(url);
+            if let Some(h) = &auth {
+                r = r.header("authorization", h);
+            }
+            r.call()
+        }
+    };
+    let mut r = res.map_err(|e| format!("{method} {url}: {e}"))?;
+    let status = r.status().as_u16();
+    let text = r.body_mut().with_config().limit(256 << 20).read_to_string().unwrap_or_default();
+    Ok((status, text, t.elapsed().as_secs_f64()))
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The largest value file under `dir` (the local KV store keeps each value as a file in a `blobs` folder).
+fn largest_file(dir: &Path) -> (u64, PathBuf) {
+    let mut best = (0, PathBuf::new());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(m) = e.metadata()
+                && d.file_name().is_some_and(|n| n == "blobs")
+                && m.len() > best.0
+            {
+                best = (m.len(), p);
+            }
+        }
+    }
+    best
+}
+
+/// Peak resident memory (VmHWM, kB) of the workerd processes in process group `pgid`.
+fn workerd_peak_kb(pgid: u32) -> u64 {
+    let mut peak = 0;
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the parenthesised command: state, ppid, pgrp.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { continue };
+        let pgrp = rest.split(' ').nth(2).and_then(|g| g.parse::<u32>().ok());
+        let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if pgrp == Some(pgid) && cmd.contains("workerd") {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0);
+            peak = peak.max(hwm);
+        }
+    }
+    peak
+}
+
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pgid = self.child.id();
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pgid}")]).status();
+        std::thread::sleep(Duration::from_secs(2));
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn run_scale(n: u32) -> Result {
+    let dir = root().join(format!(".daytwo/scale-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let bin = daytwo_bin()?.to_string_lossy().into_owned();
+    let data = dir.join("data");
+    let data_s = data.to_string_lossy().into_owned();
+    let accounts = n.to_string();
+    let t = Instant::now();
+    run(&bin, &["generate", "--seed", "3", "--accounts", &accounts, "--months", "12", "--end", END, "--out", &data_s])?;
+    let generated = t.elapsed().as_secs_f64();
+    let events_file = data.join("events.ndjson");
+    let events = std::fs::read_to_string(&events_file).map_err(|e| e.to_string())?.lines().count();
+    let file_mb = std::fs::metadata(&events_file).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
+
+    // The Worker, in its own process group (stopped on drop).
+    crate::worker::build()?;
+    crate::assets::build()?;
+    let port = free_port()?;
+    let state = dir.join("state");
+    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let child = Command::new(cargo)
+        .args(["xtask", "serve", "--port", &port.to_string(), "--state"])
+        .arg(&state)
+        .env("DAYTWO_ADMIN_TOKEN", ADMIN)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cargo xtask serve: {e}"))?;
+    let mut server = Server { child };
+    let base = format!("http://127.0.0.1:{port}");
+    crate::demo::wait_healthy(&base, &mut server.child, Duration::from_secs(600))?;
+
+    let (status, body, _) = call("PUT", &format!("{base}/v1/sites/scale"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
+    if status != 201 {
+        return Err(format!("creating the site: {status} {body}"));
+    }
+    let site: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let write_key = site["write_key"].as_str().unwrap_or_default().to_owned();
+    let read_token = site["read_token"].as_str().unwrap_or_default().to_owned();
+    let t = Instant::now();
+    run(
+        &bin,
+        &[
+            "import",
+            "--url",
+            &base,
+            "--write-key",
+            &write_key,
+            "--events",
+            &events_file.to_string_lossy(),
+            "--spend",
+            &data.join("spend.csv").to_string_lossy(),
+            "--site",
+            "scale",
+            "--admin-token",
+            ADMIN,
+        ],
+    )?;
+    let imported = t.elapsed().as_secs_f64();
+
+    // Rollup until done or failed (bounded).
+    let (mut rollup_s, mut runs, mut rollup_outcome) = (0.0, 0, String::from("not run"));
+    for _ in 0..20 {
+        let (status, body, secs) = call("POST", &format!("{base}/v1/sites/scale/rollup"), Some(ADMIN), None)?;
+        rollup_s += secs;
+        runs += 1;
+        if status != 200 {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            rollup_outcome = format!(
+                "{status} {}: {}",
+                v["error"]["code"].as_str().unwrap_or("?"),
+                v["error"]["message"].as_str().unwrap_or("").split(';').next().unwrap_or("")
+            );
+            break;
+        }
+        rollup_outcome = "200 ok".into();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if v["more"] != serde_json::json!(true) {
+            break;
+        }
+    }
+    // The KV namespace's own files (not Miniflare's caches or request traces).
+    let (largest, largest_path) = largest_file(&state.join("kv/v3/kv"));
+    let peak_kb = workerd_peak_kb(server.child.id());
+
+    let health =
+        median((0..15).map(|_| call("GET", &format!("{base}/health"), None, None).map_or(f64::NAN, |r| r.2)).collect());
+    let reports = [
+        ("budget", format!("reports/budget?from=2026-08-01&to={END}")),
+        ("lifecycle", "reports/lifecycle?as_of=2026-10-31".to_owned()),
+        ("funnel", format!("reports/funnel?from=2026-08-01&to={END}")),
+        ("engagement", "reports/engagement?as_of=2026-10-31".to_owned()),
+        ("accounts page", "accounts?as_of=2026-10-31&stage=at_risk&sort=score&limit=50".to_owned()),
+    ];
+    let mut rows = Vec::new();
+    for (name, path) in &reports {
+        let url = format!("{base}/v1/sites/scale/{path}");
+        let mut times = Vec::new();
+        let mut status_note = String::new();
+        for _ in 0..3 {
+            let (status, body, secs) = call("GET", &url, Some(&read_token), None)?;
+            times.push(secs);
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let ds = &v["data_status"];
+            status_note = format!(
+                "{status}, complete: {}, pending {}/{} included",
+                ds["complete"], ds["pending_included"], ds["pending_batches"]
+            );
+        }
+        let m = median(times);
+        rows.push(format!("| {name} | {:.3} s | {:.0}× | {status_note} |", m, m / health));
+    }
+
+    let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let cpu = crate::output("nproc", &[]).unwrap_or_default();
+    let section = format!(
+        "<!-- scale:{n} -->\n### {n} accounts × 12 months\n\n\
+         Command: `cargo xtask bench --scale {n}` ({}; {} cores; wrangler dev, local KV on disk)\n\n\
+         | measure | value |\n|---|---|\n\
+         | events | {events} ({file_mb:.1} MB NDJSON, generated in {generated:.1} s) |\n\
+         | import (`daytwo import`, batches of 100) | {imported:.1} s ({:.0} events/s) |\n\
+         | rollup | {rollup_outcome} after {runs} run(s), {rollup_s:.1} s |\n\
+         | largest stored value | {:.1} KB (KV blob {}…) |\n\
+         | workerd peak memory (VmHWM) | {:.0} MB |\n\
+         | `/health` | {:.4} s (median of 15) |\n\n\
+         | report (median of 3) | latency | vs `/health` | answer |\n|---|---|---|---|\n{}\n<!-- /scale:{n} -->\n",
+        date.trim(),
+        cpu.trim(),
+        events as f64 / imported,
+        largest as f64 / 1e3,
+        largest_path.file_name().map(|f| f.to_string_lossy().chars().take(12).collect::<String>()).unwrap_or_default(),
+        peak_kb as f64 / 1024.0,
+        health,
+        rows.join("\n"),
+    );
+    println!("{section}");
+    write_section(n, &section)?;
+    drop(server);
+    Ok(())
+}
+
+/// Writes `section` into BENCHMARKS.md, replacing an earlier run for the same N.
+fn write_section(n: u32, section: &str) -> Result {
+    let path = root().join("BENCHMARKS.md");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        "# Benchmarks\n\nFigures measured on this project's 2-core machines by `cargo xtask bench`; each section \
+         names the command that reproduces it.\n\n## Scale (issue \"Scale\")\n\n"
+            .to_owned()
+    });
+    let (start, end) = (format!("<!-- scale:{n} -->"), format!("<!-- /scale:{n} -->\n"));
+    match (text.find(&start), text.find(&end)) {
+        (Some(a), Some(b)) if b > a => text.replace_range(a..b + end.len(), section),
+        _ => {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(section);
+        }
+    }
+    std::fs::write(&path, text).map_err(|e| e.to_string())
+}
