@@ -322,23 +322,38 @@ pub fn prepare_replay(line: Value, max_clock_skew_hours: i64) -> Result<Vec<Valu
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             _ => content_id(&m),
         };
-        let mut time = |key: &str| match m.remove(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => parse_time(&v, &at(&prefix, key)).map(Some),
-        };
-        let fields = TimeFields {
-            timestamp: time("timestamp")?,
-            original_timestamp: time("originalTimestamp")?,
-            sent_at: time("sentAt")?.or(batch_sent_at),
-            received_at: time("receivedAt")?,
-        };
-        let resolved = event_time::resolve(&fields, Receipt::File, max_clock_skew_hours)
-            .map_err(|e| IngestError::invalid(at(&prefix, "timestamp"), "missing_timestamp", e.to_string()))?;
+        let resolved = resolve_times(&mut m, &prefix, batch_sent_at, Receipt::File, max_clock_skew_hours)?;
+        m.remove("originalTimestamp");
         m.insert("messageId".into(), Value::String(id));
         m.insert("timestamp".into(), Value::String(resolved.event_time.to_rfc3339()));
         out.push(Value::Object(m));
     }
     Ok(out)
+}
+
+/// Reads a message's time fields and resolves its event time ([`event_time::resolve`]). Removes `timestamp`,
+/// `sentAt` and `receivedAt` (the event time replaces them); `originalTimestamp` is left to the caller. A
+/// `receivedAt` counts only in a file: a live request is stamped by the caller.
+fn resolve_times(
+    m: &mut Map<String, Value>,
+    prefix: &str,
+    batch_sent_at: Option<Timestamp>,
+    receipt: Receipt,
+    max_clock_skew_hours: i64,
+) -> Result<event_time::Resolved, IngestError> {
+    let time = |v: Option<&Value>, key: &str| match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => parse_time(v, &at(prefix, key)).map(Some),
+    };
+    let received = m.remove("receivedAt");
+    let fields = TimeFields {
+        timestamp: time(m.remove("timestamp").as_ref(), "timestamp")?,
+        original_timestamp: time(m.get("originalTimestamp"), "originalTimestamp")?,
+        sent_at: time(m.remove("sentAt").as_ref(), "sentAt")?.or(batch_sent_at),
+        received_at: if receipt == Receipt::File { time(received.as_ref(), "receivedAt")? } else { None },
+    };
+    event_time::resolve(&fields, receipt, max_clock_skew_hours)
+        .map_err(|e| IngestError::invalid(at(prefix, "timestamp"), "missing_timestamp", e.to_string()))
 }
 
 fn at(prefix: &str, field: &str) -> String {
@@ -461,33 +476,15 @@ fn validate_message(
     }
 
     // Event time: timestamp, else originalTimestamp, else the receive time; then Segment's skew correction.
-    let timestamp = match m.remove("timestamp") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_time(&v, &at(prefix, "timestamp"))?),
-    };
-    let original = match m.get("originalTimestamp") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_time(v, &at(prefix, "originalTimestamp"))?),
-    };
-    let sent_at = match m.remove("sentAt") {
-        None | Some(Value::Null) => batch_sent_at,
-        Some(v) => Some(parse_time(&v, &at(prefix, "sentAt"))?),
-    };
-    // A live request is stamped by the caller; a file keeps the receive time it was exported with.
-    let own_received_at = match m.remove("receivedAt") {
-        Some(v) if ctx.receipt == Receipt::File && !v.is_null() => Some(parse_time(&v, &at(prefix, "receivedAt"))?),
-        _ => None,
-    };
-    let fields = TimeFields { timestamp, original_timestamp: original, sent_at, received_at: own_received_at };
-    let resolved = event_time::resolve(&fields, ctx.receipt, ctx.settings.max_clock_skew_hours)
-        .map_err(|e| IngestError::invalid(at(prefix, "timestamp"), "missing_timestamp", e.to_string()))?;
+    let timestamp_sent = m.get("timestamp").is_some_and(|v| !v.is_null());
+    let resolved = resolve_times(&mut m, prefix, batch_sent_at, ctx.receipt, ctx.settings.max_clock_skew_hours)?;
     let event_time = resolved.event_time;
     let oldest = ctx.settings.oldest_event.start();
     let too_new = resolved.received_at.is_some_and(|received| {
         event_time > Timestamp(received.0.saturating_add(ctx.settings.max_future_hours.saturating_mul(3_600_000)))
     });
     if event_time < oldest || too_new {
-        let field = if timestamp.is_some() { "timestamp" } else { "sentAt" };
+        let field = if timestamp_sent { "timestamp" } else { "sentAt" };
         let limit = match resolved.received_at {
             Some(received) => format!(
                 "{} .. {}",

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::{self, Store};
 use crate::{http, rollup};
 use daytwo_shared::message::Message;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{Env, MessageBatch, Queue};
 
 pub const EVENTS_QUEUE: &str = "daytwo-events";
@@ -48,41 +48,47 @@ impl IngestSink {
 }
 
 /// One queue message: a slice of one request's validated messages.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct QueuedEvents {
     site: String,
     messages: Vec<Message>,
 }
 
-/// Splits messages into queue bodies under the size limit (a message is at most 32 KB, so each fits).
-fn chunk_bodies(site: &str, messages: Vec<Message>) -> ApiResult<Vec<String>> {
-    let mut bodies = Vec::new();
-    let mut chunk: Vec<Message> = Vec::new();
+/// Serialises each message once and groups the JSON texts into runs whose joined size stays under `limit`
+/// (a run holds at least one message; a message is at most 32 KB). The one splitting rule for queue bodies
+/// and raw values.
+fn json_runs(messages: &[Message], limit: usize) -> ApiResult<Vec<Vec<String>>> {
+    let mut runs: Vec<Vec<String>> = Vec::new();
     let mut size = 0;
-    let flush = |chunk: &mut Vec<Message>, bodies: &mut Vec<String>| -> ApiResult<()> {
-        if !chunk.is_empty() {
-            let body = QueuedEvents { site: site.to_owned(), messages: std::mem::take(chunk) };
-            bodies.push(serde_json::to_string(&body).map_err(|e| ApiError::internal("serialise queue body", e))?);
-        }
-        Ok(())
-    };
     for m in messages {
-        let len = serde_json::to_string(&m).map(|s| s.len()).unwrap_or(0) + 1;
-        if size + len > MAX_QUEUE_BODY_BYTES {
-            flush(&mut chunk, &mut bodies)?;
-            size = 0;
+        let text = serde_json::to_string(m).map_err(|e| ApiError::internal("serialise message", e))?;
+        match runs.last_mut() {
+            Some(run) if size + text.len() < limit => {
+                size += text.len() + 1;
+                run.push(text);
+            }
+            _ => {
+                size = text.len() + 1;
+                runs.push(vec![text]);
+            }
         }
-        size += len;
-        chunk.push(m);
     }
-    flush(&mut chunk, &mut bodies)?;
-    Ok(bodies)
+    Ok(runs)
+}
+
+/// The queue bodies of a request: `{"site":…,"messages":[…]}`, each under the queue's message limit.
+fn chunk_bodies(site: &str, messages: &[Message]) -> ApiResult<Vec<String>> {
+    let site = serde_json::to_string(site).map_err(|e| ApiError::internal("serialise site", e))?;
+    Ok(json_runs(messages, MAX_QUEUE_BODY_BYTES)?
+        .into_iter()
+        .map(|run| format!("{{\"site\":{site},\"messages\":[{}]}}", run.join(",")))
+        .collect())
 }
 
 /// Sends a request's validated messages to the events queue. An error leaves the client to retry (Segment's
 /// libraries retry any 5xx); chunks already sent are then counted once by the rollup's dedup.
 pub async fn enqueue(queue: &Queue, site: &str, messages: Vec<Message>) -> ApiResult<()> {
-    let bodies = chunk_bodies(site, messages)?;
+    let bodies = chunk_bodies(site, &messages)?;
     // Queues takes at most 100 messages and 256 KB per send_batch: two bodies of up to 96 KB per call.
     for pair in bodies.chunks(2) {
         queue.send_batch(pair.to_vec()).await.map_err(|e| ApiError::internal("events queue", e))?;
@@ -101,25 +107,12 @@ pub async fn consume_events(batch: MessageBatch<String>, store: &Store) -> worke
         }
     }
     for (site, messages) in by_site {
-        let mut parts: Vec<Vec<Message>> = vec![Vec::new()];
-        let mut size = 0;
-        for m in messages {
-            let len = serde_json::to_string(&m).map(|s| s.len()).unwrap_or(0) + 1;
-            if size + len > MAX_RAW_VALUE_BYTES && parts.last().is_some_and(|p| !p.is_empty()) {
-                parts.push(Vec::new());
-                size = 0;
-            }
-            size += len;
-            if let Some(p) = parts.last_mut() {
-                p.push(m);
-            }
-        }
-        for part in parts.into_iter().filter(|p| !p.is_empty()) {
-            let text = serde_json::to_string(&part).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let runs = json_runs(&messages, MAX_RAW_VALUE_BYTES).map_err(|e| worker::Error::RustError(e.message))?;
+        for run in runs {
             let key =
                 store::raw_key(&site, http::now(), &random_hex(6).map_err(|e| worker::Error::RustError(e.message))?);
             store
-                .put_text(&key, text, Some(store::RAW_TTL_SECONDS))
+                .put_text(&key, format!("[{}]", run.join(",")), Some(store::RAW_TTL_SECONDS))
                 .await
                 .map_err(|e| worker::Error::RustError(e.message))?;
         }
@@ -193,7 +186,7 @@ mod tests {
     #[test]
     fn bodies_stay_under_the_queue_limit_and_keep_every_message() {
         let messages: Vec<Message> = (0..40).map(|i| message(i, 12_000)).collect();
-        let bodies = chunk_bodies("s", messages.clone()).unwrap_or_else(|e| panic!("{}", e.message));
+        let bodies = chunk_bodies("s", &messages).unwrap_or_else(|e| panic!("{}", e.message));
         assert!(bodies.len() >= 5, "{} bodies", bodies.len());
         let mut back = Vec::new();
         for b in &bodies {
@@ -203,6 +196,14 @@ mod tests {
             back.extend(q.messages);
         }
         assert_eq!(back, messages);
-        assert!(chunk_bodies("s", Vec::new()).unwrap_or_else(|e| panic!("{}", e.message)).is_empty());
+        assert!(chunk_bodies("s", &[]).unwrap_or_else(|e| panic!("{}", e.message)).is_empty());
+        // The raw values the consumer writes split by the same rule and read back whole.
+        let runs = json_runs(&messages, 100_000).unwrap_or_else(|e| panic!("{}", e.message));
+        assert!(runs.len() >= 5 && runs.iter().all(|r| r.iter().map(String::len).sum::<usize>() < 100_000));
+        let back: Vec<Message> = runs
+            .iter()
+            .flat_map(|r| serde_json::from_str::<Vec<Message>>(&format!("[{}]", r.join(","))).unwrap_or_default())
+            .collect();
+        assert_eq!(back, messages);
     }
 }

@@ -17,7 +17,17 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-fn agent() -> ureq::Agent {
+/// `daytwo import` of a generated site (`events.ndjson` and `spend.csv` in `data`) into a running Worker.
+pub fn import_generated(bin: &str, base: &str, write_key: &str, data: &Path, site: &str, admin: &str) -> Result {
+    let file = |name: &str| data.join(name).to_string_lossy().into_owned();
+    let (events, spend) = (file("events.ndjson"), file("spend.csv"));
+    let args = ["import", "--url", base, "--write-key", write_key, "--events", &events, "--spend", &spend];
+    let mut args = args.to_vec();
+    args.extend(["--site", site, "--admin-token", admin]);
+    crate::run(bin, &args)
+}
+
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(120)))
         .http_status_as_error(false)
@@ -202,24 +212,7 @@ pub fn run(port: u16) -> Result {
             let data_s = data.to_string_lossy().into_owned();
             let bin = crate::daytwo_bin()?.to_string_lossy().into_owned();
             crate::run(&bin, &["generate", "--seed", "42", "--accounts", "300", "--months", "18", "--out", &data_s])?;
-            crate::run(
-                &bin,
-                &[
-                    "import",
-                    "--url",
-                    &base,
-                    "--write-key",
-                    &write_key,
-                    "--events",
-                    &format!("{data_s}/events.ndjson"),
-                    "--spend",
-                    &format!("{data_s}/spend.csv"),
-                    "--site",
-                    "demo",
-                    "--admin-token",
-                    &admin,
-                ],
-            )?;
+            import_generated(&bin, &base, &write_key, &data, "demo", &admin)?;
             std::fs::write(&marker, "imported\n").map_err(|e| e.to_string())?;
         }
         let rolled = call("POST", &format!("{base}/v1/sites/demo/rollup"), &admin, None)?;

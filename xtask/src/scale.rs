@@ -17,17 +17,9 @@ const ADMIN: &str = "scale-bench-admin-token-0123456789";
 /// The generated window ends here, so every run measures the same history.
 const END: &str = "2026-11-01";
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(300)))
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
 /// (status, body, seconds)
 fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Result<(u16, String, f64)> {
-    let a = agent();
+    let a = crate::demo::agent();
     let auth = token.map(|t| format!("Bearer {t}"));
     let t = Instant::now();
     let res = match (method, body) {
@@ -171,24 +163,7 @@ pub fn run_scale(n: u32) -> Result {
     let write_key = site["write_key"].as_str().unwrap_or_default().to_owned();
     let read_token = site["read_token"].as_str().unwrap_or_default().to_owned();
     let t = Instant::now();
-    run(
-        &bin,
-        &[
-            "import",
-            "--url",
-            &base,
-            "--write-key",
-            &write_key,
-            "--events",
-            &events_file.to_string_lossy(),
-            "--spend",
-            &data.join("spend.csv").to_string_lossy(),
-            "--site",
-            "scale",
-            "--admin-token",
-            ADMIN,
-        ],
-    )?;
+    crate::demo::import_generated(&bin, &base, &write_key, &data, "scale", ADMIN)?;
     let imported = t.elapsed().as_secs_f64();
 
     // Rollup until done or failed (bounded).
