@@ -146,20 +146,21 @@ async function serveSameOrigin(context, path, html) {
   return `${cfg.base}${path}`;
 }
 
-/** Every request of page `p` to the Worker: url, the Origin it carried, and the CORS header of the answer. */
+// Every response from the Worker, with the request's Origin and the answer's Access-Control-Allow-Origin.
+// Reading headers is asynchronous, so each response is recorded as a promise, pushed synchronously when the
+// response event fires; `settled()` gives the records of all responses seen so far, none missing.
 function watchWorkerRequests(p) {
-  const seen = [];
-  p.on("response", async (res) => {
+  const pending = [];
+  p.on("response", (res) => {
     if (!res.url().startsWith(cfg.base + "/")) return;
-    const req = res.request();
-    seen.push({
+    pending.push((async () => ({
       path: new URL(res.url()).pathname,
       status: res.status(),
-      origin: (await req.allHeaders())["origin"] || null,
+      origin: (await res.request().allHeaders())["origin"] || null,
       allowOrigin: (await res.allHeaders())["access-control-allow-origin"] || null,
-    });
+    }))());
   });
-  return seen;
+  return { settled: () => Promise.all(pending) };
 }
 
 function watchConsole(p) {
@@ -206,7 +207,7 @@ try {
   // 2. The hostile intranet page: figures, views, XSS, styles, CSV, print.
   const p = await context.newPage();
   const errors = watchConsole(p);
-  const workerRequests = watchWorkerRequests(p);
+  const watcher = watchWorkerRequests(p);
   let wasmLoads = 0;
   p.on("request", (r) => { if (r.url().endsWith("/daytwo_widget_bg.wasm")) wasmLoads++; });
   const url = serve("/e2e/intranet.html", page(tag({ site: cfg.site, token: cfg.token })));
@@ -215,6 +216,7 @@ try {
   await dash.locator("[data-kpi=cac] .dt-kpi-value").waitFor();
 
   // A cross-origin embed: the page on the intranet's origin, the widget and the API on the Worker's.
+  const workerRequests = await watcher.settled();
   check(ORIGIN !== cfg.base && new URL(p.url()).origin === ORIGIN, "the intranet page is on another origin than the Worker", `${ORIGIN} vs ${cfg.base}`);
   for (const file of ["/widget/daytwo.js", "/widget/daytwo_widget.js", "/widget/daytwo_widget_bg.wasm"]) {
     const r = workerRequests.find((w) => w.path === file);
