@@ -2,8 +2,9 @@
 //! `data_status`, a rollup that cannot store its result fails visibly (status, stats, reports) and stores
 //! nothing, and a tail too long to fold makes `complete` false with a notice.
 //!
-//! Runs a server of its own whose value limit is lowered to 20,000 bytes (`DAYTWO_MAX_STATE_BYTES`), so the
-//! "state too large" path of a 100,000-account site is reached with 200 identities.
+//! Runs a server of its own whose state cap is lowered to 300,000 bytes (`DAYTWO_MAX_STATE_BYTES`; by default
+//! the cap is the platform's 10 GB per Durable Object), so the "state too large" path is reached with 200
+//! identities whose names are 2,000 characters long.
 
 use crate::harness::{Server, scratch};
 use serde_json::{Value, json};
@@ -12,16 +13,21 @@ use serde_json::{Value, json};
 fn a_failing_rollup_and_a_long_tail_are_never_silent() {
     let state = scratch("data-status");
     let server: &'static Server = Box::leak(Box::new(
-        Server::start_with_env(&state, &[("DAYTWO_MAX_STATE_BYTES", "20000")])
+        Server::start_with_env(&state, &[("DAYTWO_MAX_STATE_BYTES", "300000")])
             .unwrap_or_else(|e| panic!("server with a small value limit: {e}")),
     ));
     let site = server.create_site("limits", json!({"currency": "USD"}));
     for b in 0..2 {
         let batch: Vec<Value> = (0..100)
-            .map(|i| {
-                json!({"type": "track", "userId": format!("user-{b}-{i}"), "event": "Order Completed",
-                       "properties": {"revenue": 10}, "messageId": format!("m-{b}-{i}"),
-                       "timestamp": "2026-10-01T10:00:00Z"})
+            .flat_map(|i| {
+                [
+                    json!({"type": "track", "userId": format!("user-{b}-{i}"), "event": "Order Completed",
+                           "properties": {"revenue": 10}, "messageId": format!("m-{b}-{i}"),
+                           "timestamp": "2026-10-01T10:00:00Z"}),
+                    json!({"type": "identify", "userId": format!("user-{b}-{i}"),
+                           "traits": {"name": format!("{i:04}").repeat(500)}, "messageId": format!("n-{b}-{i}"),
+                           "timestamp": "2026-10-01T10:00:00Z"}),
+                ]
             })
             .collect();
         site.send_batch(&batch);

@@ -20,5 +20,6 @@ mod privacy;
 mod queue_ingest;
 mod restart;
 mod routes;
+mod scale;
 mod segment_client;
 mod time_shapes;

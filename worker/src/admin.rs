@@ -4,6 +4,7 @@ use crate::auth::{Secrets, mint_embed, random_hex, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::rollup;
+use crate::sql_state::SqlState;
 use crate::store::{self, IngestRecord, SiteRecord, Store};
 use daytwo_shared::config::Settings;
 use daytwo_shared::money::Currency;
@@ -204,11 +205,6 @@ pub async fn delete_spend(store: &Store, site: &SiteRecord, id: &str) -> ApiResu
     http::json(200, &json!({"deleted": id}))
 }
 
-pub async fn rollup(store: &Store, site: &SiteRecord) -> ApiResult<Response> {
-    let outcome = rollup::run_and_record(store, site, http::now()).await?;
-    http::json(200, &outcome)
-}
-
 /// `POST …/embed-tokens {"ttl_seconds": N}`: 60 s to 30 days.
 pub async fn embed_token(mut req: Request, secrets: &Secrets, site: &SiteRecord) -> ApiResult<Response> {
     let body = json_body(&mut req).await?;
@@ -235,18 +231,24 @@ pub async fn revoke_embed_tokens(store: &Store, site: &SiteRecord) -> ApiResult<
     http::json(200, &json!({"site": site.site, "revoked": true, "generation": record.embed_generation}))
 }
 
-/// `DELETE …/accounts/{id}`: removes the account from the state and its messages from every raw batch.
-pub async fn erase(store: &Store, site: &SiteRecord, id: &str) -> ApiResult<Response> {
+/// `DELETE …/accounts/{id}` (inside the site's object): rolls up, removes the account's rows, then its messages
+/// from every raw batch.
+pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, cap: u64) -> ApiResult<Response> {
     let now = http::now();
-    rollup::run_and_record(store, site, now).await?;
-    let mut stored = store.state(&site.site).await?;
-    let accounts = stored.state.accounts();
+    rollup::run_and_record(store, db, site, now, cap).await?;
+    let before = db.load_accounts_state()?;
+    let accounts = before.accounts();
     // Accounts sent with an e-mail address as id are stored under its digest token.
     let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
     let key = daytwo_shared::query::find_account(&accounts, id)
         .map(|a| a.key.clone())
         .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
-    let identities = stored.state.erase_account(&key);
+    let mut after = before.clone();
+    let identities = after.erase_account(&key);
+    let mut writes = Vec::new();
+    SqlState::delete_missing(&before, &after, &mut writes);
+    // Deleting never grows the database: no cap applies.
+    db.commit(writes, u64::MAX)?;
     let mut removed = 0usize;
     for raw_key in store.list_all(&store::raw_prefix(&site.site)).await? {
         let Some(batch) = store.get_json::<Vec<daytwo_shared::message::Message>>(&raw_key).await? else { continue };
@@ -270,30 +272,33 @@ pub async fn erase(store: &Store, site: &SiteRecord, id: &str) -> ApiResult<Resp
             }
         }
     }
-    store.put_json(&store::state_key(&site.site), &stored).await?;
     http::json(200, &json!({"erased": key, "identities": identities.len(), "raw_messages_removed": removed}))
 }
 
-/// `GET …/stats`: what is stored, for operators and tests ("a rejected request stored nothing").
-pub async fn stats(store: &Store, site: &SiteRecord) -> ApiResult<Response> {
-    let stored = store.state(&site.site).await?;
+/// `GET …/stats` (inside the site's object): what is stored, for operators and tests ("a rejected request
+/// stored nothing").
+pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Response> {
+    let checkpoint = db.checkpoint()?;
     let raw_keys = store.list_all(&store::raw_prefix(&site.site)).await?;
-    let pending = rollup::pending_keys(store, &site.site, stored.checkpoint.as_deref(), http::now()).await?;
-    let pending_new = pending.iter().filter(|k| stored.checkpoint.as_ref().is_none_or(|c| *k > c)).count();
-    let messages: u64 = stored.state.daily.values().map(|d| d.messages).sum();
+    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), http::now()).await?;
+    let pending_new = pending.iter().filter(|k| checkpoint.as_ref().is_none_or(|c| *k > c)).count();
+    let last_rollup = store.last_rollup(&site.site).await?;
+    let spend_entries = store.ledger(site).await?.len();
+    let counts = db.counts()?;
     http::json(
         200,
         &json!({
             "site": site.site,
             "raw_keys": raw_keys.len(),
             "pending_raw_keys": pending_new,
-            "rolled_up_messages": messages,
-            "identities": stored.state.identities.len(),
-            "dedup_index": stored.state.seen.len(),
-            "checkpoint": stored.checkpoint,
-            "rolled_at": stored.rolled_at,
-            "last_rollup": store.last_rollup(&site.site).await?,
-            "spend_entries": store.ledger(site).await?.len(),
+            "rolled_up_messages": counts.rolled_up_messages,
+            "identities": counts.identities,
+            "dedup_index": counts.dedup_index,
+            "state_bytes": counts.database_bytes,
+            "checkpoint": db.checkpoint()?,
+            "rolled_at": db.rolled_at()?,
+            "last_rollup": last_rollup,
+            "spend_entries": spend_entries,
         }),
     )
 }

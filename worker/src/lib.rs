@@ -12,22 +12,27 @@ mod ingest;
 mod queues;
 mod reports;
 mod rollup;
+mod site_object;
+mod sql_state;
 mod store;
+
+pub use site_object::SiteState;
 
 use auth::Secrets;
 use daytwo_shared::query::{self, ReportKind};
 use error::{ApiError, ApiResult};
+use site_object::{Call, Op};
 use store::Store;
 use worker::{Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 
-const KV_BINDING: &str = "DAYTWO";
+pub(crate) const KV_BINDING: &str = "DAYTWO";
 const INGEST_SEGMENTS: [&str; 14] =
     ["batch", "track", "identify", "page", "screen", "group", "alias", "b", "t", "i", "p", "s", "g", "a"];
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let store = match env.kv(KV_BINDING) {
-        Ok(kv) => Store::new(kv).with_value_limit(value_limit(&env)),
+        Ok(kv) => Store::new(kv),
         Err(e) => return Ok(ApiError::internal("KV binding", e).to_response()),
     };
     let mut resp = match route(req, &env, &store).await {
@@ -41,7 +46,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match env.kv(KV_BINDING) {
-        Ok(kv) => queues::fan_out(&env, &Store::new(kv).with_value_limit(value_limit(&env))).await,
+        Ok(kv) => queues::fan_out(&env, &Store::new(kv)).await,
         Err(_) => worker::console_error!("KV binding {KV_BINDING} missing"),
     }
 }
@@ -49,7 +54,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// Both queues' consumers (wrangler.toml): events into raw KV keys, and one site's rollup per message.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
-    let store = Store::new(env.kv(KV_BINDING)?).with_value_limit(value_limit(&env));
+    let store = Store::new(env.kv(KV_BINDING)?);
     match batch.queue().as_str() {
         queues::EVENTS_QUEUE => queues::consume_events(batch, &store).await,
         queues::ROLLUPS_QUEUE => queues::consume_rollups(batch, &env, &store).await,
@@ -58,11 +63,6 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
             Ok(())
         }
     }
-}
-
-/// The optional `MAX_STATE_BYTES` var (see [`Store::max_value_bytes`]).
-fn value_limit(env: &Env) -> Option<usize> {
-    env.var("MAX_STATE_BYTES").ok().and_then(|v| v.to_string().trim().parse().ok())
 }
 
 fn method_not_allowed(allowed: &str) -> ApiError {
@@ -171,11 +171,14 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
                 admin::get_spend(store, &site, csv).await
             }
             (["spend", id], _) => admin::delete_spend(store, &site, id).await,
-            (["rollup"], _) => admin::rollup(store, &site).await,
+            (["rollup"], _) => site_object::call(env, store, Op::Rollup, &Call::new(&site)).await,
             (["embed-tokens"], _) => admin::embed_token(req, &secrets, &site).await,
             (["embed-tokens", "revoke"], _) => admin::revoke_embed_tokens(store, &site).await,
-            (["stats"], _) => admin::stats(store, &site).await,
-            (["accounts", id], _) => admin::erase(store, &site, id).await,
+            (["stats"], _) => site_object::call(env, store, Op::Stats, &Call::new(&site)).await,
+            (["accounts", id], _) => {
+                let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
+                site_object::call(env, store, Op::Erase, &call).await
+            }
             _ => Err(not_found()),
         };
     }
@@ -194,7 +197,7 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
     };
     // Errors (a bad or expired token, a bad query) carry CORS headers too, so a widget on an allowed origin
     // can read them and say what is wrong instead of seeing an opaque network failure.
-    let mut resp = read_route(&req, &secrets, store, &site, rest, now).await.unwrap_or_else(|e| e.to_response());
+    let mut resp = read_route(&req, env, &secrets, store, &site, rest, now).await.unwrap_or_else(|e| e.to_response());
     if let Some(o) =
         origin.filter(|o| !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, o))
     {
@@ -206,6 +209,7 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
 /// A read route of an existing site: the token, the query, the report.
 async fn read_route(
     req: &Request,
+    env: &Env,
     secrets: &Secrets,
     store: &Store,
     site: &store::SiteRecord,
@@ -213,16 +217,22 @@ async fn read_route(
     now: daytwo_shared::time::Timestamp,
 ) -> ApiResult<Response> {
     auth::require_reader(req, secrets, store, site, (now.0 / 1000) as u64).await?;
-    let q = query::parse_query(&http::query_pairs(req)?, now.day())?;
-    match rest {
-        ["accounts"] => reports::report(store, site, ReportKind::Accounts, &q).await,
-        ["accounts", id] => reports::account(store, site, id, &q).await,
-        ["reports", kind] => match ReportKind::from_path(kind) {
-            Some(k) => reports::report(store, site, k, &q).await,
-            None => Err(not_found()),
-        },
-        _ => Err(not_found()),
+    let pairs = http::query_pairs(req)?;
+    // Validated here, so a bad query costs no call to the site's object (which parses the pairs again).
+    let q = query::parse_query(&pairs, now.day())?;
+    if let ["accounts", _] = rest
+        && q.format == query::Format::Csv
+    {
+        return Err(ApiError::bad_request("invalid_query", "one account is not tabular; use JSON").with_field("format"));
     }
+    let (op, report, account) = match rest {
+        ["accounts"] => (Op::Report, Some("accounts"), None),
+        ["accounts", id] => (Op::Account, None, Some((*id).to_owned())),
+        ["reports", kind] if ReportKind::from_path(kind).is_some() => (Op::Report, Some(*kind), None),
+        _ => return Err(not_found()),
+    };
+    let call = Call { report: report.map(str::to_owned), account, query: pairs, ..Call::new(site) };
+    site_object::call(env, store, op, &call).await
 }
 
 /// CORS preflight of a site route: only report routes, only for the site's listed origins.

@@ -15,8 +15,8 @@
 
 use crate::auth::random_hex;
 use crate::error::{ApiError, ApiResult};
+use crate::http;
 use crate::store::{self, Store};
-use crate::{http, rollup};
 use daytwo_shared::message::Message;
 use serde::Deserialize;
 use worker::{Env, MessageBatch, Queue};
@@ -135,7 +135,7 @@ pub async fn fan_out(env: &Env, store: &Store) {
         }
         Err(_) => {
             for site in sites {
-                roll_up_site(None, store, &site).await;
+                roll_up_site(env, None, store, &site).await;
             }
         }
     }
@@ -146,18 +146,17 @@ pub async fn fan_out(env: &Env, store: &Store) {
 pub async fn consume_rollups(batch: MessageBatch<String>, env: &Env, store: &Store) -> worker::Result<()> {
     let queue = env.queue("ROLLUPS").ok();
     for m in batch.messages()? {
-        roll_up_site(queue.as_ref(), store, m.body()).await;
+        roll_up_site(env, queue.as_ref(), store, m.body()).await;
     }
     batch.ack_all();
     Ok(())
 }
 
-async fn roll_up_site(queue: Option<&Queue>, store: &Store, site_id: &str) {
+async fn roll_up_site(env: &Env, queue: Option<&Queue>, store: &Store, site_id: &str) {
     match store.site(site_id).await {
-        // Failures are logged and recorded for reports and stats by `run_and_record`.
+        // Failures are logged and recorded for reports and stats by the site's object.
         Ok(Some(site)) => {
-            if let Ok(outcome) = rollup::run_and_record(store, &site, http::now()).await
-                && outcome.more
+            if crate::site_object::roll_up(env, store, &site).await
                 && let Some(q) = queue
                 && let Err(e) = q.send(site_id.to_owned()).await
             {

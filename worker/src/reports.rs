@@ -1,15 +1,17 @@
-//! Report routes: read the rolled-up state, fold the not-yet-rolled tail, and let `shared` compute.
+//! Reports, computed inside the site's Durable Object: read the rolled-up rows, fold the not-yet-rolled tail,
+//! and let `shared` compute.
 //!
-//! KV cost per report: site record (1 read), state (1 read), last rollup outcome (1 read), spend ledger
+//! KV cost per report: site record (1 read, by the Worker), last rollup outcome (1 read), spend ledger
 //! (1 read, budget only), tail listing (1 list per day since the checkpoint) and tail batches (1 bulk read per
 //! 100 keys, at most `MAX_TAIL_KEYS`). Every report says in `data_status` whether its figures are complete.
 
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::rollup;
+use crate::sql_state::SqlState;
 use crate::store::{SiteRecord, Store};
 use daytwo_shared::data_status::DataStatus;
-use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
+use daytwo_shared::query::{self, Rendered, ReportKind, ReportQuery};
 use daytwo_shared::rollup::{AccountHistory, Classifier};
 use worker::Response;
 
@@ -21,21 +23,27 @@ pub struct Snapshot {
     pub status: DataStatus,
 }
 
-/// The site's accounts now: rolled-up state plus the tail.
-pub async fn snapshot(store: &Store, site: &SiteRecord) -> ApiResult<Snapshot> {
+/// The site's accounts now: the stored rows plus the tail not rolled up yet (messages already folded, by the
+/// `seen` table, are not counted twice).
+pub async fn snapshot(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Snapshot> {
     let now = http::now();
-    let mut stored = store.state(&site.site).await?;
+    let checkpoint = db.checkpoint()?;
     let last_run = store.last_rollup(&site.site).await?;
-    let pending = rollup::pending_keys(store, &site.site, stored.checkpoint.as_deref(), now).await?;
-    let mut tail: Vec<String> =
-        pending.into_iter().filter(|k| stored.checkpoint.as_ref().is_none_or(|c| k > c)).collect();
+    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), now).await?;
+    let mut tail: Vec<String> = pending.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
     let pending_batches = tail.len() as u64;
     tail.truncate(MAX_TAIL_KEYS);
     let (batches, unreadable) = store.get_raw_batches(&tail).await?;
-    rollup::fold_batches(&mut stored.state, &Classifier::new(&site.settings.mapping), &batches);
-    let rolled_up_to = stored.checkpoint.as_deref().and_then(crate::store::raw_key_time);
+    // No await from here: the rows and the checkpoint read above belong to one committed state.
+    let checkpoint = db.checkpoint()?;
+    let mut state = db.load_accounts_state()?;
+    let classifier = Classifier::new(&site.settings.mapping);
+    for m in rollup::fresh_messages(db, &batches)? {
+        state.fold_unindexed(m, &classifier);
+    }
+    let rolled_up_to = checkpoint.as_deref().and_then(crate::store::raw_key_time);
     let status = DataStatus::new(rolled_up_to, pending_batches, tail.len() as u64, unreadable, last_run.as_ref());
-    Ok(Snapshot { accounts: stored.state.into_accounts(), status })
+    Ok(Snapshot { accounts: state.into_accounts(), status })
 }
 
 fn respond(rendered: Rendered, snap: &Snapshot, filename: &str) -> ApiResult<Response> {
@@ -49,8 +57,14 @@ fn respond(rendered: Rendered, snap: &Snapshot, filename: &str) -> ApiResult<Res
     Ok(resp)
 }
 
-pub async fn report(store: &Store, site: &SiteRecord, kind: ReportKind, q: &ReportQuery) -> ApiResult<Response> {
-    let snap = snapshot(store, site).await?;
+pub async fn report(
+    store: &Store,
+    db: &SqlState,
+    site: &SiteRecord,
+    kind: ReportKind,
+    q: &ReportQuery,
+) -> ApiResult<Response> {
+    let snap = snapshot(store, db, site).await?;
     let ledger = if kind == ReportKind::Budget { store.ledger(site).await? } else { Vec::new() };
     let rendered = query::compute(kind, &snap.accounts, &ledger, &site.settings, &site.currency, q);
     let name = match kind {
@@ -63,11 +77,14 @@ pub async fn report(store: &Store, site: &SiteRecord, kind: ReportKind, q: &Repo
     respond(rendered, &snap, &format!("{}-{name}.csv", site.site))
 }
 
-pub async fn account(store: &Store, site: &SiteRecord, id: &str, q: &ReportQuery) -> ApiResult<Response> {
-    if q.format == Format::Csv {
-        return Err(ApiError::bad_request("invalid_query", "one account is not tabular; use JSON").with_field("format"));
-    }
-    let snap = snapshot(store, site).await?;
+pub async fn account(
+    store: &Store,
+    db: &SqlState,
+    site: &SiteRecord,
+    id: &str,
+    q: &ReportQuery,
+) -> ApiResult<Response> {
+    let snap = snapshot(store, db, site).await?;
     let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
     let detail = query::account_detail(&snap.accounts, &site.settings, id, q.as_of)
         .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;

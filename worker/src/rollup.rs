@@ -1,23 +1,26 @@
-//! The rollup: folds new raw batches into the site's state through `shared`, then records a checkpoint.
+//! The rollup: folds new raw batches into the site's rows (`sql_state`) through `shared`, with a checkpoint.
 //!
-//! Idempotent by construction: it re-lists a safety margin before the checkpoint (KV lists are eventually
-//! consistent) and the state's dedup index drops anything already folded. State and checkpoint are one KV
-//! value, so two rollups at once write the same result, and a late one can only set the state back to a
-//! consistent earlier point that the next run re-folds.
+//! It runs inside the site's Durable Object (`site_object`), the one writer of those rows. Idempotent by
+//! construction: it re-lists a safety margin before the checkpoint (KV lists are eventually consistent) and
+//! the `seen` table drops anything already folded, so two runs at once, or a run repeated after a crash,
+//! count every message once.
 
-use crate::error::{ApiError, ApiResult};
-use crate::store::{self, SiteRecord, Store, StoredState};
+use crate::error::ApiResult;
+use crate::sql_state::{SqlState, Write};
+use crate::store::{self, SiteRecord, Store};
 use daytwo_shared::data_status::RollupRun;
+use daytwo_shared::message::Message;
 use daytwo_shared::rollup::{Classifier, RollupState};
 use daytwo_shared::time::{Day, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// Keys within this much before the checkpoint are listed again.
 const RELIST_MARGIN_MS: i64 = 10 * 60 * 1000;
 /// Most raw batches one run folds (bounds CPU per invocation; the next run continues).
 pub const MAX_KEYS_PER_RUN: usize = 5000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RollupOutcome {
     pub site: String,
     pub raw_keys_read: usize,
@@ -42,70 +45,88 @@ pub async fn pending_keys(store: &Store, site: &str, after: Option<&str>, now: T
     Ok(keys)
 }
 
-/// Folds batches into a state; returns (folded, duplicates).
-pub fn fold_batches(
-    state: &mut RollupState,
-    classifier: &Classifier,
-    batches: &[(String, Vec<daytwo_shared::message::Message>)],
-) -> (u64, u64) {
-    let (mut folded, mut dupes) = (0, 0);
-    for (_, batch) in batches {
-        for m in batch {
-            if state.fold(m, classifier) {
-                folded += 1;
-            } else {
-                dupes += 1;
-            }
-        }
-    }
-    (folded, dupes)
+/// Raw batches per bulk read and per transaction: the rollup holds at most this many raw values (each at most
+/// 4 MiB, a direct request's at most 500 KB) and the rows they touch, whatever the backlog.
+pub const CHUNK_KEYS: usize = 10;
+
+/// The messages of `batches` not folded before (by the `seen` table) and not repeated among themselves.
+pub fn fresh_messages<'a>(db: &SqlState, batches: &'a [(String, Vec<Message>)]) -> ApiResult<Vec<&'a Message>> {
+    let ids: Vec<&str> = batches.iter().flat_map(|(_, b)| b.iter().map(|m| m.message_id.as_str())).collect();
+    let seen = db.already_seen(&ids)?;
+    let mut taken = HashSet::new();
+    Ok(batches
+        .iter()
+        .flat_map(|(_, b)| b.iter())
+        .filter(|m| !seen.contains(&m.message_id) && taken.insert(m.message_id.as_str()))
+        .collect())
 }
 
-pub async fn run(store: &Store, site: &SiteRecord, now: Timestamp) -> ApiResult<RollupOutcome> {
-    let mut stored: StoredState = store.state(&site.site).await?;
-    let mut keys = pending_keys(store, &site.site, stored.checkpoint.as_deref(), now).await?;
+/// Folds new raw batches into the site's rows, a chunk per transaction: each commit moves the rows, the
+/// dedup index and the checkpoint together, so a run cut anywhere (a crash, a limit, a full cap) leaves a
+/// consistent state that the next run continues from.
+pub async fn run(
+    store: &Store,
+    db: &SqlState,
+    site: &SiteRecord,
+    now: Timestamp,
+    cap: u64,
+) -> ApiResult<RollupOutcome> {
+    let mut checkpoint = db.checkpoint()?;
+    let mut keys = pending_keys(store, &site.site, checkpoint.as_deref(), now).await?;
     let more = keys.len() > MAX_KEYS_PER_RUN;
     keys.truncate(MAX_KEYS_PER_RUN);
-    let (batches, _unreadable) = store.get_raw_batches(&keys).await?;
     let classifier = Classifier::new(&site.settings.mapping);
-    let (folded, dupes) = fold_batches(&mut stored.state, &classifier, &batches);
-    if let Some(last) = keys.last() {
-        stored.checkpoint = Some(stored.checkpoint.take().map_or_else(|| last.clone(), |c| c.max(last.clone())));
+    let window_ms = site.settings.ingest.dedup_window_hours.saturating_mul(3_600_000);
+    let (mut folded, mut dupes) = (0u64, 0u64);
+    for chunk in keys.chunks(CHUNK_KEYS) {
+        let (batches, _unreadable) = store.get_raw_batches(chunk).await?;
+        // From here to the commit nothing awaits, so no other request to this object interleaves.
+        let fresh = fresh_messages(db, &batches)?;
+        let mut delta = RollupState::default();
+        for m in &fresh {
+            delta.fold_unindexed(m, &classifier);
+        }
+        let mut merged = db.load_touched(&delta)?;
+        merged.merge(&delta);
+        let mut writes: Vec<Write> = fresh.iter().map(|m| SqlState::mark_seen(&m.message_id, m.received_at)).collect();
+        SqlState::save_rows(&merged, &mut writes)?;
+        let last = chunk.last().cloned().unwrap_or_default();
+        let cp = match checkpoint.take() {
+            Some(c) => c.max(last),
+            None => last,
+        };
+        // Forget dedup entries relative to the checkpoint, not the clock: the next run re-lists keys just
+        // before the checkpoint, and their messages must still be known however long the site was quiet.
+        let horizon = store::raw_key_time(&cp).map_or(now, |t| t.min(now));
+        writes.push(SqlState::prune_seen(Timestamp(horizon.0.saturating_sub(window_ms))));
+        writes.push(SqlState::set_meta("checkpoint", cp.clone()));
+        writes.push(SqlState::set_meta("rolled_at", now.0.to_string()));
+        db.commit(writes, cap)?;
+        checkpoint = Some(cp);
+        let total: usize = batches.iter().map(|(_, b)| b.len()).sum();
+        folded += fresh.len() as u64;
+        dupes += (total - fresh.len()) as u64;
     }
-    // Forget dedup entries relative to the checkpoint, not the clock: the next run re-lists keys just
-    // before the checkpoint, and their messages must still be known however long the site was quiet.
-    let horizon = stored.checkpoint.as_deref().and_then(store::raw_key_time).map_or(now, |t| t.min(now));
-    stored.state.prune_seen(horizon, site.settings.ingest.dedup_window_hours);
-    stored.rolled_at = Some(now);
-    // One value, written whole or not at all: check KV's limit first, so the failure says what it is.
-    let text = serde_json::to_string(&stored).map_err(|e| ApiError::internal("serialise state", e))?;
-    if text.len() > store.max_value_bytes {
-        return Err(ApiError::new(
-            507,
-            "state_too_large",
-            format!(
-                "the rolled-up state of this site is {} bytes, over the {}-byte limit of one KV value; nothing \
-                 was stored, and reports fold the pending events themselves, up to their limit",
-                text.len(),
-                store.max_value_bytes
-            ),
-        ));
-    }
-    store.put_text(&store::state_key(&site.site), text, None).await?;
     Ok(RollupOutcome {
         site: site.site.clone(),
         raw_keys_read: keys.len(),
         messages_folded: folded,
         duplicates_ignored: dupes,
-        checkpoint: stored.checkpoint,
+        checkpoint,
         more,
     })
 }
 
 /// Runs the rollup and records its outcome under `rollup/{site}` whether it worked or not, so reports and
 /// stats show a failing rollup instead of only the log. A failed run stores no state (nothing half-written).
-pub async fn run_and_record(store: &Store, site: &SiteRecord, now: Timestamp) -> ApiResult<RollupOutcome> {
-    let result = run(store, site, now).await;
+pub async fn run_and_record(
+    store: &Store,
+    db: &SqlState,
+    site: &SiteRecord,
+    now: Timestamp,
+    cap: u64,
+) -> ApiResult<RollupOutcome> {
+    let result = run(store, db, site, now, cap).await;
     let record = RollupRun {
         at: now,
         error: result.as_ref().err().map(|e| format!("{}: {}", e.code, e.message)),

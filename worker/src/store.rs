@@ -6,25 +6,21 @@
 //! | `writekey/{key}` | [`IngestRecord`]: what ingest needs, so it costs one read | admin PUT |
 //! | `readtoken/{sha256}` | site id, to tell "another site's token" (403) from "no token" (401) | admin PUT |
 //! | `raw/{site}/{yyyy-mm-dd}/{ms}-{rand}` | one accepted request's validated messages (immutable) | ingest |
-//! | `state/{site}` | [`StoredState`]: rollup state and its checkpoint, in one value so they change together | rollup |
 //! | `spend/{site}` | the spend ledger (array) | admin spend routes |
 //! | `rollup/{site}` | [`RollupRun`]: the last rollup's outcome (error or success), shown in reports and stats | rollup |
+//!
+//! The rolled-up state is not in KV: it is rows in the site's Durable Object (`site_object`, `sql_state`).
 
 use crate::error::{ApiError, ApiResult};
 use daytwo_shared::config::{IngestSettings, Settings};
 use daytwo_shared::data_status::RollupRun;
 use daytwo_shared::message::Message;
 use daytwo_shared::money::Currency;
-use daytwo_shared::rollup::RollupState;
 use daytwo_shared::spend::SpendEntry;
 use daytwo_shared::time::{Day, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
-
-/// Workers KV's limit on one value (25 MiB). A write over it is refused whole, so the rollup checks first and
-/// fails with a clear error instead.
-pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
 
 /// Raw batches expire after this long; the rollup state keeps their aggregates.
 pub const RAW_TTL_SECONDS: u64 = 400 * 86_400;
@@ -59,20 +55,9 @@ pub struct IngestRecord {
     pub email_salt: String,
 }
 
-/// The rollup state with the name of the last raw key folded into it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct StoredState {
-    pub checkpoint: Option<String>,
-    pub rolled_at: Option<Timestamp>,
-    pub state: RollupState,
-}
-
 pub struct Store {
     kv: KvStore,
     ops: std::cell::Cell<KvOps>,
-    /// Largest value the rollup writes: [`MAX_VALUE_BYTES`], or lower when the `MAX_STATE_BYTES` var says
-    /// so (the end-to-end tests reach the "state too large" path with a small site that way).
-    pub max_value_bytes: usize,
 }
 
 /// KV operations one request made; sent back in the `x-daytwo-kv-ops` header so costs are measured, not guessed.
@@ -82,6 +67,24 @@ pub struct KvOps {
     pub writes: u32,
     pub lists: u32,
     pub deletes: u32,
+}
+
+impl KvOps {
+    /// Reads the header form written by `Display` (missing or bad fields count 0).
+    pub fn parse(text: &str) -> KvOps {
+        let mut ops = KvOps::default();
+        for (name, value) in text.split(';').filter_map(|kv| kv.split_once('=')) {
+            let n = value.trim().parse().unwrap_or(0);
+            match name.trim() {
+                "reads" => ops.reads = n,
+                "writes" => ops.writes = n,
+                "lists" => ops.lists = n,
+                "deletes" => ops.deletes = n,
+                _ => {}
+            }
+        }
+        ops
+    }
 }
 
 impl std::fmt::Display for KvOps {
@@ -110,13 +113,17 @@ pub fn is_write_key_shape(token: &str) -> bool {
 
 impl Store {
     pub fn new(kv: KvStore) -> Store {
-        Store { kv, ops: std::cell::Cell::new(KvOps::default()), max_value_bytes: MAX_VALUE_BYTES }
+        Store { kv, ops: std::cell::Cell::new(KvOps::default()) }
     }
 
-    /// Lowers the value limit (never above KV's own).
-    pub fn with_value_limit(mut self, limit: Option<usize>) -> Store {
-        self.max_value_bytes = limit.map_or(MAX_VALUE_BYTES, |l| l.min(MAX_VALUE_BYTES));
-        self
+    /// Adds operations made on this request's behalf elsewhere (by the site's Durable Object).
+    pub fn add_ops(&self, other: KvOps) {
+        self.count(|o| {
+            o.reads += other.reads;
+            o.writes += other.writes;
+            o.lists += other.lists;
+            o.deletes += other.deletes;
+        });
     }
 
     pub fn ops(&self) -> KvOps {
@@ -220,10 +227,6 @@ impl Store {
         self.get_json(&format!("writekey/{write_key}")).await
     }
 
-    pub async fn state(&self, site: &str) -> ApiResult<StoredState> {
-        Ok(self.get_json(&state_key(site)).await?.unwrap_or_default())
-    }
-
     /// The spend ledger, re-validated through `shared` on the way in (it is stored in its public JSON shape).
     pub async fn ledger(&self, site: &SiteRecord) -> ApiResult<Vec<SpendEntry>> {
         let Some(value) = self.get_json::<serde_json::Value>(&spend_key(&site.site)).await? else {
@@ -236,10 +239,6 @@ impl Store {
 
 pub fn site_key(site: &str) -> String {
     format!("site/{site}")
-}
-
-pub fn state_key(site: &str) -> String {
-    format!("state/{site}")
 }
 
 pub fn rollup_run_key(site: &str) -> String {
@@ -290,6 +289,15 @@ mod tests {
         }
         let logged = redact(&format!("writekey/{key}"));
         assert!(!logged.contains(&key[3..]), "{logged}");
-        assert_eq!(redact("state/acme"), "state/acme");
+        assert_eq!(redact("site/acme"), "site/acme");
+    }
+
+    #[test]
+    fn operation_counts_travel_in_a_header_and_back() {
+        let ops = KvOps { reads: 3, writes: 2, lists: 1, deletes: 7 };
+        let back = KvOps::parse(&ops.to_string());
+        assert_eq!((back.reads, back.writes, back.lists, back.deletes), (3, 2, 1, 7));
+        let bad = KvOps::parse("reads=x;nonsense;lists=4");
+        assert_eq!((bad.reads, bad.lists), (0, 4));
     }
 }

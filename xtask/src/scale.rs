@@ -187,6 +187,8 @@ pub fn run_scale(n: u32) -> Result {
             break;
         }
     }
+    let (_, stats, _) = call("GET", &format!("{base}/v1/sites/scale/stats"), Some(ADMIN), None)?;
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap_or_default();
     // The KV namespace's own files (not Miniflare's caches or request traces).
     let (largest, largest_path) = largest_file(&state.join("kv/v3/kv"));
     let peak_kb = workerd_peak_kb(server.child.id());
@@ -228,7 +230,8 @@ pub fn run_scale(n: u32) -> Result {
          | events | {events} ({file_mb:.1} MB NDJSON, generated in {generated:.1} s) |\n\
          | import (`daytwo import`, batches of 100) | {imported:.1} s ({:.0} events/s) |\n\
          | rollup | {rollup_outcome} after {runs} run(s), {rollup_s:.1} s |\n\
-         | largest stored value | {:.1} KB (KV blob {}…) |\n\
+         | largest stored KV value | {:.1} KB (KV blob {}…) |\n\
+         | rolled-up state (the site's Durable Object, SQLite) | {:.1} MB: {} identities, {} messages, {} dedup entries |\n\
          | workerd peak memory (VmHWM) | {:.0} MB |\n\
          | `/health` | {:.4} s (median of 15) |\n\n\
          | report (median of 3) | latency | vs `/health` | answer |\n|---|---|---|---|\n{}\n<!-- /scale:{n} -->\n",
@@ -237,6 +240,10 @@ pub fn run_scale(n: u32) -> Result {
         events as f64 / imported,
         largest as f64 / 1e3,
         largest_path.file_name().map(|f| f.to_string_lossy().chars().take(12).collect::<String>()).unwrap_or_default(),
+        stats["state_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+        stats["identities"],
+        stats["rolled_up_messages"],
+        stats["dedup_index"],
         peak_kb as f64 / 1024.0,
         health,
         rows.join("\n"),
