@@ -155,6 +155,97 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// A report being computed, one account at a time: the Worker streams a site's accounts from its database
+/// through it (memory: one account, plus one summary per listed account), and [`compute`] folds a slice
+/// through the same code, so both give the same figures by construction.
+#[derive(Clone, Debug)]
+pub struct ReportBuilder<'q> {
+    settings: &'q Settings,
+    query: &'q ReportQuery,
+    tally: Tally,
+}
+
+#[derive(Clone, Debug)]
+enum Tally {
+    Budget { current: report::BudgetTally, previous: report::BudgetTally },
+    Funnel(report::FunnelTally),
+    Lifecycle(report::LifecycleTally),
+    Engagement(report::EngagementTally),
+    Accounts(report::AccountListTally),
+}
+
+impl<'q> ReportBuilder<'q> {
+    pub fn new(kind: ReportKind, settings: &'q Settings, query: &'q ReportQuery) -> ReportBuilder<'q> {
+        let (period, as_of) = (query.period, query.as_of);
+        let tally = match kind {
+            ReportKind::Budget => Tally::Budget {
+                current: report::BudgetTally::new(period),
+                previous: report::BudgetTally::new(period.previous()),
+            },
+            ReportKind::Funnel => Tally::Funnel(report::FunnelTally::new(period)),
+            ReportKind::Lifecycle => Tally::Lifecycle(report::LifecycleTally::new(as_of)),
+            ReportKind::Engagement => Tally::Engagement(report::EngagementTally::new(as_of)),
+            ReportKind::Accounts => Tally::Accounts(report::AccountListTally::new(as_of, &query.accounts)),
+        };
+        ReportBuilder { settings, query, tally }
+    }
+
+    /// Counts one resolved account.
+    pub fn add(&mut self, h: &AccountHistory) {
+        let (settings, as_of) = (self.settings, self.query.as_of);
+        match &mut self.tally {
+            Tally::Budget { current, previous } => {
+                current.add(h, settings);
+                previous.add(h, settings);
+            }
+            Tally::Funnel(t) => t.add(h, settings),
+            Tally::Lifecycle(t) => {
+                if let Some(e) = report::evaluate_one(h, settings, as_of) {
+                    t.add(&e);
+                }
+            }
+            Tally::Engagement(t) => {
+                if let Some(e) = report::evaluate_one(h, settings, as_of) {
+                    t.add(&e);
+                }
+            }
+            Tally::Accounts(t) => {
+                if let Some(e) = report::evaluate_one(h, settings, as_of) {
+                    t.add(&e, settings);
+                }
+            }
+        }
+    }
+
+    /// The report, in the requested format.
+    pub fn finish(self, ledger: &[SpendEntry], currency: &Currency) -> Rendered {
+        let csv = self.query.format == Format::Csv;
+        let settings = self.settings;
+        match self.tally {
+            Tally::Budget { current, previous } => {
+                let r = report::budget_report_of(current.finish(ledger), previous.finish(ledger), settings, currency);
+                if csv { Rendered::Csv(export::budget_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+            }
+            Tally::Funnel(t) => {
+                let r = t.finish();
+                if csv { Rendered::Csv(export::funnel_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+            }
+            Tally::Lifecycle(t) => {
+                let r = t.finish();
+                if csv { Rendered::Csv(export::lifecycle_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+            }
+            Tally::Engagement(t) => {
+                let r = t.finish(settings);
+                if csv { Rendered::Csv(export::engagement_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+            }
+            Tally::Accounts(t) => {
+                let page = t.finish();
+                if csv { Rendered::Csv(export::accounts_csv(&page)) } else { Rendered::Json(to_json(&page)) }
+            }
+        }
+    }
+}
+
 /// Computes a report over resolved accounts and the spend ledger.
 pub fn compute(
     kind: ReportKind,
@@ -164,43 +255,32 @@ pub fn compute(
     currency: &Currency,
     q: &ReportQuery,
 ) -> Rendered {
-    let csv = q.format == Format::Csv;
-    match kind {
-        ReportKind::Budget => {
-            let r = report::budget_report(accounts, ledger, settings, currency, q.period);
-            if csv { Rendered::Csv(export::budget_csv(&r)) } else { Rendered::Json(to_json(&r)) }
-        }
-        ReportKind::Funnel => {
-            let r = report::funnel_report(accounts, settings, q.period);
-            if csv { Rendered::Csv(export::funnel_csv(&r)) } else { Rendered::Json(to_json(&r)) }
-        }
-        ReportKind::Lifecycle => {
-            let r = report::lifecycle_report(&report::evaluate(accounts, settings, q.as_of), q.as_of);
-            if csv { Rendered::Csv(export::lifecycle_csv(&r)) } else { Rendered::Json(to_json(&r)) }
-        }
-        ReportKind::Engagement => {
-            let r = report::engagement_report(&report::evaluate(accounts, settings, q.as_of), settings, q.as_of);
-            if csv { Rendered::Csv(export::engagement_csv(&r)) } else { Rendered::Json(to_json(&r)) }
-        }
-        ReportKind::Accounts => {
-            let ev = report::evaluate(accounts, settings, q.as_of);
-            let page = report::account_page(&ev, settings, q.as_of, &q.accounts);
-            if csv { Rendered::Csv(export::accounts_csv(&page)) } else { Rendered::Json(to_json(&page)) }
-        }
+    let mut builder = ReportBuilder::new(kind, settings, q);
+    for h in accounts {
+        builder.add(h);
     }
+    builder.finish(ledger, currency)
 }
 
-/// Finds an account by its key (`g:acme`) or bare id (`acme`, tried as account, then user, then visitor).
+/// The account keys an id given in a URL may mean, in the order they are tried: the key itself (`g:acme`),
+/// then the bare id (`acme`) as an account, a user, a visitor.
+pub fn account_key_candidates(id: &str) -> [String; 4] {
+    [id.to_owned(), format!("g:{id}"), format!("u:{id}"), format!("a:{id}")]
+}
+
+/// Finds an account by its key or bare id ([`account_key_candidates`]).
 pub fn find_account<'a>(accounts: &'a [AccountHistory], id: &str) -> Option<&'a AccountHistory> {
-    let exact = accounts.iter().find(|a| a.key == id);
-    exact.or_else(|| ["g:", "u:", "a:"].iter().find_map(|p| accounts.iter().find(|a| a.key == format!("{p}{id}"))))
+    account_key_candidates(id).iter().find_map(|k| accounts.iter().find(|a| a.key == *k))
 }
 
 /// One account in full on `as_of`, or `None` if unknown (or not yet seen then).
 pub fn account_detail(accounts: &[AccountHistory], settings: &Settings, id: &str, as_of: Day) -> Option<Value> {
-    let h = find_account(accounts, id)?;
-    let ev = report::evaluate(std::slice::from_ref(h), settings, as_of);
-    ev.first().map(|e| to_json(&report::detail(e, settings, as_of)))
+    account_detail_of(find_account(accounts, id)?, settings, as_of)
+}
+
+/// The detail of one resolved account on `as_of`, or `None` if it was not seen yet then.
+pub fn account_detail_of(h: &AccountHistory, settings: &Settings, as_of: Day) -> Option<Value> {
+    report::evaluate_one(h, settings, as_of).map(|e| to_json(&report::detail(&e, settings, as_of)))
 }
 
 #[cfg(test)]

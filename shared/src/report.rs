@@ -208,6 +208,104 @@ fn sat_sum(values: impl Iterator<Item = i64>) -> i64 {
     values.fold(0i64, i64::saturating_add)
 }
 
+/// Budget figures for one period, accumulated one account at a time, so a site's accounts can stream through
+/// (the Worker reads them from its database an account at a time; memory stays one account).
+#[derive(Clone, Debug)]
+pub struct BudgetTally {
+    period: Period,
+    new_customers: u64,
+    at_start: u64,
+    retained: u64,
+    revenue_new: i64,
+    revenue_existing: i64,
+    lifetime_revenue: i64,
+    customers_ever: u64,
+    funnel: FunnelTally,
+}
+
+impl BudgetTally {
+    pub fn new(period: Period) -> BudgetTally {
+        BudgetTally {
+            period,
+            new_customers: 0,
+            at_start: 0,
+            retained: 0,
+            revenue_new: 0,
+            revenue_existing: 0,
+            lifetime_revenue: 0,
+            customers_ever: 0,
+            funnel: FunnelTally::new(period),
+        }
+    }
+
+    pub fn add(&mut self, h: &AccountHistory, settings: &Settings) {
+        self.funnel.add(h, settings);
+        let (period, lapse) = (self.period, settings.lifecycle.lapse_days);
+        let end = CustomerHistory::of(h, lapse, period.last_day());
+        let Some(first) = end.first_purchase else { return };
+        self.customers_ever += 1;
+        self.lifetime_revenue =
+            self.lifetime_revenue.saturating_add(sat_sum(h.until(period.last_day()).map(|(_, c)| c.revenue_minor)));
+        let in_period = sat_sum(h.days.range(period.from..period.to).map(|(_, c)| c.revenue_minor));
+        if period.contains(first) {
+            self.new_customers += 1;
+            self.revenue_new = self.revenue_new.saturating_add(in_period);
+        } else {
+            self.revenue_existing = self.revenue_existing.saturating_add(in_period);
+            let start_day = period.from.plus(-1);
+            if CustomerHistory::of(h, lapse, start_day).is_customer(lapse, start_day) {
+                self.at_start += 1;
+                if end.is_customer(lapse, period.last_day()) {
+                    self.retained += 1;
+                }
+            }
+        }
+    }
+
+    pub fn finish(self, ledger: &[SpendEntry]) -> BudgetFigures {
+        let period = self.period;
+        let spend = allocate(ledger, period.from, period.to);
+        let (new_customers, at_start, retained) = (self.new_customers, self.at_start, self.retained);
+        let (revenue_new, revenue_existing) = (self.revenue_new, self.revenue_existing);
+        let total_spend = spend.acquisition_minor.saturating_add(spend.retention_minor);
+        let total_revenue = revenue_new.saturating_add(revenue_existing);
+        let cac = div_round(spend.acquisition_minor, new_customers as i64);
+        let ltv = div_round(self.lifetime_revenue, self.customers_ever as i64);
+        BudgetFigures {
+            period,
+            acquisition: AcquisitionFigures {
+                spend_minor: spend.acquisition_minor,
+                share: ratio_i(spend.acquisition_minor, total_spend),
+                new_customers,
+                cac_minor: cac,
+                revenue_minor: revenue_new,
+                revenue_share: ratio_i(revenue_new, total_revenue),
+                return_per_dollar: ratio_i(revenue_new, spend.acquisition_minor),
+            },
+            retention: RetentionFigures {
+                spend_minor: spend.retention_minor,
+                share: ratio_i(spend.retention_minor, total_spend),
+                customers_at_start: at_start,
+                retained,
+                retention_rate: ratio(retained as f64, at_start as f64),
+                cost_per_retained_minor: div_round(spend.retention_minor, retained as i64),
+                revenue_minor: revenue_existing,
+                revenue_share: ratio_i(revenue_existing, total_revenue),
+                return_per_dollar: ratio_i(revenue_existing, spend.retention_minor),
+            },
+            total_spend_minor: total_spend,
+            total_revenue_minor: total_revenue,
+            ltv_minor: ltv,
+            ltv_to_cac: match (ltv, cac) {
+                (Some(l), Some(c)) => ratio_i(l, c),
+                _ => None,
+            },
+            funnel: self.funnel.finish(),
+            channels: spend.channels,
+        }
+    }
+}
+
 /// Computes all budget figures for `period`.
 pub fn budget_figures(
     accounts: &[AccountHistory],
@@ -215,68 +313,11 @@ pub fn budget_figures(
     settings: &Settings,
     period: Period,
 ) -> BudgetFigures {
-    let lapse = settings.lifecycle.lapse_days;
-    let spend = allocate(ledger, period.from, period.to);
-    let (mut new_customers, mut at_start, mut retained) = (0u64, 0u64, 0u64);
-    let (mut revenue_new, mut revenue_existing) = (0i64, 0i64);
-    let (mut lifetime_revenue, mut customers_ever) = (0i64, 0u64);
-    let start_day = period.from.plus(-1);
+    let mut tally = BudgetTally::new(period);
     for h in accounts {
-        let end = CustomerHistory::of(h, lapse, period.last_day());
-        let Some(first) = end.first_purchase else { continue };
-        customers_ever += 1;
-        lifetime_revenue =
-            lifetime_revenue.saturating_add(sat_sum(h.until(period.last_day()).map(|(_, c)| c.revenue_minor)));
-        let in_period = sat_sum(h.days.range(period.from..period.to).map(|(_, c)| c.revenue_minor));
-        if period.contains(first) {
-            new_customers += 1;
-            revenue_new = revenue_new.saturating_add(in_period);
-        } else {
-            revenue_existing = revenue_existing.saturating_add(in_period);
-            if CustomerHistory::of(h, lapse, start_day).is_customer(lapse, start_day) {
-                at_start += 1;
-                if end.is_customer(lapse, period.last_day()) {
-                    retained += 1;
-                }
-            }
-        }
+        tally.add(h, settings);
     }
-    let total_spend = spend.acquisition_minor.saturating_add(spend.retention_minor);
-    let total_revenue = revenue_new.saturating_add(revenue_existing);
-    let cac = div_round(spend.acquisition_minor, new_customers as i64);
-    let ltv = div_round(lifetime_revenue, customers_ever as i64);
-    BudgetFigures {
-        period,
-        acquisition: AcquisitionFigures {
-            spend_minor: spend.acquisition_minor,
-            share: ratio_i(spend.acquisition_minor, total_spend),
-            new_customers,
-            cac_minor: cac,
-            revenue_minor: revenue_new,
-            revenue_share: ratio_i(revenue_new, total_revenue),
-            return_per_dollar: ratio_i(revenue_new, spend.acquisition_minor),
-        },
-        retention: RetentionFigures {
-            spend_minor: spend.retention_minor,
-            share: ratio_i(spend.retention_minor, total_spend),
-            customers_at_start: at_start,
-            retained,
-            retention_rate: ratio(retained as f64, at_start as f64),
-            cost_per_retained_minor: div_round(spend.retention_minor, retained as i64),
-            revenue_minor: revenue_existing,
-            revenue_share: ratio_i(revenue_existing, total_revenue),
-            return_per_dollar: ratio_i(revenue_existing, spend.retention_minor),
-        },
-        total_spend_minor: total_spend,
-        total_revenue_minor: total_revenue,
-        ltv_minor: ltv,
-        ltv_to_cac: match (ltv, cac) {
-            (Some(l), Some(c)) => ratio_i(l, c),
-            _ => None,
-        },
-        funnel: funnel_report(accounts, settings, period),
-        channels: spend.channels,
-    }
+    tally.finish(ledger)
 }
 
 fn classify(acq_share: Option<f64>, new_rev_share: Option<f64>, tolerance: f64) -> (VerdictKind, Option<f64>) {
@@ -415,6 +456,16 @@ pub fn budget_report(
 ) -> BudgetReport {
     let current = budget_figures(accounts, ledger, settings, period);
     let previous = budget_figures(accounts, ledger, settings, period.previous());
+    budget_report_of(current, previous, settings, currency)
+}
+
+/// The budget report from the figures of its period and of the period before.
+pub fn budget_report_of(
+    current: BudgetFigures,
+    previous: BudgetFigures,
+    settings: &Settings,
+    currency: &Currency,
+) -> BudgetReport {
     let verdict = verdict(&current, settings);
     let (c, p) = (&current, &previous);
     let deltas = BudgetDeltas {
@@ -436,37 +487,61 @@ pub fn budget_report(
 // ---------------------------------------------------------------------------------------------------------
 // Funnel
 
-/// The prospect funnel for `period`: accounts that were not customers before it and were active in it.
-pub fn funnel_report(accounts: &[AccountHistory], settings: &Settings, period: Period) -> FunnelReport {
-    let mut counts = [0u64; 4];
-    for h in accounts {
+/// The prospect funnel of one period, accumulated one account at a time.
+#[derive(Clone, Debug)]
+pub struct FunnelTally {
+    period: Period,
+    counts: [u64; 4],
+}
+
+impl FunnelTally {
+    pub fn new(period: Period) -> FunnelTally {
+        FunnelTally { period, counts: [0; 4] }
+    }
+
+    /// Counts `h` if it is in the population: not a customer before the period, active in it.
+    pub fn add(&mut self, h: &AccountHistory, settings: &Settings) {
+        let period = self.period;
         if h.days.range(period.from..period.to).next().is_none() {
-            continue;
+            return;
         }
         let c = CustomerHistory::of(h, settings.lifecycle.lapse_days, period.last_day());
         if c.first_purchase.is_some_and(|d| d < period.from) {
-            continue;
+            return;
         }
         if let Some(step) = lifecycle::funnel_step(h, settings, period.last_day()) {
-            for slot in counts.iter_mut().take(step as usize + 1) {
+            for slot in self.counts.iter_mut().take(step as usize + 1) {
                 *slot += 1;
             }
         }
     }
-    let r = |a: u64, b: u64| ratio(a as f64, b as f64);
-    FunnelReport {
-        period,
-        awareness: counts[0],
-        consideration: counts[1],
-        lead: counts[2],
-        purchase: counts[3],
-        conversion: FunnelConversion {
-            awareness_to_consideration: r(counts[1], counts[0]),
-            consideration_to_lead: r(counts[2], counts[1]),
-            lead_to_purchase: r(counts[3], counts[2]),
-            overall: r(counts[3], counts[0]),
-        },
+
+    pub fn finish(self) -> FunnelReport {
+        let counts = self.counts;
+        let r = |a: u64, b: u64| ratio(a as f64, b as f64);
+        FunnelReport {
+            period: self.period,
+            awareness: counts[0],
+            consideration: counts[1],
+            lead: counts[2],
+            purchase: counts[3],
+            conversion: FunnelConversion {
+                awareness_to_consideration: r(counts[1], counts[0]),
+                consideration_to_lead: r(counts[2], counts[1]),
+                lead_to_purchase: r(counts[3], counts[2]),
+                overall: r(counts[3], counts[0]),
+            },
+        }
     }
+}
+
+/// The prospect funnel for `period`: accounts that were not customers before it and were active in it.
+pub fn funnel_report(accounts: &[AccountHistory], settings: &Settings, period: Period) -> FunnelReport {
+    let mut tally = FunnelTally::new(period);
+    for h in accounts {
+        tally.add(h, settings);
+    }
+    tally.finish()
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -481,16 +556,16 @@ pub struct Evaluated<'a> {
     pub score: Option<Score>,
 }
 
+/// Stage and score of one account at the end of `as_of`, or `None` if it was not seen yet.
+pub fn evaluate_one<'a>(h: &'a AccountHistory, settings: &Settings, as_of: Day) -> Option<Evaluated<'a>> {
+    let score = engagement::score(h, &settings.engagement, as_of);
+    let status = lifecycle::status(h, settings, as_of, score.as_ref().map(|s| s.band))?;
+    Some(Evaluated { history: h, status, score })
+}
+
 /// Stage and score of every account seen by the end of `as_of`.
 pub fn evaluate<'a>(accounts: &'a [AccountHistory], settings: &Settings, as_of: Day) -> Vec<Evaluated<'a>> {
-    accounts
-        .iter()
-        .filter_map(|h| {
-            let score = engagement::score(h, &settings.engagement, as_of);
-            let status = lifecycle::status(h, settings, as_of, score.as_ref().map(|s| s.band))?;
-            Some(Evaluated { history: h, status, score })
-        })
-        .collect()
+    accounts.iter().filter_map(|h| evaluate_one(h, settings, as_of)).collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -538,15 +613,40 @@ pub struct LifecycleReport {
     pub total: u64,
 }
 
-pub fn lifecycle_report(evaluated: &[Evaluated<'_>], as_of: Day) -> LifecycleReport {
-    let mut stages = StageCounts::default();
-    let (mut reactivated, mut advocates) = (0, 0);
-    for e in evaluated {
-        stages.add(e.status.stage);
-        reactivated += u64::from(e.status.reactivated);
-        advocates += u64::from(e.status.advocate);
+/// The lifecycle report, accumulated one evaluated account at a time.
+#[derive(Clone, Debug)]
+pub struct LifecycleTally(LifecycleReport);
+
+impl LifecycleTally {
+    pub fn new(as_of: Day) -> LifecycleTally {
+        LifecycleTally(LifecycleReport {
+            as_of,
+            stages: StageCounts::default(),
+            reactivated: 0,
+            advocates: 0,
+            total: 0,
+        })
     }
-    LifecycleReport { as_of, stages, reactivated, advocates, total: evaluated.len() as u64 }
+
+    pub fn add(&mut self, e: &Evaluated<'_>) {
+        let r = &mut self.0;
+        r.stages.add(e.status.stage);
+        r.reactivated += u64::from(e.status.reactivated);
+        r.advocates += u64::from(e.status.advocate);
+        r.total += 1;
+    }
+
+    pub fn finish(self) -> LifecycleReport {
+        self.0
+    }
+}
+
+pub fn lifecycle_report(evaluated: &[Evaluated<'_>], as_of: Day) -> LifecycleReport {
+    let mut tally = LifecycleTally::new(as_of);
+    for e in evaluated {
+        tally.add(e);
+    }
+    tally.finish()
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -580,45 +680,89 @@ pub struct EngagementReport {
     pub indicators: Vec<IndicatorAverage>,
 }
 
-pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day) -> EngagementReport {
-    let mut bands = BandCounts::default();
-    let mut histogram = [0u64; 10];
-    let (mut sum, mut n) = (0u64, 0u64);
-    let mut ind: BTreeMap<&str, (f64, u64)> = BTreeMap::new();
-    for e in evaluated.iter().filter(|e| e.status.stage.is_customer()) {
-        let Some(s) = &e.score else { continue };
-        match s.band {
-            Band::Engaged => bands.engaged += 1,
-            Band::Neutral => bands.neutral += 1,
-            Band::Disengaged => bands.disengaged += 1,
+/// The engagement report, accumulated one evaluated account at a time.
+#[derive(Clone, Debug)]
+pub struct EngagementTally {
+    as_of: Day,
+    bands: BandCounts,
+    histogram: [u64; 10],
+    sum: u64,
+    n: u64,
+    indicators: BTreeMap<String, (f64, u64)>,
+}
+
+impl EngagementTally {
+    pub fn new(as_of: Day) -> EngagementTally {
+        EngagementTally {
+            as_of,
+            bands: BandCounts::default(),
+            histogram: [0; 10],
+            sum: 0,
+            n: 0,
+            indicators: BTreeMap::new(),
         }
-        histogram[usize::from(s.score / 10).min(9)] += 1;
-        sum += u64::from(s.score);
-        n += 1;
+    }
+
+    /// Counts `e` if it is a scored customer.
+    pub fn add(&mut self, e: &Evaluated<'_>) {
+        if !e.status.stage.is_customer() {
+            return;
+        }
+        let Some(s) = &e.score else { return };
+        match s.band {
+            Band::Engaged => self.bands.engaged += 1,
+            Band::Neutral => self.bands.neutral += 1,
+            Band::Disengaged => self.bands.disengaged += 1,
+        }
+        self.histogram[usize::from(s.score / 10).min(9)] += 1;
+        self.sum += u64::from(s.score);
+        self.n += 1;
         for b in &s.breakdown {
             if let Some(v) = b.normalised {
-                let slot = ind.entry(&b.id).or_insert((0.0, 0));
-                slot.0 += v;
-                slot.1 += 1;
+                if !self.indicators.contains_key(&b.id) {
+                    self.indicators.insert(b.id.clone(), (0.0, 0));
+                }
+                if let Some(slot) = self.indicators.get_mut(&b.id) {
+                    slot.0 += v;
+                    slot.1 += 1;
+                }
             }
         }
     }
-    let indicators = settings
-        .engagement
-        .indicators
-        .iter()
-        .map(|spec| {
-            let (total, count) = ind.get(spec.id.as_str()).copied().unwrap_or((0.0, 0));
-            IndicatorAverage {
-                id: spec.id.clone(),
-                name: spec.name.clone(),
-                weight: spec.weight,
-                average_normalised: ratio(total, count as f64),
-                measured: count,
-            }
-        })
-        .collect();
-    EngagementReport { as_of, customers: n, bands, histogram, average_score: ratio(sum as f64, n as f64), indicators }
+
+    pub fn finish(self, settings: &Settings) -> EngagementReport {
+        let indicators = settings
+            .engagement
+            .indicators
+            .iter()
+            .map(|spec| {
+                let (total, count) = self.indicators.get(spec.id.as_str()).copied().unwrap_or((0.0, 0));
+                IndicatorAverage {
+                    id: spec.id.clone(),
+                    name: spec.name.clone(),
+                    weight: spec.weight,
+                    average_normalised: ratio(total, count as f64),
+                    measured: count,
+                }
+            })
+            .collect();
+        EngagementReport {
+            as_of: self.as_of,
+            customers: self.n,
+            bands: self.bands,
+            histogram: self.histogram,
+            average_score: ratio(self.sum as f64, self.n as f64),
+            indicators,
+        }
+    }
+}
+
+pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day) -> EngagementReport {
+    let mut tally = EngagementTally::new(as_of);
+    for e in evaluated {
+        tally.add(e);
+    }
+    tally.finish(settings)
 }
 
 /// One row of the account list.
@@ -737,30 +881,59 @@ pub struct AccountPage {
     pub next_cursor: Option<String>,
 }
 
+/// The account list, accumulated one evaluated account at a time: the rows that pass the filters are kept
+/// (one summary each), then sorted and paged.
+#[derive(Clone, Debug)]
+pub struct AccountListTally {
+    as_of: Day,
+    query: AccountQuery,
+    rows: Vec<AccountSummary>,
+}
+
+impl AccountListTally {
+    pub fn new(as_of: Day, query: &AccountQuery) -> AccountListTally {
+        AccountListTally { as_of, query: query.clone(), rows: Vec::new() }
+    }
+
+    pub fn add(&mut self, e: &Evaluated<'_>, settings: &Settings) {
+        let q = &self.query;
+        if q.stage.is_none_or(|s| e.status.stage == s)
+            && q.band.is_none_or(|b| e.score.as_ref().is_some_and(|s| s.band == b))
+        {
+            self.rows.push(summary(e, settings, self.as_of));
+        }
+    }
+
+    pub fn finish(self) -> AccountPage {
+        let (q, mut rows) = (self.query, self.rows);
+        let key = |a: &AccountSummary| a.id.clone();
+        match q.sort {
+            AccountSort::Score => rows.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| key(a).cmp(&key(b)))),
+            AccountSort::ScoreDesc => rows.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| key(a).cmp(&key(b)))),
+            AccountSort::Revenue => {
+                rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| key(a).cmp(&key(b))))
+            }
+            AccountSort::LastSeen => {
+                rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| key(a).cmp(&key(b))))
+            }
+            AccountSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| key(a).cmp(&key(b)))),
+        }
+        let total = rows.len();
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let start = q.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total);
+        let end = (start + limit).min(total);
+        let accounts = rows.drain(start..end).collect();
+        AccountPage { as_of: self.as_of, total, accounts, next_cursor: (end < total).then(|| end.to_string()) }
+    }
+}
+
 /// Filters, sorts and pages the evaluated accounts. A bad cursor restarts at the beginning.
 pub fn account_page(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day, q: &AccountQuery) -> AccountPage {
-    let mut rows: Vec<AccountSummary> = evaluated
-        .iter()
-        .filter(|e| q.stage.is_none_or(|s| e.status.stage == s))
-        .filter(|e| q.band.is_none_or(|b| e.score.as_ref().is_some_and(|s| s.band == b)))
-        .map(|e| summary(e, settings, as_of))
-        .collect();
-    let key = |a: &AccountSummary| a.id.clone();
-    match q.sort {
-        AccountSort::Score => rows.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| key(a).cmp(&key(b)))),
-        AccountSort::ScoreDesc => rows.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| key(a).cmp(&key(b)))),
-        AccountSort::Revenue => {
-            rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| key(a).cmp(&key(b))))
-        }
-        AccountSort::LastSeen => rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| key(a).cmp(&key(b)))),
-        AccountSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| key(a).cmp(&key(b)))),
+    let mut tally = AccountListTally::new(as_of, q);
+    for e in evaluated {
+        tally.add(e, settings);
     }
-    let total = rows.len();
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let start = q.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total);
-    let end = (start + limit).min(total);
-    let accounts = rows.drain(start..end).collect();
-    AccountPage { as_of, total, accounts, next_cursor: (end < total).then(|| end.to_string()) }
+    tally.finish()
 }
 
 #[cfg(test)]

@@ -355,21 +355,7 @@ impl RollupState {
 
     /// The account an identity belongs to: its group if linked, else the user it became, else itself.
     pub fn account_of(&self, identity: &str) -> String {
-        let mut key = identity.to_owned();
-        let group_direct = self.group_of.get(identity).map(|g| g.value.clone());
-        for _ in 0..8 {
-            if key.starts_with("g:") {
-                return key;
-            }
-            match self.user_of.get(&key) {
-                Some(u) if format!("u:{}", u.value) != key => key = format!("u:{}", u.value),
-                _ => break,
-            }
-        }
-        if let Some(g) = self.group_of.get(&key).map(|g| g.value.clone()).or(group_direct) {
-            return format!("g:{g}");
-        }
-        key
+        account_of(self, identity)
     }
 
     /// Resolves identities into accounts, merging their histories (each message counted once).
@@ -388,32 +374,10 @@ impl RollupState {
     fn group(pairs: impl Iterator<Item = (String, (String, IdentityRecord))>) -> Vec<AccountHistory> {
         let mut by_account: BTreeMap<String, AccountHistory> = BTreeMap::new();
         for (key, (identity, rec)) in pairs {
-            let acc =
-                by_account.entry(key.clone()).or_insert_with(|| AccountHistory { key, ..AccountHistory::default() });
-            // The account's own name wins over a member's.
-            let own = identity == acc.key;
-            if let Some(n) = rec.name
-                && (own || acc.name.is_none())
-            {
-                acc.name = Some(n.value);
-            }
-            acc.identities.push(identity);
-            if acc.days.is_empty() {
-                acc.days = rec.days;
-            } else {
-                for (day, cell) in rec.days {
-                    match acc.days.entry(day) {
-                        std::collections::btree_map::Entry::Vacant(v) => {
-                            v.insert(cell);
-                        }
-                        std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().absorb(&cell),
-                    }
-                }
-            }
-            for (module, day) in rec.modules {
-                let first = acc.modules.entry(module).or_insert(day);
-                *first = (*first).min(day);
-            }
+            by_account
+                .entry(key.clone())
+                .or_insert_with(|| AccountHistory { key, ..AccountHistory::default() })
+                .absorb_member(identity, rec);
         }
         by_account.into_values().collect()
     }
@@ -428,11 +392,58 @@ impl RollupState {
             .chain([account.to_owned()])
             .collect();
         self.identities.retain(|k, _| !doomed.contains(k));
-        self.user_of.retain(|k, v| !doomed.contains(k) && !doomed.contains(&format!("u:{}", v.value)));
-        self.group_of.retain(|k, v| !doomed.contains(k) && !doomed.contains(&format!("g:{}", v.value)));
+        self.user_of.retain(|k, v| link_survives_erasure(&doomed, k, &format!("u:{}", v.value)));
+        self.group_of.retain(|k, v| link_survives_erasure(&doomed, k, &format!("g:{}", v.value)));
         self.seen.retain(|_, s| !doomed.contains(&s.identity));
         doomed
     }
+}
+
+/// Whether the link `from` → `to` (`u:…` or `g:…`) is kept when the identities `doomed` are erased: a link
+/// from or to an erased identity goes with it.
+pub fn link_survives_erasure(doomed: &BTreeSet<String>, from: &str, to: &str) -> bool {
+    !doomed.contains(from) && !doomed.contains(to)
+}
+
+/// Where identity links are looked up: a whole state in memory (the CLI, tests), or the rows of a site's
+/// Durable Object, read as needed. Account resolution is this one rule, whichever holds the links.
+pub trait Links {
+    /// The user id `identity` became (`user_of`), if it was linked to one.
+    fn user_of(&self, identity: &str) -> Option<String>;
+    /// The group `identity` was last placed in (`group_of`), if any.
+    fn group_of(&self, identity: &str) -> Option<String>;
+}
+
+impl Links for RollupState {
+    fn user_of(&self, identity: &str) -> Option<String> {
+        self.user_of.get(identity).map(|u| u.value.clone())
+    }
+    fn group_of(&self, identity: &str) -> Option<String> {
+        self.group_of.get(identity).map(|g| g.value.clone())
+    }
+}
+
+/// Longest chain of user links followed (an alias of an alias …); longer chains stop where they are.
+pub const MAX_LINK_HOPS: usize = 8;
+
+/// The account an identity belongs to: its group if linked (its own, or that of the user it became), else
+/// the user it became, else itself.
+pub fn account_of(links: &impl Links, identity: &str) -> String {
+    let mut key = identity.to_owned();
+    let group_direct = links.group_of(identity);
+    for _ in 0..MAX_LINK_HOPS {
+        if key.starts_with("g:") {
+            return key;
+        }
+        match links.user_of(&key) {
+            Some(u) if format!("u:{u}") != key => key = format!("u:{u}"),
+            _ => break,
+        }
+    }
+    if let Some(g) = links.group_of(&key).or(group_direct) {
+        return format!("g:{g}");
+    }
+    key
 }
 
 fn join_latest_map(map: &mut BTreeMap<String, Latest<String>>, key: String, v: Latest<String>) {
@@ -457,6 +468,33 @@ pub struct AccountHistory {
 }
 
 impl AccountHistory {
+    /// Adds one member identity's record (the account's own name wins over a member's).
+    pub fn absorb_member(&mut self, identity: String, rec: IdentityRecord) {
+        let own = identity == self.key;
+        if let Some(n) = rec.name
+            && (own || self.name.is_none())
+        {
+            self.name = Some(n.value);
+        }
+        self.identities.push(identity);
+        if self.days.is_empty() {
+            self.days = rec.days;
+        } else {
+            for (day, cell) in rec.days {
+                match self.days.entry(day) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(cell);
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().absorb(&cell),
+                }
+            }
+        }
+        for (module, day) in rec.modules {
+            let first = self.modules.entry(module).or_insert(day);
+            *first = (*first).min(day);
+        }
+    }
+
     /// Builds a history directly (tests and what-if tools).
     pub fn new(key: &str, days: BTreeMap<Day, DayCell>) -> AccountHistory {
         AccountHistory { key: key.to_owned(), days, ..AccountHistory::default() }

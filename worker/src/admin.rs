@@ -236,17 +236,17 @@ pub async fn revoke_embed_tokens(store: &Store, site: &SiteRecord) -> ApiResult<
 pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, cap: u64) -> ApiResult<Response> {
     let now = http::now();
     rollup::run_and_record(store, db, site, now, cap).await?;
-    let before = db.load_accounts_state()?;
-    let accounts = before.accounts();
     // Accounts sent with an e-mail address as id are stored under its digest token.
     let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
-    let key = daytwo_shared::query::find_account(&accounts, id)
-        .map(|a| a.key.clone())
-        .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
-    let mut after = before.clone();
-    let identities = after.erase_account(&key);
-    let mut writes = Vec::new();
-    SqlState::delete_missing(&before, &after, &mut writes);
+    let mut key = None;
+    for candidate in daytwo_shared::query::account_key_candidates(id) {
+        if !db.member_keys(&candidate)?.is_empty() {
+            key = Some(candidate);
+            break;
+        }
+    }
+    let key = key.ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
+    let (writes, identities) = db.erase(&key)?;
     // Deleting never grows the database: no cap applies.
     db.commit(writes, u64::MAX)?;
     let mut removed = 0usize;

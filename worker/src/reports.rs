@@ -11,44 +11,44 @@ use crate::rollup;
 use crate::sql_state::SqlState;
 use crate::store::{SiteRecord, Store};
 use daytwo_shared::data_status::DataStatus;
-use daytwo_shared::query::{self, Rendered, ReportKind, ReportQuery};
-use daytwo_shared::rollup::{AccountHistory, Classifier};
+use daytwo_shared::query::{self, Rendered, ReportBuilder, ReportKind, ReportQuery};
+use daytwo_shared::rollup::{Classifier, RollupState};
 use worker::Response;
 
 /// Most raw batches a report folds on top of the rollup; beyond it `data_status.complete` is false.
 pub const MAX_TAIL_KEYS: usize = 500;
 
-pub struct Snapshot {
-    pub accounts: Vec<AccountHistory>,
+/// What arrived since the last rollup, folded into a state of its own, and whether the figures will
+/// include every accepted batch.
+pub struct Tail {
+    pub state: RollupState,
     pub status: DataStatus,
 }
 
-/// The site's accounts now: the stored rows plus the tail not rolled up yet (messages already folded, by the
-/// `seen` table, are not counted twice).
-pub async fn snapshot(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Snapshot> {
+/// Reads the tail (the raw batches after the checkpoint, at most [`MAX_TAIL_KEYS`]). Messages already folded
+/// (by the `seen` table) are left out, so a batch the rollup folds meanwhile is not counted twice.
+pub async fn tail(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Tail> {
     let now = http::now();
     let checkpoint = db.checkpoint()?;
     let last_run = store.last_rollup(&site.site).await?;
     let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), now).await?;
-    let mut tail: Vec<String> = pending.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
-    let pending_batches = tail.len() as u64;
-    tail.truncate(MAX_TAIL_KEYS);
-    let (batches, unreadable) = store.get_raw_batches(&tail).await?;
-    // No await from here: the rows and the checkpoint read above belong to one committed state.
-    let checkpoint = db.checkpoint()?;
-    let mut state = db.load_accounts_state()?;
+    let mut keys: Vec<String> = pending.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
+    let pending_batches = keys.len() as u64;
+    keys.truncate(MAX_TAIL_KEYS);
+    let (batches, unreadable) = store.get_raw_batches(&keys).await?;
     let classifier = Classifier::new(&site.settings.mapping);
+    let mut state = RollupState::default();
     for m in rollup::fresh_messages(db, &batches)? {
         state.fold_unindexed(m, &classifier);
     }
-    let rolled_up_to = checkpoint.as_deref().and_then(crate::store::raw_key_time);
-    let status = DataStatus::new(rolled_up_to, pending_batches, tail.len() as u64, unreadable, last_run.as_ref());
-    Ok(Snapshot { accounts: state.into_accounts(), status })
+    let rolled_up_to = db.checkpoint()?.as_deref().and_then(crate::store::raw_key_time);
+    let status = DataStatus::new(rolled_up_to, pending_batches, keys.len() as u64, unreadable, last_run.as_ref());
+    Ok(Tail { state, status })
 }
 
-fn respond(rendered: Rendered, snap: &Snapshot, filename: &str) -> ApiResult<Response> {
-    let complete = if snap.status.complete { "true" } else { "false" };
-    let resp = match query::with_data_status(rendered, &snap.status) {
+fn respond(rendered: Rendered, status: &DataStatus, filename: &str) -> ApiResult<Response> {
+    let complete = if status.complete { "true" } else { "false" };
+    let resp = match query::with_data_status(rendered, status) {
         Rendered::Csv(text) => http::csv(text, filename)?,
         Rendered::Json(v) => http::json(200, &v)?,
     };
@@ -57,6 +57,7 @@ fn respond(rendered: Rendered, snap: &Snapshot, filename: &str) -> ApiResult<Res
     Ok(resp)
 }
 
+/// A report over every account of the site, streamed from the object's rows an account at a time.
 pub async fn report(
     store: &Store,
     db: &SqlState,
@@ -64,9 +65,12 @@ pub async fn report(
     kind: ReportKind,
     q: &ReportQuery,
 ) -> ApiResult<Response> {
-    let snap = snapshot(store, db, site).await?;
+    let tail = tail(store, db, site).await?;
     let ledger = if kind == ReportKind::Budget { store.ledger(site).await? } else { Vec::new() };
-    let rendered = query::compute(kind, &snap.accounts, &ledger, &site.settings, &site.currency, q);
+    // No await from here: the rows streamed belong to one committed state.
+    let mut builder = ReportBuilder::new(kind, &site.settings, q);
+    db.for_each_account(&tail.state, |h| builder.add(h))?;
+    let rendered = builder.finish(&ledger, &site.currency);
     let name = match kind {
         ReportKind::Budget => "budget",
         ReportKind::Lifecycle => "lifecycle",
@@ -74,9 +78,10 @@ pub async fn report(
         ReportKind::Engagement => "engagement",
         ReportKind::Accounts => "accounts",
     };
-    respond(rendered, &snap, &format!("{}-{name}.csv", site.site))
+    respond(rendered, &tail.status, &format!("{}-{name}.csv", site.site))
 }
 
+/// One account in full: its identities' rows (and the tail's), resolved by the id or key given.
 pub async fn account(
     store: &Store,
     db: &SqlState,
@@ -84,9 +89,17 @@ pub async fn account(
     id: &str,
     q: &ReportQuery,
 ) -> ApiResult<Response> {
-    let snap = snapshot(store, db, site).await?;
+    let tail = tail(store, db, site).await?;
     let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
-    let detail = query::account_detail(&snap.accounts, &site.settings, id, q.as_of)
+    let mut found = None;
+    for key in query::account_key_candidates(id) {
+        if let Some(h) = db.account(&tail.state, &key)? {
+            found = Some(h);
+            break;
+        }
+    }
+    let detail = found
+        .and_then(|h| query::account_detail_of(&h, &site.settings, q.as_of))
         .ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
-    respond(Rendered::Json(detail), &snap, "account.csv")
+    respond(Rendered::Json(detail), &tail.status, "account.csv")
 }

@@ -88,8 +88,11 @@ pub async fn run(
         }
         let mut merged = db.load_touched(&delta)?;
         merged.merge(&delta);
+        // Every identity the chunk's records or links can move to another account, resolved again.
+        let seeds = merged.identities.keys().chain(merged.user_of.keys()).chain(merged.group_of.keys()).cloned();
+        let accounts = db.resolve(&db.affected(seeds)?, &merged);
         let mut writes: Vec<Write> = fresh.iter().map(|m| SqlState::mark_seen(&m.message_id, m.received_at)).collect();
-        SqlState::save_rows(&merged, &mut writes)?;
+        SqlState::save_rows(&merged, &accounts, &mut writes)?;
         let last = chunk.last().cloned().unwrap_or_default();
         let cp = match checkpoint.take() {
             Some(c) => c.max(last),

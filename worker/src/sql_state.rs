@@ -5,21 +5,26 @@
 //! | table | row | why |
 //! |---|---|---|
 //! | `seen(id, received)` | a folded `messageId` and when it arrived | dedup: a message is folded once, whatever redelivers it |
-//! | `identity(key, record)` | one raw identity's [`IdentityRecord`] (day cells, modules, name), JSON | bounded by one identity's activity |
-//! | `user_link(k, v)` | visitor or previous id → the user it became ([`First`]) | identity resolution at report time |
-//! | `group_link(k, v)` | member → its account ([`Latest`]) | idem |
+//! | `identity(key, account, record)` | one raw identity's [`IdentityRecord`] (day cells, modules, name), JSON, and the account it resolves to now | bounded by one identity's activity; reports read the site an account at a time, in `account` order |
+//! | `user_link(k, user, v)` | visitor or previous id → the user it became ([`First`]) | resolution; `user` is indexed to find who a changed link moves |
+//! | `group_link(k, grp, v)` | member → its account ([`Latest`]) | idem |
 //! | `daily(day, v)` | the site's [`DailyTotals`] of one day | site-wide series |
 //! | `meta(k, v)` | `checkpoint` (last raw key folded), `rolled_at` | moves in the same transaction as the rows |
 //!
 //! Every number is still decided by `shared`: a chunk of messages folds into a delta `RollupState`, the rows
 //! it touches are loaded into another, `RollupState::merge` joins them, and the merged rows are written back,
-//! all in one `transactionSync` (committed whole or not at all).
+//! all in one `transactionSync` (committed whole or not at all). The `account` column is
+//! `shared::rollup::account_of` over the links ([`SqlLinks`]), recomputed in the same transaction for every
+//! identity a chunk's links can move ([`SqlState::affected`]).
 
 use crate::error::{ApiError, ApiResult};
-use daytwo_shared::rollup::{DailyTotals, First, IdentityRecord, Latest, RollupState};
+use daytwo_shared::rollup::{
+    self, AccountHistory, DailyTotals, First, IdentityRecord, Latest, Links, MAX_LINK_HOPS, RollupState,
+};
 use daytwo_shared::time::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use worker::wasm_bindgen::{self, JsCast, JsValue};
 use worker::{SqlStorage, SqlStorageValue, js_sys};
 
@@ -27,9 +32,12 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen(id TEXT PRIMARY KEY, received INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_received ON seen(received);
-CREATE TABLE IF NOT EXISTS identity(key TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS user_link(k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS group_link(k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS identity(key TEXT PRIMARY KEY, account TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS identity_account ON identity(account, key);
+CREATE TABLE IF NOT EXISTS user_link(k TEXT PRIMARY KEY, user TEXT NOT NULL, v TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS user_link_user ON user_link(user);
+CREATE TABLE IF NOT EXISTS group_link(k TEXT PRIMARY KEY, grp TEXT NOT NULL, v TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS group_link_grp ON group_link(grp);
 CREATE TABLE IF NOT EXISTS daily(day INTEGER PRIMARY KEY, v TEXT NOT NULL);
 ";
 
@@ -192,21 +200,29 @@ impl SqlState {
         Ok(base)
     }
 
-    /// Upserts every row of `state` (a merged set of touched rows).
-    pub fn save_rows(state: &RollupState, out: &mut Vec<Write>) -> ApiResult<()> {
-        const IDENTITY: &str =
-            "INSERT INTO identity(key, record) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET record = excluded.record";
-        const USER: &str = "INSERT INTO user_link(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v";
-        const GROUP: &str = "INSERT INTO group_link(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v";
+    /// Upserts every row of `state` (a merged set of touched rows), with each identity's account from
+    /// `accounts`, and moves every other identity of `accounts` to its (new) account.
+    pub fn save_rows(state: &RollupState, accounts: &BTreeMap<String, String>, out: &mut Vec<Write>) -> ApiResult<()> {
+        const IDENTITY: &str = "INSERT INTO identity(key, account, record) VALUES (?, ?, ?) \
+                                ON CONFLICT(key) DO UPDATE SET account = excluded.account, record = excluded.record";
+        const MOVE: &str = "UPDATE identity SET account = ? WHERE key = ?";
+        const USER: &str = "INSERT INTO user_link(k, user, v) VALUES (?, ?, ?) \
+                            ON CONFLICT(k) DO UPDATE SET user = excluded.user, v = excluded.v";
+        const GROUP: &str = "INSERT INTO group_link(k, grp, v) VALUES (?, ?, ?) \
+                             ON CONFLICT(k) DO UPDATE SET grp = excluded.grp, v = excluded.v";
         const DAILY: &str = "INSERT INTO daily(day, v) VALUES (?, ?) ON CONFLICT(day) DO UPDATE SET v = excluded.v";
         for (k, r) in &state.identities {
-            out.push(Write { sql: IDENTITY, args: vec![k.as_str().into(), to_text(r)?] });
+            let account = accounts.get(k).cloned().unwrap_or_else(|| k.clone());
+            out.push(Write { sql: IDENTITY, args: vec![k.as_str().into(), account.into(), to_text(r)?] });
+        }
+        for (k, account) in accounts.iter().filter(|(k, _)| !state.identities.contains_key(*k)) {
+            out.push(Write { sql: MOVE, args: vec![account.as_str().into(), k.as_str().into()] });
         }
         for (k, v) in &state.user_of {
-            out.push(Write { sql: USER, args: vec![k.as_str().into(), to_text(v)?] });
+            out.push(Write { sql: USER, args: vec![k.as_str().into(), v.value.as_str().into(), to_text(v)?] });
         }
         for (k, v) in &state.group_of {
-            out.push(Write { sql: GROUP, args: vec![k.as_str().into(), to_text(v)?] });
+            out.push(Write { sql: GROUP, args: vec![k.as_str().into(), v.value.as_str().into(), to_text(v)?] });
         }
         for (d, v) in &state.daily {
             out.push(Write { sql: DAILY, args: vec![d.0.into(), to_text(v)?] });
@@ -214,40 +230,152 @@ impl SqlState {
         Ok(())
     }
 
-    /// Deletes the rows `before` has and `after` lacks (erasure).
-    pub fn delete_missing(before: &RollupState, after: &RollupState, out: &mut Vec<Write>) {
-        for k in before.identities.keys().filter(|k| !after.identities.contains_key(*k)) {
-            out.push(Write { sql: "DELETE FROM identity WHERE key = ?", args: vec![k.as_str().into()] });
+    /// Every identity whose account can change when the links of `seeds` change: the seeds, and whoever
+    /// became (through up to [`MAX_LINK_HOPS`] user links) a user among them.
+    pub fn affected(&self, seeds: impl IntoIterator<Item = String>) -> ApiResult<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        let mut frontier: Vec<String> = seeds.into_iter().collect();
+        for _ in 0..=MAX_LINK_HOPS {
+            let mut next = Vec::new();
+            for key in frontier {
+                if out.contains(&key) {
+                    continue;
+                }
+                if let Some(user) = key.strip_prefix("u:") {
+                    for row in self.rows("SELECT k FROM user_link WHERE user = ?", vec![user.into()])? {
+                        next.extend(row.first().and_then(text).filter(|k| !out.contains(*k)).map(str::to_owned));
+                    }
+                }
+                out.insert(key);
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
         }
-        for k in before.user_of.keys().filter(|k| !after.user_of.contains_key(*k)) {
-            out.push(Write { sql: "DELETE FROM user_link WHERE k = ?", args: vec![k.as_str().into()] });
-        }
-        for k in before.group_of.keys().filter(|k| !after.group_of.contains_key(*k)) {
-            out.push(Write { sql: "DELETE FROM group_link WHERE k = ?", args: vec![k.as_str().into()] });
-        }
+        Ok(out)
     }
 
-    /// Every identity and link: what account resolution and the reports read. Day totals are left out.
-    pub fn load_accounts_state(&self) -> ApiResult<RollupState> {
-        let mut state = RollupState::default();
-        for row in self.rows("SELECT key, record FROM identity", Vec::new())? {
-            let key = row.first().and_then(text).ok_or_else(|| sql_err("identity", "missing key"))?;
-            state.identities.insert(key.to_owned(), from_text(row.get(1), "identity")?);
-        }
-        let links = |table: &str| -> ApiResult<Vec<(String, String)>> {
-            let rows = self.rows(&format!("SELECT k, v FROM {table}"), Vec::new())?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|r| Some((text(r.first()?)?.to_owned(), text(r.get(1)?)?.to_owned())))
-                .collect())
+    /// The accounts of `keys` now, with `overlay`'s links (a chunk's, not written yet) over the stored ones.
+    pub fn resolve(&self, keys: &BTreeSet<String>, overlay: &RollupState) -> BTreeMap<String, String> {
+        let none = HashSet::new();
+        let links = SqlLinks { db: self, overlay, removed: &none };
+        keys.iter().map(|k| (k.clone(), rollup::account_of(&links, k))).collect()
+    }
+
+    /// The stored identities of one account, in key order.
+    fn members(&self, account: &str) -> ApiResult<Vec<(String, IdentityRecord)>> {
+        let rows =
+            self.rows("SELECT key, record FROM identity WHERE account = ? ORDER BY key", vec![account.into()])?;
+        rows.iter()
+            .map(|r| {
+                let key = r.first().and_then(text).ok_or_else(|| sql_err("identity", "missing key"))?;
+                Ok((key.to_owned(), from_text(r.get(1), "identity")?))
+            })
+            .collect()
+    }
+
+    /// The stored identity keys of one account.
+    pub fn member_keys(&self, account: &str) -> ApiResult<BTreeSet<String>> {
+        let rows = self.rows("SELECT key FROM identity WHERE account = ?", vec![account.into()])?;
+        Ok(rows.iter().filter_map(|r| r.first().and_then(text).map(str::to_owned)).collect())
+    }
+
+    /// Streams every account of the site, one resolved history at a time, with `tail` (messages not rolled
+    /// up yet, folded into a state of their own) laid over the stored rows. Memory: one account, plus the
+    /// identities the tail touches.
+    pub fn for_each_account(&self, tail: &RollupState, mut f: impl FnMut(&AccountHistory)) -> ApiResult<()> {
+        let overlay = Overlay::of(self, tail)?;
+        let cursor = self
+            .sql
+            .exec("SELECT account, key, record FROM identity ORDER BY account, key", None)
+            .map_err(|e| sql_err("stream", e))?;
+        let mut current: Option<(String, Vec<(String, IdentityRecord)>)> = None;
+        let mut emitted = HashSet::new();
+        let mut flush = |current: Option<(String, Vec<(String, IdentityRecord)>)>| {
+            if let Some((account, members)) = current {
+                if let Some(h) = overlay.history(&account, members) {
+                    f(&h);
+                }
+                emitted.insert(account);
+            }
         };
-        for (k, v) in links("user_link")? {
-            state.user_of.insert(k, serde_json::from_str(&v).map_err(|e| sql_err("user_link", e))?);
+        for row in cursor.raw() {
+            let row = row.map_err(|e| sql_err("stream", e))?;
+            let account = row.first().and_then(text).ok_or_else(|| sql_err("identity", "missing account"))?;
+            let key = row.get(1).and_then(text).ok_or_else(|| sql_err("identity", "missing key"))?;
+            if current.as_ref().is_none_or(|(a, _)| a != account) {
+                flush(current.take());
+                current = Some((account.to_owned(), Vec::new()));
+            }
+            if !overlay.moved.contains_key(key)
+                && let Some((_, members)) = current.as_mut()
+            {
+                members.push((key.to_owned(), from_text(row.get(2), "identity")?));
+            }
         }
-        for (k, v) in links("group_link")? {
-            state.group_of.insert(k, serde_json::from_str(&v).map_err(|e| sql_err("group_link", e))?);
+        flush(current.take());
+        // Accounts only the tail knows (new ones, or formed by the tail's links).
+        let rest: BTreeSet<&String> = overlay.moved.values().filter(|a| !emitted.contains(*a)).collect();
+        for account in rest {
+            if let Some(h) = overlay.history(account, Vec::new()) {
+                f(&h);
+            }
         }
-        Ok(state)
+        Ok(())
+    }
+
+    /// One account by its key, with the tail laid over it; `None` if it has no identity.
+    pub fn account(&self, tail: &RollupState, account: &str) -> ApiResult<Option<AccountHistory>> {
+        let overlay = Overlay::of(self, tail)?;
+        let members: Vec<_> =
+            self.members(account)?.into_iter().filter(|(k, _)| !overlay.moved.contains_key(k)).collect();
+        Ok(overlay.history(account, members))
+    }
+
+    /// The writes that erase `account`: its identities and every link from or to them (the rule is
+    /// `shared::rollup::link_survives_erasure`), and the new accounts of identities left behind whose links
+    /// go. Returns the writes and the identities erased.
+    pub fn erase(&self, account: &str) -> ApiResult<(Vec<Write>, BTreeSet<String>)> {
+        let mut doomed = self.member_keys(account)?;
+        doomed.insert(account.to_owned());
+        let mut dropped: Vec<(&'static str, String)> = Vec::new();
+        for table in ["user_link", "group_link"] {
+            let (column, prefix) = if table == "user_link" { ("user", "u:") } else { ("grp", "g:") };
+            // A scan of the links (erasure is a rare admin operation), row by row, never all in memory.
+            let query = format!("SELECT k, {column} FROM {table}");
+            let cursor = self.sql.exec(&query, None).map_err(|e| sql_err(&query, e))?;
+            for row in cursor.raw() {
+                let row = row.map_err(|e| sql_err(table, e))?;
+                let (Some(k), Some(to)) = (row.first().and_then(text), row.get(1).and_then(text)) else { continue };
+                if !rollup::link_survives_erasure(&doomed, k, &format!("{prefix}{to}")) {
+                    dropped.push((table, k.to_owned()));
+                }
+            }
+        }
+        let mut writes = Vec::new();
+        for key in &doomed {
+            writes.push(Write { sql: "DELETE FROM identity WHERE key = ?", args: vec![key.as_str().into()] });
+        }
+        for (table, k) in &dropped {
+            let sql = if *table == "user_link" {
+                "DELETE FROM user_link WHERE k = ?"
+            } else {
+                "DELETE FROM group_link WHERE k = ?"
+            };
+            writes.push(Write { sql, args: vec![k.as_str().into()] });
+        }
+        // Whoever is left behind with a link gone resolves again, without the erased links.
+        let removed: HashSet<String> = dropped.iter().map(|(_, k)| k.clone()).collect();
+        let survivors = self.affected(removed.iter().filter(|k| !doomed.contains(*k)).cloned())?;
+        let links = SqlLinks { db: self, overlay: &RollupState::default(), removed: &removed };
+        for key in survivors.iter().filter(|k| !doomed.contains(*k)) {
+            writes.push(Write {
+                sql: "UPDATE identity SET account = ? WHERE key = ?",
+                args: vec![rollup::account_of(&links, key).into(), key.as_str().into()],
+            });
+        }
+        Ok((writes, doomed))
     }
 
     /// Bytes the database holds now.
@@ -311,5 +439,97 @@ impl SqlState {
             rolled_up_messages: messages,
             database_bytes: self.size(),
         })
+    }
+}
+
+/// The links as `shared::rollup::account_of` reads them: `overlay`'s (a chunk's or a tail's, not written)
+/// over the stored rows, without the `removed` ones (an erasure's).
+pub struct SqlLinks<'a> {
+    db: &'a SqlState,
+    overlay: &'a RollupState,
+    removed: &'a HashSet<String>,
+}
+
+impl SqlLinks<'_> {
+    fn stored(&self, query: &str, key: &str) -> Option<String> {
+        let rows = self.db.rows(query, vec![key.into()]).ok()?;
+        rows.first().and_then(|r| r.first()).and_then(text).map(str::to_owned)
+    }
+}
+
+impl Links for SqlLinks<'_> {
+    fn user_of(&self, identity: &str) -> Option<String> {
+        if self.removed.contains(identity) {
+            return None;
+        }
+        match self.overlay.user_of.get(identity) {
+            Some(u) => Some(u.value.clone()),
+            None => self.stored("SELECT user FROM user_link WHERE k = ?", identity),
+        }
+    }
+
+    fn group_of(&self, identity: &str) -> Option<String> {
+        if self.removed.contains(identity) {
+            return None;
+        }
+        match self.overlay.group_of.get(identity) {
+            Some(g) => Some(g.value.clone()),
+            None => self.stored("SELECT grp FROM group_link WHERE k = ?", identity),
+        }
+    }
+}
+
+/// A report's tail laid over the stored rows: every identity the tail can move (by its records or its links)
+/// with its merged record and its account now. Stored rows of these identities are skipped while streaming;
+/// they join their account from here instead.
+struct Overlay {
+    /// identity → its account now.
+    moved: BTreeMap<String, String>,
+    /// Merged records of the moved identities (stored row + tail).
+    records: BTreeMap<String, IdentityRecord>,
+}
+
+impl Overlay {
+    fn of(db: &SqlState, tail: &RollupState) -> ApiResult<Overlay> {
+        if tail.identities.is_empty() && tail.user_of.is_empty() && tail.group_of.is_empty() {
+            return Ok(Overlay { moved: BTreeMap::new(), records: BTreeMap::new() });
+        }
+        let mut merged = db.load_touched(tail)?;
+        merged.merge(tail);
+        let seeds = merged.identities.keys().chain(merged.user_of.keys()).chain(merged.group_of.keys()).cloned();
+        let affected = db.affected(seeds)?;
+        let moved = db.resolve(&affected, &merged);
+        let mut records = BTreeMap::new();
+        for key in moved.keys() {
+            if let Some(r) = merged.identities.remove(key) {
+                records.insert(key.clone(), r);
+            } else if let Some(row) =
+                db.rows("SELECT record FROM identity WHERE key = ?", vec![key.as_str().into()])?.first()
+            {
+                records.insert(key.clone(), from_text(row.first(), "identity")?);
+            }
+        }
+        Ok(Overlay { moved, records })
+    }
+
+    /// The history of `account` from its stored members (moved ones already left out) and the moved
+    /// identities now in it, absorbed in key order as `RollupState::accounts` does; `None` without members.
+    fn history(&self, account: &str, mut members: Vec<(String, IdentityRecord)>) -> Option<AccountHistory> {
+        for (key, acc) in &self.moved {
+            if acc == account
+                && let Some(r) = self.records.get(key)
+            {
+                members.push((key.clone(), r.clone()));
+            }
+        }
+        if members.is_empty() {
+            return None;
+        }
+        members.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut h = AccountHistory { key: account.to_owned(), ..AccountHistory::default() };
+        for (key, rec) in members {
+            h.absorb_member(key, rec);
+        }
+        Some(h)
     }
 }
