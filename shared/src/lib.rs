@@ -8,6 +8,7 @@
 //! [`engagement`] and [`playbook`] judge each account → [`report`] computes the figures, [`export`] writes CSV.
 
 pub mod config;
+pub mod contribution;
 pub mod data_status;
 pub mod engagement;
 pub mod event_time;

@@ -137,7 +137,7 @@ pub fn status(h: &AccountHistory, settings: &Settings, as_of: Day, band: Option<
 }
 
 /// Funnel position reached by the end of a day (docs/design.md §3.2): each step implies the ones before it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FunnelStep {
     Awareness,

@@ -4,6 +4,7 @@
 //! construction. "Today" is a parameter: `to` defaults to tomorrow (today included), `from` to 90 days before.
 
 use crate::config::Settings;
+use crate::contribution::{AccountEntry, BudgetPart, EngagementPart, LifecyclePart, SiteTotals};
 use crate::export;
 use crate::money::Currency;
 use crate::report::{self, AccountQuery, AccountSort, Period};
@@ -12,6 +13,15 @@ use crate::spend::SpendEntry;
 use crate::time::Day;
 use serde_json::Value;
 use thiserror::Error;
+
+/// Days a report covers when the request names no `from`.
+pub const DEFAULT_PERIOD_DAYS: i32 = 90;
+
+/// The period a report covers by default: the `DEFAULT_PERIOD_DAYS` days up to and including `today`.
+pub fn default_period(today: Day) -> Period {
+    let to = today.plus(1);
+    Period { from: to.plus(-DEFAULT_PERIOD_DAYS), to }
+}
 
 /// Longest period a report may span (ten years).
 pub const MAX_PERIOD_DAYS: i32 = 3660;
@@ -85,8 +95,8 @@ pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery
     let day = |name: &str, v: Option<&str>| -> Result<Option<Day>, QueryError> {
         v.map(|s| Day::parse(s).map_err(|_| err(name, "expected a date as YYYY-MM-DD"))).transpose()
     };
-    let to = day("to", get("to")?)?.unwrap_or(today.plus(1));
-    let from = day("from", get("from")?)?.unwrap_or(to.plus(-90));
+    let to = day("to", get("to")?)?.unwrap_or(default_period(today).to);
+    let from = day("from", get("from")?)?.unwrap_or(to.plus(-DEFAULT_PERIOD_DAYS));
     if from >= to {
         return Err(err("from", "must be before `to` (`to` is exclusive)"));
     }
@@ -157,89 +167,98 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 /// A report being computed, one account at a time: the Worker streams a site's accounts from its database
 /// through it (memory: one account, plus one summary per listed account), and [`compute`] folds a slice
-/// through the same code, so both give the same figures by construction.
+/// through the same code, so both give the same figures by construction. A report can also start from a
+/// read model's totals ([`ReportBuilder::from_totals`]) and be corrected by whole accounts
+/// ([`ReportBuilder::add_entry`]): the sums are exact, so that gives the same figures too.
 #[derive(Clone, Debug)]
 pub struct ReportBuilder<'q> {
+    kind: ReportKind,
     settings: &'q Settings,
     query: &'q ReportQuery,
-    tally: Tally,
-}
-
-#[derive(Clone, Debug)]
-enum Tally {
-    Budget { current: report::BudgetTally, previous: report::BudgetTally },
-    Funnel(report::FunnelTally),
-    Lifecycle(report::LifecycleTally),
-    Engagement(report::EngagementTally),
-    Accounts(report::AccountListTally),
+    totals: SiteTotals,
+    list: report::AccountListTally,
 }
 
 impl<'q> ReportBuilder<'q> {
     pub fn new(kind: ReportKind, settings: &'q Settings, query: &'q ReportQuery) -> ReportBuilder<'q> {
-        let (period, as_of) = (query.period, query.as_of);
-        let tally = match kind {
-            ReportKind::Budget => Tally::Budget {
-                current: report::BudgetTally::new(period),
-                previous: report::BudgetTally::new(period.previous()),
-            },
-            ReportKind::Funnel => Tally::Funnel(report::FunnelTally::new(period)),
-            ReportKind::Lifecycle => Tally::Lifecycle(report::LifecycleTally::new(as_of)),
-            ReportKind::Engagement => Tally::Engagement(report::EngagementTally::new(as_of)),
-            ReportKind::Accounts => Tally::Accounts(report::AccountListTally::new(as_of, &query.accounts)),
-        };
-        ReportBuilder { settings, query, tally }
+        ReportBuilder::from_totals(kind, settings, query, SiteTotals::default())
     }
 
-    /// Counts one resolved account.
+    /// A report that starts from the sums of a read model's entries (entries of `query.as_of` and
+    /// `query.period`: the caller checks they are).
+    pub fn from_totals(
+        kind: ReportKind,
+        settings: &'q Settings,
+        query: &'q ReportQuery,
+        totals: SiteTotals,
+    ) -> ReportBuilder<'q> {
+        let list = report::AccountListTally::new(query.as_of, &query.accounts);
+        ReportBuilder { kind, settings, query, totals, list }
+    }
+
+    /// Counts one resolved account (only what this kind of report needs is computed).
     pub fn add(&mut self, h: &AccountHistory) {
-        let (settings, as_of) = (self.settings, self.query.as_of);
-        match &mut self.tally {
-            Tally::Budget { current, previous } => {
-                current.add(h, settings);
-                previous.add(h, settings);
+        let (settings, as_of, period) = (self.settings, self.query.as_of, self.query.period);
+        let t = &mut self.totals;
+        match self.kind {
+            ReportKind::Budget => {
+                t.current.add(&BudgetPart::of(h, settings, period), 1);
+                t.previous.add(&BudgetPart::of(h, settings, period.previous()), 1);
             }
-            Tally::Funnel(t) => t.add(h, settings),
-            Tally::Lifecycle(t) => {
+            ReportKind::Funnel => t.current.add(&BudgetPart::of(h, settings, period), 1),
+            ReportKind::Lifecycle => {
                 if let Some(e) = report::evaluate_one(h, settings, as_of) {
-                    t.add(&e);
+                    t.lifecycle.add(&LifecyclePart::of(&e), 1);
                 }
             }
-            Tally::Engagement(t) => {
-                if let Some(e) = report::evaluate_one(h, settings, as_of) {
-                    t.add(&e);
+            ReportKind::Engagement => {
+                if let Some(part) = report::evaluate_one(h, settings, as_of).as_ref().and_then(EngagementPart::of) {
+                    t.engagement.add(&part, 1);
                 }
             }
-            Tally::Accounts(t) => {
+            ReportKind::Accounts => {
                 if let Some(e) = report::evaluate_one(h, settings, as_of) {
-                    t.add(&e, settings);
+                    self.list.add(&e, settings);
                 }
             }
         }
     }
 
+    /// Adds (`sign` 1) or removes (`sign` -1) a read model's entry of one account.
+    pub fn add_entry(&mut self, entry: &AccountEntry, sign: i64) {
+        self.totals.add(entry, sign);
+    }
+
+    /// Accounts of the list counted without being listed here (a read model's rows past the page).
+    pub fn add_unlisted(&mut self, n: usize) {
+        self.list.add_unlisted(n);
+    }
+
     /// The report, in the requested format.
     pub fn finish(self, ledger: &[SpendEntry], currency: &Currency) -> Rendered {
         let csv = self.query.format == Format::Csv;
-        let settings = self.settings;
-        match self.tally {
-            Tally::Budget { current, previous } => {
-                let r = report::budget_report_of(current.finish(ledger), previous.finish(ledger), settings, currency);
+        let (settings, q, t) = (self.settings, self.query, &self.totals);
+        match self.kind {
+            ReportKind::Budget => {
+                let current = t.current.figures(q.period, ledger);
+                let previous = t.previous.figures(q.period.previous(), ledger);
+                let r = report::budget_report_of(current, previous, settings, currency);
                 if csv { Rendered::Csv(export::budget_csv(&r)) } else { Rendered::Json(to_json(&r)) }
             }
-            Tally::Funnel(t) => {
-                let r = t.finish();
+            ReportKind::Funnel => {
+                let r = t.current.funnel(q.period);
                 if csv { Rendered::Csv(export::funnel_csv(&r)) } else { Rendered::Json(to_json(&r)) }
             }
-            Tally::Lifecycle(t) => {
-                let r = t.finish();
+            ReportKind::Lifecycle => {
+                let r = t.lifecycle.report(q.as_of);
                 if csv { Rendered::Csv(export::lifecycle_csv(&r)) } else { Rendered::Json(to_json(&r)) }
             }
-            Tally::Engagement(t) => {
-                let r = t.finish(settings);
+            ReportKind::Engagement => {
+                let r = t.engagement.report(settings, q.as_of);
                 if csv { Rendered::Csv(export::engagement_csv(&r)) } else { Rendered::Json(to_json(&r)) }
             }
-            Tally::Accounts(t) => {
-                let page = t.finish();
+            ReportKind::Accounts => {
+                let page = self.list.finish();
                 if csv { Rendered::Csv(export::accounts_csv(&page)) } else { Rendered::Json(to_json(&page)) }
             }
         }

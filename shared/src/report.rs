@@ -2,16 +2,16 @@
 //! resolved account histories and the spend ledger. Ratios are `None` (JSON `null`) when undefined.
 
 use crate::config::Settings;
+use crate::contribution::{BudgetPart, BudgetSums, EngagementPart, EngagementSums, LifecyclePart, LifecycleSums};
 use crate::engagement::{self, Band, Score};
-use crate::lifecycle::{self, CustomerHistory, Stage};
+use crate::lifecycle::{self, Stage};
 use crate::money::{Currency, div_round};
 use crate::playbook::{Action, actions_for};
 use crate::rollup::AccountHistory;
 use crate::signals::Signal;
-use crate::spend::{ChannelSpend, SpendEntry, allocate};
+use crate::spend::{ChannelSpend, SpendEntry};
 use crate::time::Day;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A half-open day range [from, to).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub fn ratio(a: f64, b: f64) -> Option<f64> {
     (b != 0.0 && r.is_finite()).then_some(r)
 }
 
-fn ratio_i(a: i64, b: i64) -> Option<f64> {
+pub(crate) fn ratio_i(a: i64, b: i64) -> Option<f64> {
     ratio(a as f64, b as f64)
 }
 
@@ -204,106 +204,8 @@ fn sub_opt<T: std::ops::Sub<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T
 
 /// Sums money without wrapping: at the extremes a total saturates instead of turning negative (release
 /// builds wrap on overflow, debug builds panic; neither may reach a report).
-fn sat_sum(values: impl Iterator<Item = i64>) -> i64 {
+pub(crate) fn sat_sum(values: impl Iterator<Item = i64>) -> i64 {
     values.fold(0i64, i64::saturating_add)
-}
-
-/// Budget figures for one period, accumulated one account at a time, so a site's accounts can stream through
-/// (the Worker reads them from its database an account at a time; memory stays one account).
-#[derive(Clone, Debug)]
-pub struct BudgetTally {
-    period: Period,
-    new_customers: u64,
-    at_start: u64,
-    retained: u64,
-    revenue_new: i64,
-    revenue_existing: i64,
-    lifetime_revenue: i64,
-    customers_ever: u64,
-    funnel: FunnelTally,
-}
-
-impl BudgetTally {
-    pub fn new(period: Period) -> BudgetTally {
-        BudgetTally {
-            period,
-            new_customers: 0,
-            at_start: 0,
-            retained: 0,
-            revenue_new: 0,
-            revenue_existing: 0,
-            lifetime_revenue: 0,
-            customers_ever: 0,
-            funnel: FunnelTally::new(period),
-        }
-    }
-
-    pub fn add(&mut self, h: &AccountHistory, settings: &Settings) {
-        self.funnel.add(h, settings);
-        let (period, lapse) = (self.period, settings.lifecycle.lapse_days);
-        let end = CustomerHistory::of(h, lapse, period.last_day());
-        let Some(first) = end.first_purchase else { return };
-        self.customers_ever += 1;
-        self.lifetime_revenue =
-            self.lifetime_revenue.saturating_add(sat_sum(h.until(period.last_day()).map(|(_, c)| c.revenue_minor)));
-        let in_period = sat_sum(h.days.range(period.from..period.to).map(|(_, c)| c.revenue_minor));
-        if period.contains(first) {
-            self.new_customers += 1;
-            self.revenue_new = self.revenue_new.saturating_add(in_period);
-        } else {
-            self.revenue_existing = self.revenue_existing.saturating_add(in_period);
-            let start_day = period.from.plus(-1);
-            if CustomerHistory::of(h, lapse, start_day).is_customer(lapse, start_day) {
-                self.at_start += 1;
-                if end.is_customer(lapse, period.last_day()) {
-                    self.retained += 1;
-                }
-            }
-        }
-    }
-
-    pub fn finish(self, ledger: &[SpendEntry]) -> BudgetFigures {
-        let period = self.period;
-        let spend = allocate(ledger, period.from, period.to);
-        let (new_customers, at_start, retained) = (self.new_customers, self.at_start, self.retained);
-        let (revenue_new, revenue_existing) = (self.revenue_new, self.revenue_existing);
-        let total_spend = spend.acquisition_minor.saturating_add(spend.retention_minor);
-        let total_revenue = revenue_new.saturating_add(revenue_existing);
-        let cac = div_round(spend.acquisition_minor, new_customers as i64);
-        let ltv = div_round(self.lifetime_revenue, self.customers_ever as i64);
-        BudgetFigures {
-            period,
-            acquisition: AcquisitionFigures {
-                spend_minor: spend.acquisition_minor,
-                share: ratio_i(spend.acquisition_minor, total_spend),
-                new_customers,
-                cac_minor: cac,
-                revenue_minor: revenue_new,
-                revenue_share: ratio_i(revenue_new, total_revenue),
-                return_per_dollar: ratio_i(revenue_new, spend.acquisition_minor),
-            },
-            retention: RetentionFigures {
-                spend_minor: spend.retention_minor,
-                share: ratio_i(spend.retention_minor, total_spend),
-                customers_at_start: at_start,
-                retained,
-                retention_rate: ratio(retained as f64, at_start as f64),
-                cost_per_retained_minor: div_round(spend.retention_minor, retained as i64),
-                revenue_minor: revenue_existing,
-                revenue_share: ratio_i(revenue_existing, total_revenue),
-                return_per_dollar: ratio_i(revenue_existing, spend.retention_minor),
-            },
-            total_spend_minor: total_spend,
-            total_revenue_minor: total_revenue,
-            ltv_minor: ltv,
-            ltv_to_cac: match (ltv, cac) {
-                (Some(l), Some(c)) => ratio_i(l, c),
-                _ => None,
-            },
-            funnel: self.funnel.finish(),
-            channels: spend.channels,
-        }
-    }
 }
 
 /// Computes all budget figures for `period`.
@@ -313,11 +215,11 @@ pub fn budget_figures(
     settings: &Settings,
     period: Period,
 ) -> BudgetFigures {
-    let mut tally = BudgetTally::new(period);
+    let mut sums = BudgetSums::default();
     for h in accounts {
-        tally.add(h, settings);
+        sums.add(&BudgetPart::of(h, settings, period), 1);
     }
-    tally.finish(ledger)
+    sums.figures(period, ledger)
 }
 
 fn classify(acq_share: Option<f64>, new_rev_share: Option<f64>, tolerance: f64) -> (VerdictKind, Option<f64>) {
@@ -487,61 +389,13 @@ pub fn budget_report_of(
 // ---------------------------------------------------------------------------------------------------------
 // Funnel
 
-/// The prospect funnel of one period, accumulated one account at a time.
-#[derive(Clone, Debug)]
-pub struct FunnelTally {
-    period: Period,
-    counts: [u64; 4],
-}
-
-impl FunnelTally {
-    pub fn new(period: Period) -> FunnelTally {
-        FunnelTally { period, counts: [0; 4] }
-    }
-
-    /// Counts `h` if it is in the population: not a customer before the period, active in it.
-    pub fn add(&mut self, h: &AccountHistory, settings: &Settings) {
-        let period = self.period;
-        if h.days.range(period.from..period.to).next().is_none() {
-            return;
-        }
-        let c = CustomerHistory::of(h, settings.lifecycle.lapse_days, period.last_day());
-        if c.first_purchase.is_some_and(|d| d < period.from) {
-            return;
-        }
-        if let Some(step) = lifecycle::funnel_step(h, settings, period.last_day()) {
-            for slot in self.counts.iter_mut().take(step as usize + 1) {
-                *slot += 1;
-            }
-        }
-    }
-
-    pub fn finish(self) -> FunnelReport {
-        let counts = self.counts;
-        let r = |a: u64, b: u64| ratio(a as f64, b as f64);
-        FunnelReport {
-            period: self.period,
-            awareness: counts[0],
-            consideration: counts[1],
-            lead: counts[2],
-            purchase: counts[3],
-            conversion: FunnelConversion {
-                awareness_to_consideration: r(counts[1], counts[0]),
-                consideration_to_lead: r(counts[2], counts[1]),
-                lead_to_purchase: r(counts[3], counts[2]),
-                overall: r(counts[3], counts[0]),
-            },
-        }
-    }
-}
-
 /// The prospect funnel for `period`: accounts that were not customers before it and were active in it.
 pub fn funnel_report(accounts: &[AccountHistory], settings: &Settings, period: Period) -> FunnelReport {
-    let mut tally = FunnelTally::new(period);
+    let mut sums = BudgetSums::default();
     for h in accounts {
-        tally.add(h, settings);
+        sums.add(&BudgetPart::of(h, settings, period), 1);
     }
-    tally.finish()
+    sums.funnel(period)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -579,7 +433,7 @@ pub struct StageCounts {
 }
 
 impl StageCounts {
-    fn add(&mut self, s: Stage) {
+    pub fn set(&mut self, s: Stage, n: u64) {
         *match s {
             Stage::Prospect => &mut self.prospect,
             Stage::Lead => &mut self.lead,
@@ -587,7 +441,7 @@ impl StageCounts {
             Stage::Active => &mut self.active,
             Stage::AtRisk => &mut self.at_risk,
             Stage::Lapsed => &mut self.lapsed,
-        } += 1;
+        } = n;
     }
     pub fn get(&self, s: Stage) -> u64 {
         match s {
@@ -613,40 +467,12 @@ pub struct LifecycleReport {
     pub total: u64,
 }
 
-/// The lifecycle report, accumulated one evaluated account at a time.
-#[derive(Clone, Debug)]
-pub struct LifecycleTally(LifecycleReport);
-
-impl LifecycleTally {
-    pub fn new(as_of: Day) -> LifecycleTally {
-        LifecycleTally(LifecycleReport {
-            as_of,
-            stages: StageCounts::default(),
-            reactivated: 0,
-            advocates: 0,
-            total: 0,
-        })
-    }
-
-    pub fn add(&mut self, e: &Evaluated<'_>) {
-        let r = &mut self.0;
-        r.stages.add(e.status.stage);
-        r.reactivated += u64::from(e.status.reactivated);
-        r.advocates += u64::from(e.status.advocate);
-        r.total += 1;
-    }
-
-    pub fn finish(self) -> LifecycleReport {
-        self.0
-    }
-}
-
 pub fn lifecycle_report(evaluated: &[Evaluated<'_>], as_of: Day) -> LifecycleReport {
-    let mut tally = LifecycleTally::new(as_of);
+    let mut sums = LifecycleSums::default();
     for e in evaluated {
-        tally.add(e);
+        sums.add(&LifecyclePart::of(e), 1);
     }
-    tally.finish()
+    sums.report(as_of)
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -680,89 +506,12 @@ pub struct EngagementReport {
     pub indicators: Vec<IndicatorAverage>,
 }
 
-/// The engagement report, accumulated one evaluated account at a time.
-#[derive(Clone, Debug)]
-pub struct EngagementTally {
-    as_of: Day,
-    bands: BandCounts,
-    histogram: [u64; 10],
-    sum: u64,
-    n: u64,
-    indicators: BTreeMap<String, (f64, u64)>,
-}
-
-impl EngagementTally {
-    pub fn new(as_of: Day) -> EngagementTally {
-        EngagementTally {
-            as_of,
-            bands: BandCounts::default(),
-            histogram: [0; 10],
-            sum: 0,
-            n: 0,
-            indicators: BTreeMap::new(),
-        }
-    }
-
-    /// Counts `e` if it is a scored customer.
-    pub fn add(&mut self, e: &Evaluated<'_>) {
-        if !e.status.stage.is_customer() {
-            return;
-        }
-        let Some(s) = &e.score else { return };
-        match s.band {
-            Band::Engaged => self.bands.engaged += 1,
-            Band::Neutral => self.bands.neutral += 1,
-            Band::Disengaged => self.bands.disengaged += 1,
-        }
-        self.histogram[usize::from(s.score / 10).min(9)] += 1;
-        self.sum += u64::from(s.score);
-        self.n += 1;
-        for b in &s.breakdown {
-            if let Some(v) = b.normalised {
-                if !self.indicators.contains_key(&b.id) {
-                    self.indicators.insert(b.id.clone(), (0.0, 0));
-                }
-                if let Some(slot) = self.indicators.get_mut(&b.id) {
-                    slot.0 += v;
-                    slot.1 += 1;
-                }
-            }
-        }
-    }
-
-    pub fn finish(self, settings: &Settings) -> EngagementReport {
-        let indicators = settings
-            .engagement
-            .indicators
-            .iter()
-            .map(|spec| {
-                let (total, count) = self.indicators.get(spec.id.as_str()).copied().unwrap_or((0.0, 0));
-                IndicatorAverage {
-                    id: spec.id.clone(),
-                    name: spec.name.clone(),
-                    weight: spec.weight,
-                    average_normalised: ratio(total, count as f64),
-                    measured: count,
-                }
-            })
-            .collect();
-        EngagementReport {
-            as_of: self.as_of,
-            customers: self.n,
-            bands: self.bands,
-            histogram: self.histogram,
-            average_score: ratio(self.sum as f64, self.n as f64),
-            indicators,
-        }
-    }
-}
-
 pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day) -> EngagementReport {
-    let mut tally = EngagementTally::new(as_of);
-    for e in evaluated {
-        tally.add(e);
+    let mut sums = EngagementSums::default();
+    for part in evaluated.iter().filter_map(EngagementPart::of) {
+        sums.add(&part, 1);
     }
-    tally.finish(settings)
+    sums.report(settings, as_of)
 }
 
 /// One row of the account list.
@@ -888,11 +637,13 @@ pub struct AccountListTally {
     as_of: Day,
     query: AccountQuery,
     rows: Vec<AccountSummary>,
+    /// Accounts that pass the filters but sort after every row kept (a read model counts them for `total`).
+    unlisted: usize,
 }
 
 impl AccountListTally {
     pub fn new(as_of: Day, query: &AccountQuery) -> AccountListTally {
-        AccountListTally { as_of, query: query.clone(), rows: Vec::new() }
+        AccountListTally { as_of, query: query.clone(), rows: Vec::new(), unlisted: 0 }
     }
 
     pub fn add(&mut self, e: &Evaluated<'_>, settings: &Settings) {
@@ -902,6 +653,11 @@ impl AccountListTally {
         {
             self.rows.push(summary(e, settings, self.as_of));
         }
+    }
+
+    /// Counts `n` accounts that pass the filters and sort after every row added (for the page's `total`).
+    pub fn add_unlisted(&mut self, n: usize) {
+        self.unlisted += n;
     }
 
     pub fn finish(self) -> AccountPage {
@@ -918,11 +674,11 @@ impl AccountListTally {
             }
             AccountSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| key(a).cmp(&key(b)))),
         }
-        let total = rows.len();
+        let total = rows.len() + self.unlisted;
         let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let start = q.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total);
         let end = (start + limit).min(total);
-        let accounts = rows.drain(start..end).collect();
+        let accounts = rows.drain(start.min(rows.len())..end.min(rows.len())).collect();
         AccountPage { as_of: self.as_of, total, accounts, next_cursor: (end < total).then(|| end.to_string()) }
     }
 }
@@ -944,6 +700,7 @@ mod tests {
     use crate::spend::parse_spend_csv;
     use crate::testkit::{day, history};
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     fn period(from: &str, to: &str) -> Period {
         Period { from: day(from), to: day(to) }

@@ -18,6 +18,7 @@ mod idempotence;
 mod operations;
 mod privacy;
 mod queue_ingest;
+mod read_model;
 mod restart;
 mod routes;
 mod scale;

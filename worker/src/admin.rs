@@ -246,7 +246,9 @@ pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, ca
         }
     }
     let key = key.ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
-    let (writes, identities) = db.erase(&key)?;
+    let (mut writes, identities) = db.erase(&key)?;
+    // The read model held the erased account: the next rollup rebuilds it.
+    writes.push(crate::read_model::invalidate());
     // Deleting never grows the database: no cap applies.
     db.commit(writes, u64::MAX)?;
     let mut removed = 0usize;

@@ -10,6 +10,7 @@ mod error;
 mod http;
 mod ingest;
 mod queues;
+mod read_model;
 mod reports;
 mod rollup;
 mod site_object;

@@ -6,7 +6,8 @@
 //! count every message once.
 
 use crate::error::ApiResult;
-use crate::sql_state::{SqlState, Write};
+use crate::read_model;
+use crate::sql_state::{Overlay, SqlState, Write};
 use crate::store::{self, SiteRecord, Store};
 use daytwo_shared::data_status::RollupRun;
 use daytwo_shared::message::Message;
@@ -86,13 +87,11 @@ pub async fn run(
         for m in &fresh {
             delta.fold_unindexed(m, &classifier);
         }
-        let mut merged = db.load_touched(&delta)?;
-        merged.merge(&delta);
-        // Every identity the chunk's records or links can move to another account, resolved again.
-        let seeds = merged.identities.keys().chain(merged.user_of.keys()).chain(merged.group_of.keys()).cloned();
-        let accounts = db.resolve(&db.affected(seeds)?, &merged);
+        let joined = db.fold_in(&delta)?;
         let mut writes: Vec<Write> = fresh.iter().map(|m| SqlState::mark_seen(&m.message_id, m.received_at)).collect();
-        SqlState::save_rows(&merged, &accounts, &mut writes)?;
+        SqlState::save_rows(&joined.merged, &joined.accounts, &mut writes)?;
+        // The read model follows in the same transaction: the entries of every account the chunk changes.
+        read_model::apply(db, &Overlay::from_folded(db, joined)?, site, now.day(), &mut writes)?;
         let last = chunk.last().cloned().unwrap_or_default();
         let cp = match checkpoint.take() {
             Some(c) => c.max(last),
@@ -109,6 +108,10 @@ pub async fn run(
         let total: usize = batches.iter().map(|(_, b)| b.len()).sum();
         folded += fresh.len() as u64;
         dupes += (total - fresh.len()) as u64;
+    }
+    if !more {
+        // The first complete run of a day (or after a settings change or an erasure) rebuilds the read model.
+        read_model::rebuild_if_stale(db, site, now.day())?;
     }
     Ok(RollupOutcome {
         site: site.site.clone(),

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS daily(day INTEGER PRIMARY KEY, v TEXT NOT NULL);
 /// Durable Object SQL accepts at most 100 bound parameters per statement.
 const MAX_PARAMS: usize = 100;
 
-fn sql_err(context: &str, e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn sql_err(context: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(&format!("state database: {context}"), e)
 }
 
@@ -55,6 +55,10 @@ pub struct Write {
 }
 
 impl Write {
+    pub fn new(sql: &'static str, args: Vec<SqlStorageValue>) -> Write {
+        Write { sql, args }
+    }
+
     /// Bytes this write may add to the database (for the storage cap, checked before anything is written).
     fn weight(&self) -> usize {
         self.args
@@ -83,14 +87,14 @@ pub struct StateCounts {
     pub database_bytes: usize,
 }
 
-fn text(v: &SqlStorageValue) -> Option<&str> {
+pub(crate) fn text(v: &SqlStorageValue) -> Option<&str> {
     match v {
         SqlStorageValue::String(s) => Some(s),
         _ => None,
     }
 }
 
-fn int(v: &SqlStorageValue) -> Option<i64> {
+pub(crate) fn int(v: &SqlStorageValue) -> Option<i64> {
     match v {
         SqlStorageValue::Integer(i) => Some(*i),
         SqlStorageValue::Float(f) => Some(*f as i64),
@@ -98,11 +102,11 @@ fn int(v: &SqlStorageValue) -> Option<i64> {
     }
 }
 
-fn to_text<T: Serialize>(v: &T) -> ApiResult<SqlStorageValue> {
+pub(crate) fn to_text<T: Serialize>(v: &T) -> ApiResult<SqlStorageValue> {
     serde_json::to_string(v).map(SqlStorageValue::String).map_err(|e| sql_err("serialise", e))
 }
 
-fn from_text<T: DeserializeOwned>(v: Option<&SqlStorageValue>, table: &str) -> ApiResult<T> {
+pub(crate) fn from_text<T: DeserializeOwned>(v: Option<&SqlStorageValue>, table: &str) -> ApiResult<T> {
     let s = v.and_then(text).ok_or_else(|| sql_err(table, "missing value"))?;
     serde_json::from_str(s).map_err(|e| sql_err(table, e))
 }
@@ -112,10 +116,11 @@ impl SqlState {
     pub fn open(storage: worker::Storage) -> ApiResult<SqlState> {
         let sql = storage.sql();
         sql.exec(SCHEMA, None).map_err(|e| sql_err("schema", e))?;
+        sql.exec(crate::read_model::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
         Ok(SqlState { sql, storage })
     }
 
-    fn rows(&self, query: &str, args: Vec<SqlStorageValue>) -> ApiResult<Vec<Vec<SqlStorageValue>>> {
+    pub(crate) fn rows(&self, query: &str, args: Vec<SqlStorageValue>) -> ApiResult<Vec<Vec<SqlStorageValue>>> {
         let cursor = self.sql.exec(query, Some(args)).map_err(|e| sql_err(query, e))?;
         cursor.raw().collect::<worker::Result<Vec<_>>>().map_err(|e| sql_err(query, e))
     }
@@ -172,32 +177,63 @@ impl SqlState {
         Write { sql: "DELETE FROM seen WHERE received < ?", args: vec![cutoff.0.into()] }
     }
 
-    /// The stored rows of every identity, link and day `delta` touches, as a state `delta` can merge into.
-    pub fn load_touched(&self, delta: &RollupState) -> ApiResult<RollupState> {
-        let mut base = RollupState::default();
+    /// Joins `delta` (new messages folded by `shared`) with the stored rows it touches, and works out where every
+    /// identity it can move belongs now: identities new to the site, and every identity a link whose target
+    /// changed can move ([`SqlState::affected`]), are resolved again; the others keep their stored account.
+    pub fn fold_in(&self, delta: &RollupState) -> ApiResult<Folded> {
+        let mut merged = RollupState::default();
+        let mut previous = BTreeMap::new();
         for key in delta.identities.keys() {
-            if let Some(row) =
-                self.rows("SELECT record FROM identity WHERE key = ?", vec![key.as_str().into()])?.first()
-            {
-                base.identities.insert(key.clone(), from_text::<IdentityRecord>(row.first(), "identity")?);
+            let rows = self.rows("SELECT account, record FROM identity WHERE key = ?", vec![key.as_str().into()])?;
+            if let Some(row) = rows.first() {
+                let account = row.first().and_then(text).ok_or_else(|| sql_err("identity", "missing account"))?;
+                previous.insert(key.clone(), account.to_owned());
+                merged.identities.insert(key.clone(), from_text::<IdentityRecord>(row.get(1), "identity")?);
             }
         }
         for key in delta.user_of.keys() {
             if let Some(row) = self.rows("SELECT v FROM user_link WHERE k = ?", vec![key.as_str().into()])?.first() {
-                base.user_of.insert(key.clone(), from_text::<First<String>>(row.first(), "user_link")?);
+                merged.user_of.insert(key.clone(), from_text::<First<String>>(row.first(), "user_link")?);
             }
         }
         for key in delta.group_of.keys() {
             if let Some(row) = self.rows("SELECT v FROM group_link WHERE k = ?", vec![key.as_str().into()])?.first() {
-                base.group_of.insert(key.clone(), from_text::<Latest<String>>(row.first(), "group_link")?);
+                merged.group_of.insert(key.clone(), from_text::<Latest<String>>(row.first(), "group_link")?);
             }
         }
         for day in delta.daily.keys() {
             if let Some(row) = self.rows("SELECT v FROM daily WHERE day = ?", vec![day.0.into()])?.first() {
-                base.daily.insert(*day, from_text::<DailyTotals>(row.first(), "daily")?);
+                merged.daily.insert(*day, from_text::<DailyTotals>(row.first(), "daily")?);
             }
         }
-        Ok(base)
+        let stored_user: BTreeMap<String, String> =
+            merged.user_of.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        let stored_group: BTreeMap<String, String> =
+            merged.group_of.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        merged.merge(delta);
+        // A link repeated with the same target (every message of a grouped user repeats its group) moves nobody.
+        let changed = |stored: &BTreeMap<String, String>, k: &String, v: &String| stored.get(k) != Some(v);
+        let seeds: Vec<String> = merged
+            .identities
+            .keys()
+            .filter(|k| !previous.contains_key(*k))
+            .chain(merged.user_of.iter().filter(|(k, v)| changed(&stored_user, k, &v.value)).map(|(k, _)| k))
+            .chain(merged.group_of.iter().filter(|(k, v)| changed(&stored_group, k, &v.value)).map(|(k, _)| k))
+            .cloned()
+            .collect();
+        let mut accounts = self.resolve(&self.affected(seeds)?, &merged);
+        for key in merged.identities.keys() {
+            if let (false, Some(account)) = (accounts.contains_key(key), previous.get(key)) {
+                accounts.insert(key.clone(), account.clone());
+            }
+        }
+        for key in accounts.keys().filter(|k| !merged.identities.contains_key(*k)) {
+            let rows = self.rows("SELECT account FROM identity WHERE key = ?", vec![key.as_str().into()])?;
+            if let Some(account) = rows.first().and_then(|r| r.first()).and_then(text) {
+                previous.insert(key.clone(), account.to_owned());
+            }
+        }
+        Ok(Folded { merged, accounts, previous })
     }
 
     /// Upserts every row of `state` (a merged set of touched rows), with each identity's account from
@@ -281,11 +317,10 @@ impl SqlState {
         Ok(rows.iter().filter_map(|r| r.first().and_then(text).map(str::to_owned)).collect())
     }
 
-    /// Streams every account of the site, one resolved history at a time, with `tail` (messages not rolled
-    /// up yet, folded into a state of their own) laid over the stored rows. Memory: one account, plus the
+    /// Streams every account of the site, one resolved history at a time, with `overlay` (a report's tail)
+    /// laid over the stored rows. Memory: one account, plus the
     /// identities the tail touches.
-    pub fn for_each_account(&self, tail: &RollupState, mut f: impl FnMut(&AccountHistory)) -> ApiResult<()> {
-        let overlay = Overlay::of(self, tail)?;
+    pub fn for_each_account(&self, overlay: &Overlay, mut f: impl FnMut(&AccountHistory)) -> ApiResult<()> {
         let cursor = self
             .sql
             .exec("SELECT account, key, record FROM identity ORDER BY account, key", None)
@@ -325,9 +360,8 @@ impl SqlState {
         Ok(())
     }
 
-    /// One account by its key, with the tail laid over it; `None` if it has no identity.
-    pub fn account(&self, tail: &RollupState, account: &str) -> ApiResult<Option<AccountHistory>> {
-        let overlay = Overlay::of(self, tail)?;
+    /// One account by its key, with `overlay` laid over it; `None` if it has no identity.
+    pub fn account(&self, overlay: &Overlay, account: &str) -> ApiResult<Option<AccountHistory>> {
         let members: Vec<_> =
             self.members(account)?.into_iter().filter(|(k, _)| !overlay.moved.contains_key(k)).collect();
         Ok(overlay.history(account, members))
@@ -442,6 +476,16 @@ impl SqlState {
     }
 }
 
+/// A delta joined with the stored rows it touches ([`SqlState::fold_in`]).
+pub struct Folded {
+    /// The touched rows with the delta merged in (`RollupState::merge`).
+    pub merged: RollupState,
+    /// Identity → its account now: every identity of `merged`, and every stored identity a changed link moves.
+    pub accounts: BTreeMap<String, String>,
+    /// Identity → the account it was stored under (absent for identities new to the site).
+    pub previous: BTreeMap<String, String>,
+}
+
 /// The links as `shared::rollup::account_of` reads them: `overlay`'s (a chunk's or a tail's, not written)
 /// over the stored rows, without the `removed` ones (an erasure's).
 pub struct SqlLinks<'a> {
@@ -479,28 +523,36 @@ impl Links for SqlLinks<'_> {
     }
 }
 
-/// A report's tail laid over the stored rows: every identity the tail can move (by its records or its links)
-/// with its merged record and its account now. Stored rows of these identities are skipped while streaming;
-/// they join their account from here instead.
-struct Overlay {
+/// Changes not written yet laid over the stored rows (a report's tail, or a rollup chunk while it updates the
+/// read model): every identity they can move, with its merged record, its account now and its account
+/// before. Stored rows of these identities are skipped while streaming; they join their account from here.
+pub struct Overlay {
     /// identity → its account now.
-    moved: BTreeMap<String, String>,
-    /// Merged records of the moved identities (stored row + tail).
+    pub moved: BTreeMap<String, String>,
+    /// identity → the account it was stored under (absent for identities new to the site).
+    pub previous: BTreeMap<String, String>,
+    /// Merged records of the moved identities (stored row + changes).
     records: BTreeMap<String, IdentityRecord>,
 }
 
 impl Overlay {
-    fn of(db: &SqlState, tail: &RollupState) -> ApiResult<Overlay> {
+    pub fn empty() -> Overlay {
+        Overlay { moved: BTreeMap::new(), previous: BTreeMap::new(), records: BTreeMap::new() }
+    }
+
+    /// A report's tail over the stored rows.
+    pub fn of(db: &SqlState, tail: &RollupState) -> ApiResult<Overlay> {
         if tail.identities.is_empty() && tail.user_of.is_empty() && tail.group_of.is_empty() {
-            return Ok(Overlay { moved: BTreeMap::new(), records: BTreeMap::new() });
+            return Ok(Overlay::empty());
         }
-        let mut merged = db.load_touched(tail)?;
-        merged.merge(tail);
-        let seeds = merged.identities.keys().chain(merged.user_of.keys()).chain(merged.group_of.keys()).cloned();
-        let affected = db.affected(seeds)?;
-        let moved = db.resolve(&affected, &merged);
+        Overlay::from_folded(db, db.fold_in(tail)?)
+    }
+
+    /// A joined delta ([`SqlState::fold_in`]) over the stored rows.
+    pub fn from_folded(db: &SqlState, folded: Folded) -> ApiResult<Overlay> {
+        let Folded { mut merged, accounts, previous } = folded;
         let mut records = BTreeMap::new();
-        for key in moved.keys() {
+        for key in accounts.keys() {
             if let Some(r) = merged.identities.remove(key) {
                 records.insert(key.clone(), r);
             } else if let Some(row) =
@@ -509,12 +561,17 @@ impl Overlay {
                 records.insert(key.clone(), from_text(row.first(), "identity")?);
             }
         }
-        Ok(Overlay { moved, records })
+        Ok(Overlay { moved: accounts, previous, records })
+    }
+
+    /// Every account whose history the overlay changes: where its identities are now and where they were.
+    pub fn accounts(&self) -> BTreeSet<String> {
+        self.moved.values().chain(self.previous.values()).cloned().collect()
     }
 
     /// The history of `account` from its stored members (moved ones already left out) and the moved
     /// identities now in it, absorbed in key order as `RollupState::accounts` does; `None` without members.
-    fn history(&self, account: &str, mut members: Vec<(String, IdentityRecord)>) -> Option<AccountHistory> {
+    pub fn history(&self, account: &str, mut members: Vec<(String, IdentityRecord)>) -> Option<AccountHistory> {
         for (key, acc) in &self.moved {
             if acc == account
                 && let Some(r) = self.records.get(key)

@@ -1,0 +1,131 @@
+//! The read model (issue "Scale": reports never re-fold history). After a rollup, today's reports over the
+//! default period come from the site's account index (`x-daytwo-read-model: index`), corrected by whole
+//! accounts for what arrived since, and equal `daytwo report` on the same events: right after the rollup,
+//! with a tail that links a visitor into an account, moves a user to another account and adds a customer,
+//! and after the next rollup has folded that tail into the index. Every account-list order and filter from
+//! the index equals the full fold of every account (forced by a settings change, which retires the index).
+
+use crate::cross_check::first_difference;
+use crate::harness::{Site, daytwo, rfc3339, scratch, server, unix_now};
+use serde_json::{Value, json};
+
+const KINDS: [&str; 5] = ["budget", "lifecycle", "funnel", "engagement", "accounts"];
+
+/// The default request of each report (the CLI lists every account: so does the API's largest page).
+fn path(kind: &str) -> String {
+    if kind == "accounts" { "accounts?limit=500".to_owned() } else { format!("reports/{kind}") }
+}
+
+/// A report with its `data_status` removed, and the path that answered it.
+fn api(site: &Site, rest: &str) -> (Value, String) {
+    let r = site.read_raw(rest, &site.read_token);
+    assert_eq!(r.status, 200, "{rest}: {}", r.text());
+    let mut v = r.json();
+    v.as_object_mut().and_then(|o| o.remove("data_status"));
+    (v, r.header("x-daytwo-read-model").unwrap_or("none").to_owned())
+}
+
+/// Every default report from the API equals the CLI's over `files`, and came from the index.
+fn same_as_cli(site: &Site, files: &[&str], when: &str) {
+    for kind in KINDS {
+        let (api, path_used) = api(site, &path(kind));
+        assert_eq!(path_used, "index", "{when}: {kind} did not come from the read model");
+        let mut args = vec!["report", kind, "--events"];
+        args.extend_from_slice(files);
+        args.push("--json");
+        let mut cli: Value = serde_json::from_str(&daytwo(&args)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        cli.as_object_mut().and_then(|o| o.remove("data_status"));
+        if let Some(diff) = first_difference(&api, &cli, kind) {
+            panic!("{when}: {kind} from the read model differs from the CLI at {diff}");
+        }
+    }
+}
+
+/// A user who is a member of some group in the generated events, with that group.
+fn grouped_users(events: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in events.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_default();
+        if let (Some(u), Some(g)) = (v["userId"].as_str(), v["groupId"].as_str())
+            && !out.iter().any(|(_, og)| og == g)
+        {
+            out.push((u.to_owned(), g.to_owned()));
+        }
+    }
+    out
+}
+
+#[test]
+fn todays_reports_come_from_the_read_model_and_equal_a_full_fold() {
+    let dir = scratch("read-model");
+    let d = dir.to_string_lossy().into_owned();
+    // Ends today, so the index's day (today) has a year of history behind it.
+    daytwo(&["generate", "--seed", "11", "--accounts", "80", "--months", "12", "--out", &d]);
+    let events = format!("{d}/events.ndjson");
+    let site = server().create_site("read-model", json!({"currency": "USD"}));
+    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.write_key, "--events", &events]);
+    site.rollup();
+    same_as_cli(&site, &[&events], "after the rollup");
+
+    // A tail: a visitor identified into a grouped user's account, a user moved to a new account, a new customer.
+    let text = std::fs::read_to_string(&events).unwrap();
+    let users = grouped_users(&text);
+    assert!(users.len() >= 2, "the generated site has grouped users: {users:?}");
+    let ((u1, _), (u2, _)) = (&users[0], &users[1]);
+    let at = rfc3339(unix_now() as i64 - 60);
+    let tail = [
+        json!({"type": "page", "anonymousId": "tail-visitor", "messageId": "tail-1", "timestamp": at,
+               "properties": {"path": "/pricing"}}),
+        json!({"type": "identify", "anonymousId": "tail-visitor", "userId": u1, "messageId": "tail-2",
+               "timestamp": at}),
+        json!({"type": "group", "userId": u2, "groupId": "tail-new", "messageId": "tail-3", "timestamp": at,
+               "traits": {"name": "Tail Corp"}}),
+        json!({"type": "track", "userId": u2, "groupId": "tail-new", "event": "Order Completed",
+               "properties": {"revenue": 500}, "messageId": "tail-4", "timestamp": at}),
+    ];
+    let extra = format!("{d}/tail.ndjson");
+    std::fs::write(&extra, tail.iter().map(|m| format!("{m}\n")).collect::<String>()).unwrap();
+    site.send_batch(&tail);
+    let (accounts, _) = api(&site, "accounts?stage=new_customer&limit=500");
+    assert!(
+        accounts["accounts"].as_array().is_some_and(|a| a.iter().any(|r| r["id"] == json!("g:tail-new"))),
+        "the tail's new customer is listed: {accounts}"
+    );
+    same_as_cli(&site, &[&events, &extra], "with a tail");
+
+    // The next rollup folds the tail into the index, account by account.
+    site.rollup();
+    same_as_cli(&site, &[&events, &extra], "after the tail's rollup");
+
+    // Every order and filter of the list: from the index, then from the full fold (a settings change retires
+    // the index until the next rollup), equal.
+    let variants = [
+        "accounts?sort=score&limit=7",
+        "accounts?sort=score_desc&limit=7&cursor=7",
+        "accounts?sort=revenue&limit=10",
+        "accounts?sort=last_seen&limit=10",
+        "accounts?sort=name&limit=10&cursor=20",
+        "accounts?stage=active&limit=5",
+        "accounts?band=disengaged&sort=score",
+        "accounts?stage=lead&band=neutral",
+    ];
+    let from_index: Vec<Value> = variants
+        .iter()
+        .map(|v| {
+            let (page, used) = api(&site, v);
+            assert_eq!(used, "index", "{v}");
+            page
+        })
+        .collect();
+    let r = site.admin("PUT", "", Some(&json!({"settings": {"ingest": {"dedup_window_hours": 96}}})));
+    assert_eq!(r.status, 200, "{}", r.text());
+    for (v, indexed) in variants.iter().zip(&from_index) {
+        let (page, used) = api(&site, v);
+        assert_eq!(used, "full", "{v}: the settings changed, so the index is not used");
+        if let Some(diff) = first_difference(indexed, &page, v) {
+            panic!("{v}: the read model and the full fold differ at {diff}");
+        }
+    }
+    site.rollup();
+    assert_eq!(api(&site, "reports/lifecycle").1, "index", "the rollup rebuilt the index");
+}
