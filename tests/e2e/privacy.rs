@@ -54,6 +54,12 @@ fn no_file_of_the_kv_folder_holds_a_sent_address() {
     let mut all = Vec::new();
     files(&s.state_dir(), &mut all);
     assert!(all.len() > 3, "the KV folder {} holds {} files", s.state_dir().display(), all.len());
+    // The rolled-up state is at rest too: the sites' Durable Object databases are among the files searched.
+    assert!(
+        all.iter().any(|f| f.to_string_lossy().contains("daytwo-SiteState")),
+        "no Durable Object database under {}",
+        s.state_dir().display()
+    );
     let needles = [address.as_bytes(), encoded.as_bytes(), ip.as_bytes(), b"grace.private-7781".as_slice()];
     for f in &all {
         let bytes = std::fs::read(f).unwrap_or_default();

@@ -160,7 +160,7 @@ pub fn rebuild_if_stale(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult
         let Some(last) = accounts.last().map(|(a, _)| a.clone()) else { break };
         let mut writes = Vec::new();
         for (account, members) in accounts {
-            let h = history(&account, members, db)?;
+            let Some(h) = history(&account, members, db)? else { continue };
             let entry = AccountEntry::of(&h, &site.settings, day, period);
             m.totals.add(&entry, 1);
             writes.push(upsert(&account, &entry)?);
@@ -177,17 +177,11 @@ pub fn rebuild_if_stale(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult
 }
 
 /// One account's history from a page's members; an account larger than a page is read whole.
-fn history(account: &str, members: Vec<(String, IdentityRecord)>, db: &SqlState) -> ApiResult<AccountHistory> {
-    if members.len() >= REBUILD_PAGE_ROWS
-        && let Some(h) = db.account(&Overlay::empty(), account)?
-    {
-        return Ok(h);
+fn history(account: &str, members: Vec<(String, IdentityRecord)>, db: &SqlState) -> ApiResult<Option<AccountHistory>> {
+    if members.len() >= REBUILD_PAGE_ROWS {
+        return db.account(&Overlay::empty(), account);
     }
-    let mut h = AccountHistory { key: account.to_owned(), ..AccountHistory::default() };
-    for (key, rec) in members {
-        h.absorb_member(key, rec);
-    }
-    Ok(h)
+    Ok(Overlay::empty().history(account, members))
 }
 
 /// Whether `q` asks for what the index holds: its day, and (for budget and funnel) its period.

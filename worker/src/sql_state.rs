@@ -9,7 +9,8 @@
 //! | `user_link(k, user, v)` | visitor or previous id → the user it became ([`First`]) | resolution; `user` is indexed to find who a changed link moves |
 //! | `group_link(k, grp, v)` | member → its account ([`Latest`]) | idem |
 //! | `daily(day, v)` | the site's [`DailyTotals`] of one day | site-wide series |
-//! | `meta(k, v)` | `checkpoint` (last raw key folded), `rolled_at` | moves in the same transaction as the rows |
+//! | `folded_key(key)` | a raw key folded within the relist margin before the checkpoint | a run re-lists that margin (KV lists are eventually consistent) but reads only keys it has not folded, so a backlog inside the margin cannot stall it |
+//! | `meta(k, v)` | `checkpoint` (last raw key folded), `rolled_at`, and the read model's header (`index`, see `read_model`) | moves in the same transaction as the rows |
 //!
 //! Every number is still decided by `shared`: a chunk of messages folds into a delta `RollupState`, the rows
 //! it touches are loaded into another, `RollupState::merge` joins them, and the merged rows are written back,
@@ -37,8 +38,8 @@ CREATE INDEX IF NOT EXISTS identity_account ON identity(account, key);
 CREATE TABLE IF NOT EXISTS user_link(k TEXT PRIMARY KEY, user TEXT NOT NULL, v TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS user_link_user ON user_link(user);
 CREATE TABLE IF NOT EXISTS group_link(k TEXT PRIMARY KEY, grp TEXT NOT NULL, v TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS group_link_grp ON group_link(grp);
 CREATE TABLE IF NOT EXISTS daily(day INTEGER PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folded_key(key TEXT PRIMARY KEY);
 ";
 
 /// Durable Object SQL accepts at most 100 bound parameters per statement.
@@ -170,6 +171,29 @@ impl SqlState {
             sql: "INSERT OR IGNORE INTO seen(id, received) VALUES (?, ?)",
             args: vec![id.into(), received.0.into()],
         }
+    }
+
+    /// Which of `keys` (raw keys) were folded already.
+    pub fn folded_keys(&self, keys: &[String]) -> ApiResult<HashSet<String>> {
+        let mut out = HashSet::new();
+        for chunk in keys.chunks(MAX_PARAMS) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let query = format!("SELECT key FROM folded_key WHERE key IN ({marks})");
+            let args = chunk.iter().map(|s| SqlStorageValue::from(s.as_str())).collect();
+            for row in self.rows(&query, args)? {
+                out.extend(row.first().and_then(text).map(str::to_owned));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn mark_folded(key: &str) -> Write {
+        Write { sql: "INSERT OR IGNORE INTO folded_key(key) VALUES (?)", args: vec![key.into()] }
+    }
+
+    /// Forgets folded raw keys listed before `from_key` (outside the relist margin: never listed again).
+    pub fn prune_folded(from_key: String) -> Write {
+        Write { sql: "DELETE FROM folded_key WHERE key < ?", args: vec![from_key.into()] }
     }
 
     /// Forgets dedup entries received before `cutoff` (older duplicates count again, as in Segment).
