@@ -11,6 +11,7 @@ mod bad_input;
 mod browser_snippet;
 mod browser_support;
 mod browser_widget;
+mod concurrency;
 mod cross_check;
 mod data_status;
 mod harness;

@@ -4,9 +4,10 @@
 //! with a tail that links a visitor into an account, moves a user to another account and adds a customer,
 //! and after the next rollup has folded that tail into the index. Every account-list order and filter from
 //! the index equals the full fold of every account (forced by a settings change, which retires the index).
+//! A rebuild too large for one run resumes across runs, with rollups of new events in between.
 
 use crate::cross_check::first_difference;
-use crate::harness::{Site, daytwo, rfc3339, scratch, server, unix_now};
+use crate::harness::{Server, Site, daytwo, rfc3339, scratch, server, unix_now};
 use serde_json::{Value, json};
 
 const KINDS: [&str; 5] = ["budget", "lifecycle", "funnel", "engagement", "accounts"];
@@ -128,4 +129,53 @@ fn todays_reports_come_from_the_read_model_and_equal_a_full_fold() {
     }
     site.rollup();
     assert_eq!(api(&site, "reports/lifecycle").1, "index", "the rollup rebuilt the index");
+}
+
+/// A rebuild larger than one run's budget resumes where it stopped (a cursor in the index's header), and the
+/// events folded between its runs, on either side of the cursor, are in the finished index: its reports equal
+/// `daytwo report`. A server of its own rebuilds pages of 3 identity rows (`DAYTWO_REBUILD_PAGE_ROWS`; a run
+/// rebuilds at most 20 pages), so a site of 80 accounts takes several runs.
+#[test]
+fn a_rebuild_resumes_across_runs_and_keeps_what_arrives_meanwhile() {
+    let state = scratch("rebuild-resumes");
+    let server: &'static Server = Box::leak(Box::new(
+        Server::start_with_env(&state, &[("DAYTWO_REBUILD_PAGE_ROWS", "3")])
+            .unwrap_or_else(|e| panic!("server with small rebuild pages: {e}")),
+    ));
+    let dir = scratch("rebuild-resumes-data");
+    let d = dir.to_string_lossy().into_owned();
+    daytwo(&["generate", "--seed", "12", "--accounts", "80", "--months", "12", "--out", &d]);
+    let events = format!("{d}/events.ndjson");
+    let site = server.create_site("rebuild", json!({"currency": "USD"}));
+    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.write_key, "--events", &events]);
+    let text = std::fs::read_to_string(&events).unwrap();
+    let users = grouped_users(&text);
+    assert!(users.len() >= 8, "the generated site has grouped users: {}", users.len());
+
+    // Run by run: each partial run is followed by an order from another account, folded by the next run.
+    let mut files = vec![events.clone()];
+    let mut partial_runs = 0;
+    loop {
+        let r = site.admin("POST", "rollup", None);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let out = r.json();
+        if out["more"] != json!(true) {
+            assert_eq!(out["read_model_ready"], json!(true), "{out}");
+            break;
+        }
+        assert_eq!(api(&site, "reports/lifecycle").1, "full", "an unfinished index answered a report");
+        partial_runs += 1;
+        assert!(partial_runs < 60, "the rebuild does not finish: {out}");
+        let (user, group) = &users[partial_runs % users.len()];
+        let order = json!({"type": "track", "userId": user, "groupId": group, "event": "Order Completed",
+            "properties": {"revenue": 100 + partial_runs}, "messageId": format!("rebuild-tail-{partial_runs}"),
+            "timestamp": rfc3339(unix_now() as i64 - 60)});
+        let file = format!("{d}/tail-{partial_runs}.ndjson");
+        std::fs::write(&file, format!("{order}\n")).unwrap();
+        files.push(file);
+        site.send_batch(&[order]);
+    }
+    assert!(partial_runs >= 3, "the rebuild took {partial_runs} partial runs: it did not need to resume");
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    same_as_cli(&site, &files, "after a rebuild across runs");
 }

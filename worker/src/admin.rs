@@ -1,17 +1,14 @@
-//! Admin routes: site config and credentials, spend ledger, rollup, embed tokens, erasure, stats.
+//! Admin routes: embed tokens, erasure, stats, request bodies (site config and the spend ledger: `site_config`).
 
-use crate::auth::{Secrets, mint_embed, random_hex, sha256_hex};
+use crate::auth::{Secrets, mint_embed};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::rollup;
+use crate::site_object::Limits;
 use crate::sql_state::SqlState;
-use crate::store::{self, IngestRecord, SiteRecord, Store};
-use daytwo_shared::config::Settings;
-use daytwo_shared::money::Currency;
+use crate::store::{self, SiteRecord, Store};
 use daytwo_shared::rollup::identity_of;
-use daytwo_shared::spend::{SpendEntry, parse_spend_csv, parse_spend_json, to_csv};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use worker::{Request, Response};
 
 /// Site ids: 1-64 of a-z, 0-9, `-` and `_`, so they are safe inside KV keys and URLs.
@@ -21,188 +18,25 @@ pub fn valid_site_id(site: &str) -> bool {
         && site.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// Largest body of an admin JSON call (site config, embed token).
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+/// Largest spend upload (JSON or CSV).
+pub const MAX_SPEND_BODY: usize = 5 * 1024 * 1024;
+
+/// The request body as UTF-8 text, refused past `limit` bytes (413) before it is all read.
+pub async fn body_text(req: &mut Request, limit: usize) -> ApiResult<String> {
+    let too_large = || ApiError::new(413, "body_too_large", format!("the body is larger than {} MiB", limit >> 20));
+    let bytes = http::body(req, limit, too_large).await?;
+    String::from_utf8(bytes).map_err(|_| ApiError::bad_request("invalid_utf8", "the body is not valid UTF-8"))
+}
+
 async fn json_body(req: &mut Request) -> ApiResult<Value> {
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
-    if bytes.len() > 1024 * 1024 {
-        return Err(ApiError::new(413, "body_too_large", "the body is larger than 1 MiB"));
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let text = body_text(req, MAX_JSON_BODY).await?;
+    if text.trim().is_empty() {
         return Ok(json!({}));
     }
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::bad_request("invalid_utf8", "the body is not valid UTF-8"))?;
-    serde_json::from_str(text)
+    serde_json::from_str(&text)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))
-}
-
-fn public_view(site: &SiteRecord) -> Value {
-    json!({
-        "site": site.site,
-        "currency": site.currency,
-        "allowed_origins": site.allowed_origins,
-        "settings": site.settings,
-        "write_key": site.write_key,
-        "created_at": site.created_at,
-        "updated_at": site.updated_at,
-    })
-}
-
-/// `PUT /v1/sites/{site}`: create (201, with fresh credentials) or update (200). `?rotate=true` issues new
-/// credentials for an existing site.
-pub async fn put_site(mut req: Request, store: &Store, site_id: &str, rotate: bool) -> ApiResult<Response> {
-    let body = json_body(&mut req).await?;
-    let Value::Object(fields) = &body else {
-        return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
-    };
-    if let Some(unknown) = fields.keys().find(|k| !["currency", "allowed_origins", "settings"].contains(&k.as_str())) {
-        return Err(
-            ApiError::bad_request("unknown_field", format!("unknown field {unknown:?}")).with_field(unknown.clone())
-        );
-    }
-    let existing = store.site(site_id).await?;
-    let currency = match fields.get("currency") {
-        None | Some(Value::Null) => existing.as_ref().map(|s| s.currency.clone()).unwrap_or_default(),
-        Some(Value::String(c)) => Currency::parse(c)
-            .map_err(|e| ApiError::bad_request("invalid_currency", e.to_string()).with_field("currency"))?,
-        Some(_) => {
-            return Err(ApiError::bad_request("invalid_currency", "currency must be a string").with_field("currency"));
-        }
-    };
-    if let Some(old) = &existing
-        && old.currency != currency
-    {
-        return Err(
-            ApiError::new(409, "currency_locked", "a site's currency cannot change once set").with_field("currency")
-        );
-    }
-    let allowed_origins: Vec<String> = match fields.get("allowed_origins") {
-        None | Some(Value::Null) => existing.as_ref().map(|s| s.allowed_origins.clone()).unwrap_or_default(),
-        Some(v) => {
-            let list: Vec<String> = serde_json::from_value(v.clone()).map_err(|_| {
-                ApiError::bad_request("invalid_origins", "allowed_origins must be an array of strings")
-                    .with_field("allowed_origins")
-            })?;
-            for (i, o) in list.iter().enumerate() {
-                let host = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));
-                let ok = o == "*"
-                    || host.is_some_and(|h| !h.is_empty() && !h.trim_end_matches('/').contains('/') && o.len() <= 200);
-                if !ok {
-                    return Err(ApiError::bad_request("invalid_origins", "an origin looks like https://example.com")
-                        .with_field(format!("allowed_origins[{i}]")));
-                }
-            }
-            list.into_iter().map(|o| o.trim_end_matches('/').to_owned()).collect()
-        }
-    };
-    let settings = match fields.get("settings") {
-        None | Some(Value::Null) => existing.as_ref().map(|s| s.settings.clone()).unwrap_or_default(),
-        Some(v) => Settings::from_json(v)?,
-    };
-    let now = http::now().to_rfc3339();
-    let fresh = existing.is_none() || rotate;
-    let (write_key, read_token) = if fresh {
-        (format!("wk_{}", random_hex(16)?), Some(format!("rt_{}", random_hex(24)?)))
-    } else {
-        (existing.as_ref().map(|s| s.write_key.clone()).unwrap_or_default(), None)
-    };
-    let record = SiteRecord {
-        site: site_id.to_owned(),
-        currency,
-        allowed_origins,
-        settings,
-        write_key: write_key.clone(),
-        read_token_sha256: match (&read_token, &existing) {
-            (Some(t), _) => sha256_hex(t),
-            (None, Some(old)) => old.read_token_sha256.clone(),
-            (None, None) => String::new(),
-        },
-        email_salt: match &existing {
-            Some(old) => old.email_salt.clone(),
-            None => random_hex(16)?,
-        },
-        created_at: existing.as_ref().map_or_else(|| now.clone(), |s| s.created_at.clone()),
-        updated_at: now,
-        // Rotation revokes every embed token minted before it.
-        embed_generation: existing.as_ref().map_or(0, |s| s.embed_generation + u32::from(rotate)),
-    };
-    let ingest = IngestRecord {
-        site: record.site.clone(),
-        currency: record.currency.clone(),
-        allowed_origins: record.allowed_origins.clone(),
-        ingest: record.settings.ingest.clone(),
-        email_salt: record.email_salt.clone(),
-    };
-    // Credentials first, the site record last: a failure half-way leaves no site pointing at missing keys.
-    store.put_json(&format!("writekey/{write_key}"), &ingest).await?;
-    if let Some(t) = &read_token {
-        store.put_json(&format!("readtoken/{}", sha256_hex(t)), &record.site).await?;
-    }
-    store.put_json(&store::site_key(site_id), &record).await?;
-    if let Some(old) = existing.as_ref().filter(|_| rotate) {
-        store.delete(&format!("writekey/{}", old.write_key)).await?;
-        store.delete(&format!("readtoken/{}", old.read_token_sha256)).await?;
-    }
-    let mut view = public_view(&record);
-    if let Some(t) = read_token {
-        view["read_token"] = Value::String(t);
-    }
-    http::json(if existing.is_none() { 201 } else { 200 }, &view)
-}
-
-pub async fn get_site(store: &Store, site_id: &str) -> ApiResult<Response> {
-    http::json(200, &public_view(&store.existing_site(site_id).await?))
-}
-
-/// `POST …/spend`: a JSON array (or one object), or CSV when the body is `text/csv`. Upserts by id.
-pub async fn post_spend(mut req: Request, store: &Store, site: &SiteRecord) -> ApiResult<Response> {
-    let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default().to_ascii_lowercase();
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
-    if bytes.len() > 5 * 1024 * 1024 {
-        return Err(ApiError::new(413, "body_too_large", "the body is larger than 5 MiB"));
-    }
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::bad_request("invalid_utf8", "the body is not valid UTF-8"))?;
-    let entries = if content_type.starts_with("text/csv") {
-        parse_spend_csv(text, &site.currency)?
-    } else {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
-        parse_spend_json(&v, &site.currency)?
-    };
-    let mut ledger: BTreeMap<String, SpendEntry> =
-        store.ledger(site).await?.into_iter().map(|e| (e.id.clone(), e)).collect();
-    let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
-    for e in entries {
-        ledger.insert(e.id.clone(), e);
-    }
-    let all: Vec<SpendEntry> = ledger.into_values().collect();
-    store.put_json(&store::spend_key(&site.site), &all).await?;
-    http::json(200, &json!({"stored": ids.len(), "ids": ids, "ledger_size": all.len()}))
-}
-
-pub async fn get_spend(store: &Store, site: &SiteRecord, csv: bool) -> ApiResult<Response> {
-    let ledger = store.ledger(site).await?;
-    if csv {
-        return http::csv(to_csv(&ledger), &format!("{}-spend.csv", site.site));
-    }
-    http::json(200, &json!({"currency": site.currency, "entries": ledger}))
-}
-
-pub async fn delete_spend(store: &Store, site: &SiteRecord, id: &str) -> ApiResult<Response> {
-    let mut ledger = store.ledger(site).await?;
-    let before = ledger.len();
-    ledger.retain(|e| e.id != id);
-    if ledger.len() == before {
-        return Err(ApiError::not_found("spend_not_found", format!("no spend entry {id:?}")));
-    }
-    store.put_json(&store::spend_key(&site.site), &ledger).await?;
-    http::json(200, &json!({"deleted": id}))
 }
 
 /// `POST …/embed-tokens {"ttl_seconds": N}`: 60 s to 30 days.
@@ -222,20 +56,11 @@ pub async fn embed_token(mut req: Request, secrets: &Secrets, site: &SiteRecord)
     http::json(201, &json!({"token": token, "site": site.site, "expires_at": expires_at, "ttl_seconds": ttl}))
 }
 
-/// `POST …/embed-tokens/revoke`: every embed token minted before answers 401 (`token_revoked`).
-pub async fn revoke_embed_tokens(store: &Store, site: &SiteRecord) -> ApiResult<Response> {
-    let mut record = site.clone();
-    record.embed_generation = record.embed_generation.saturating_add(1);
-    record.updated_at = http::now().to_rfc3339();
-    store.put_json(&store::site_key(&site.site), &record).await?;
-    http::json(200, &json!({"site": site.site, "revoked": true, "generation": record.embed_generation}))
-}
-
 /// `DELETE …/accounts/{id}` (inside the site's object): rolls up, removes the account's rows, then its messages
 /// from every raw batch.
-pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, cap: u64) -> ApiResult<Response> {
+pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, limits: &Limits) -> ApiResult<Response> {
     let now = http::now();
-    rollup::run_and_record(store, db, site, now, cap).await?;
+    rollup::run_and_record(store, db, site, now, limits).await?;
     // Accounts sent with an e-mail address as id are stored under its digest token.
     let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
     let mut key = None;
@@ -280,12 +105,13 @@ pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, ca
 /// `GET …/stats` (inside the site's object): what is stored, for operators and tests ("a rejected request
 /// stored nothing").
 pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Response> {
-    let checkpoint = db.checkpoint()?;
+    // Every KV read first; then the object's own figures, read together with no await between them, so a
+    // rollup running in this object between two awaits cannot make the checkpoint and the counts disagree.
     let raw_keys = store.list_all(&store::raw_prefix(&site.site)).await?;
-    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), http::now()).await?;
-    let pending_new = pending.iter().filter(|k| checkpoint.as_ref().is_none_or(|c| *k > c)).count();
     let last_rollup = store.last_rollup(&site.site).await?;
-    let spend_entries = store.ledger(site).await?.len();
+    let spend_entries = crate::site_config::ledger(store, db, site).await?.len();
+    let checkpoint = db.checkpoint()?;
+    let pending_new = raw_keys.iter().filter(|k| checkpoint.as_ref().is_none_or(|c| *k > c)).count();
     let counts = db.counts()?;
     http::json(
         200,
@@ -297,7 +123,7 @@ pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult
             "identities": counts.identities,
             "dedup_index": counts.dedup_index,
             "state_bytes": counts.database_bytes,
-            "checkpoint": db.checkpoint()?,
+            "checkpoint": checkpoint,
             "rolled_at": db.rolled_at()?,
             "last_rollup": last_rollup,
             "spend_entries": spend_entries,

@@ -2,8 +2,34 @@
 
 use crate::error::{ApiError, ApiResult};
 use daytwo_shared::time::Timestamp;
+use futures_util::StreamExt;
 use serde::Serialize;
 use worker::{Request, Response};
+
+/// The request's body, read a chunk at a time and refused with `too_large` as soon as it passes `limit`
+/// bytes: a body without `Content-Length` (chunked) or with a false one is never buffered past the limit,
+/// and a client that keeps sending gets its 413 without the Worker waiting for the end.
+pub async fn body(req: &mut Request, limit: usize, too_large: impl FnOnce() -> ApiError) -> ApiResult<Vec<u8>> {
+    let unreadable = || ApiError::bad_request("unreadable_body", "the request body could not be read");
+    if let Some(len) = req.headers().get("content-length").ok().flatten().and_then(|l| l.trim().parse::<usize>().ok())
+        && len > limit
+    {
+        return Err(too_large());
+    }
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(|_| unreadable())?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        if out.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
 
 pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
     let text = serde_json::to_string(value).map_err(|e| ApiError::internal("serialise", e))?;

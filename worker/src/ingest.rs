@@ -41,15 +41,9 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
     let browser_origin = origin(&req);
     let basic_key = basic_user(&req)?;
     let encoding = req.headers().get("content-encoding").ok().flatten();
-    if let Some(len) = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok())
-        && len > MAX_BATCH_BYTES * 2
-    {
-        return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES }.into());
-    }
-    let raw = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
+    // Twice the limit on the wire: a batch just under it may arrive with whitespace `parse_json` accepts.
+    let raw = http::body(&mut req, MAX_BATCH_BYTES * 2, || IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES }.into())
+        .await?;
     let body = decode(raw, encoding.as_deref())?;
     let value = parse_json(&body)?;
     let key = match (basic_key, body_write_key(&value)) {

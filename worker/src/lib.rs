@@ -13,6 +13,7 @@ mod queues;
 mod read_model;
 mod reports;
 mod rollup;
+mod site_config;
 mod site_object;
 mod sql_state;
 mod store;
@@ -155,33 +156,7 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
     let origin = http::origin(&req);
     if let Access::Admin = access {
         auth::require_admin(&req, &secrets, store).await?;
-        if rest.is_empty() {
-            return match method {
-                Method::Put => {
-                    let rotate = http::query_pairs(&req)?.iter().any(|(k, v)| k == "rotate" && v == "true");
-                    admin::put_site(req, store, site_id, rotate).await
-                }
-                _ => admin::get_site(store, site_id).await,
-            };
-        }
-        let site = store.existing_site(site_id).await?;
-        return match (rest, method) {
-            (["spend"], Method::Post) => admin::post_spend(req, store, &site).await,
-            (["spend"], _) => {
-                let csv = http::query_pairs(&req)?.iter().any(|(k, v)| k == "format" && v == "csv");
-                admin::get_spend(store, &site, csv).await
-            }
-            (["spend", id], _) => admin::delete_spend(store, &site, id).await,
-            (["rollup"], _) => site_object::call(env, store, Op::Rollup, &Call::new(&site)).await,
-            (["embed-tokens"], _) => admin::embed_token(req, &secrets, &site).await,
-            (["embed-tokens", "revoke"], _) => admin::revoke_embed_tokens(store, &site).await,
-            (["stats"], _) => site_object::call(env, store, Op::Stats, &Call::new(&site)).await,
-            (["accounts", id], _) => {
-                let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
-                site_object::call(env, store, Op::Erase, &call).await
-            }
-            _ => Err(not_found()),
-        };
+        return admin_route(req, env, &secrets, store, site_id, rest, method).await;
     }
     // Read routes: the site's record decides which tokens are valid.
     let Some(site) = store.site(site_id).await? else {
@@ -205,6 +180,53 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
         http::allow_origin(&mut resp, &o, "GET, OPTIONS");
     }
     Ok(resp)
+}
+
+/// An admin route (the admin token checked). Changes to the site's record and ledger run inside its object,
+/// one at a time (`site_config`); so do reads of them, which see every change the object made.
+async fn admin_route(
+    mut req: Request,
+    env: &Env,
+    secrets: &Secrets,
+    store: &Store,
+    site_id: &str,
+    rest: &[&str],
+    method: Method,
+) -> ApiResult<Response> {
+    let by_id = Call::by_id(site_id);
+    let query = http::query_pairs(&req)?;
+    match (rest, &method) {
+        ([], Method::Put) => {
+            let body = admin::body_text(&mut req, admin::MAX_JSON_BODY).await?;
+            let rotate = query.iter().any(|(k, v)| k == "rotate" && v == "true");
+            return site_object::call(env, store, Op::PutSite, &Call { body, rotate, ..by_id }).await;
+        }
+        ([], _) => return site_object::call(env, store, Op::GetSite, &by_id).await,
+        (["spend"], Method::Post) => {
+            let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
+            let body = admin::body_text(&mut req, admin::MAX_SPEND_BODY).await?;
+            return site_object::call(env, store, Op::PostSpend, &Call { body, content_type, ..by_id }).await;
+        }
+        (["spend"], _) => return site_object::call(env, store, Op::GetSpend, &Call { query, ..by_id }).await,
+        (["spend", id], _) => {
+            let call = Call { entry: Some((*id).to_owned()), ..by_id };
+            return site_object::call(env, store, Op::DeleteSpend, &call).await;
+        }
+        (["embed-tokens", "revoke"], _) => return site_object::call(env, store, Op::RevokeEmbed, &by_id).await,
+        _ => {}
+    }
+    // The rest need the site to exist, and pass its record along.
+    let site = store.existing_site(site_id).await?;
+    match rest {
+        ["rollup"] => site_object::call(env, store, Op::Rollup, &Call::new(&site)).await,
+        ["embed-tokens"] => admin::embed_token(req, secrets, &site).await,
+        ["stats"] => site_object::call(env, store, Op::Stats, &Call::new(&site)).await,
+        ["accounts", id] => {
+            let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
+            site_object::call(env, store, Op::Erase, &call).await
+        }
+        _ => Err(not_found()),
+    }
 }
 
 /// A read route of an existing site: the token, the query, the report.

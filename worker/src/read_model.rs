@@ -10,10 +10,13 @@
 //! the totals and their fresh entries added, in the chunk's transaction; a report corrects the totals the
 //! same way for the accounts its tail changes. `shared` decides every figure (`AccountEntry::of`, the sums
 //! and `ReportBuilder::finish`), so a report from the index equals a full fold (tests compare both with the
-//! CLI). The index is for one day: the first rollup of a new day (or after a settings change or an erasure)
-//! rebuilds it, streaming the site an account at a time in pages of [`REBUILD_PAGE_ROWS`] identity rows.
-//! Until it is ready, and for any other `as_of` or period, reports take the full path: the same result,
-//! at the cost of reading every account.
+//! CLI). The index is for one day: the first complete rollup of a new day (or the first after a settings
+//! change or an erasure) starts rebuilding it, streaming the site an account at a time in pages of
+//! [`REBUILD_PAGE_ROWS`] identity rows, one transaction per page, at most [`REBUILD_ROWS_PER_RUN`] rows per
+//! run: the header keeps a cursor (accounts up to it are in the index), so a large site's rebuild resumes
+//! across runs like the rollup itself, and rollup chunks in between keep the rebuilt part current. Until it
+//! is ready, and for any other `as_of` or period, reports take the full path: the same result, at the cost
+//! of reading every account.
 
 use crate::error::ApiResult;
 use crate::sql_state::{Overlay, SqlState, Write, from_text, int, sql_err, text, to_text};
@@ -33,8 +36,12 @@ CREATE TABLE IF NOT EXISTS account_index(account TEXT PRIMARY KEY, stage TEXT, b
 CREATE INDEX IF NOT EXISTS account_index_score ON account_index(score, account);
 ";
 
-/// Identity rows per page of a rebuild (and per transaction).
+/// Identity rows per page of a rebuild (and per transaction); the object's `Limits` may lower it.
 pub const REBUILD_PAGE_ROWS: usize = 2000;
+/// Pages one rollup run rebuilds at most when it had no raw batches to fold (fewer when it had; at least
+/// one): about the CPU of a full run of raw batches (BENCHMARKS.md), so no run outgrows the platform's
+/// limits whatever the site's size.
+pub const REBUILD_PAGES_PER_RUN: usize = 20;
 
 /// The read model's header, one row of `meta`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,7 +51,18 @@ pub struct IndexMeta {
     /// The site settings the entries were computed with (their JSON): a change invalidates the index.
     pub settings: String,
     pub ready: bool,
+    /// While rebuilding: the last account whose entry is in the index (accounts sort as SQLite's `TEXT`
+    /// and Rust's `str` both do, byte-wise); `None` before the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
     pub totals: SiteTotals,
+}
+
+impl IndexMeta {
+    /// Whether `account`'s entry belongs in the index now (all of them once it is ready).
+    fn covers(&self, account: &str) -> bool {
+        self.ready || self.after.as_deref().is_some_and(|after| account <= after)
+    }
 }
 
 fn settings_key(site: &SiteRecord) -> String {
@@ -103,11 +121,18 @@ fn upsert(account: &str, entry: &AccountEntry) -> ApiResult<Write> {
     ))
 }
 
+/// The index for `day` and the site's settings, ready or being rebuilt.
+fn current(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult<Option<IndexMeta>> {
+    Ok(meta(db)?.filter(|m| m.as_of == day && m.settings == settings_key(site)))
+}
+
 /// In a rollup chunk: replaces the entries of every account `overlay` (the chunk, not written yet) changes,
-/// and moves the totals by the difference. Nothing to do while the index is not ready for `day`.
+/// and moves the totals by the difference. While a rebuild is under way only the accounts it has passed
+/// are kept current (it reads the others later, as they are then); nothing to do without an index for `day`.
 pub fn apply(db: &SqlState, overlay: &Overlay, site: &SiteRecord, day: Day, writes: &mut Vec<Write>) -> ApiResult<()> {
-    let Some(mut m) = usable(db, site, day)? else { return Ok(()) };
-    for account in overlay.accounts() {
+    let Some(mut m) = current(db, site, day)? else { return Ok(()) };
+    let covered: Vec<String> = overlay.accounts().into_iter().filter(|a| m.covers(a)).collect();
+    for account in covered {
         if let Some(old) = stored_entry(db, &account)? {
             m.totals.add(&old, -1);
         }
@@ -124,23 +149,45 @@ pub fn apply(db: &SqlState, overlay: &Overlay, site: &SiteRecord, day: Day, writ
     Ok(())
 }
 
-/// Rebuilds the index for `day` unless it is ready: every account's entry, a page of identity rows per
-/// transaction; ready (and used by reports) once the last page is written. Returns whether it rebuilt.
-pub fn rebuild_if_stale(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult<bool> {
-    if usable(db, site, day)?.is_some() {
-        return Ok(false);
-    }
-    let period = default_period(day);
-    let mut m =
-        IndexMeta { as_of: day, period, settings: settings_key(site), ready: false, totals: SiteTotals::default() };
-    db.commit(vec![Write::new("DELETE FROM account_index", Vec::new()), write_meta(&m)?], u64::MAX)?;
-    let mut after = String::new();
+/// Rebuilds the index for `day` unless it is ready, resuming where the last run stopped: every account's
+/// entry, a page of identity rows per transaction (entries, totals and cursor together), at most
+/// `row_budget` rows (at least one page of `page_rows`). Returns whether the index is ready.
+pub fn rebuild_step(
+    db: &SqlState,
+    site: &SiteRecord,
+    day: Day,
+    page_rows: usize,
+    row_budget: usize,
+) -> ApiResult<bool> {
+    let mut m = match current(db, site, day)? {
+        Some(m) if m.ready => return Ok(true),
+        Some(m) => m,
+        None => {
+            let m = IndexMeta {
+                as_of: day,
+                period: default_period(day),
+                settings: settings_key(site),
+                ready: false,
+                after: None,
+                totals: SiteTotals::default(),
+            };
+            db.commit(vec![Write::new("DELETE FROM account_index", Vec::new()), write_meta(&m)?], u64::MAX)?;
+            m
+        }
+    };
+    let mut rows_read = 0usize;
     loop {
+        if rows_read > 0 && rows_read + page_rows > row_budget {
+            return Ok(false);
+        }
+        // Account keys are never empty, so the first page starts after ''.
+        let after = m.after.clone().unwrap_or_default();
         let rows = db.rows(
             "SELECT account, key, record FROM identity WHERE account > ? ORDER BY account, key LIMIT ?",
-            vec![after.as_str().into(), (REBUILD_PAGE_ROWS as i64).into()],
+            vec![after.as_str().into(), (page_rows as i64).into()],
         )?;
-        let full = rows.len() == REBUILD_PAGE_ROWS;
+        rows_read += rows.len();
+        let full = rows.len() == page_rows;
         let mut accounts: Vec<(String, Vec<(String, IdentityRecord)>)> = Vec::new();
         for row in &rows {
             let account = row.first().and_then(text).ok_or_else(|| sql_err("identity", "missing account"))?;
@@ -157,28 +204,37 @@ pub fn rebuild_if_stale(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult
         if full && accounts.len() > 1 {
             accounts.pop();
         }
-        let Some(last) = accounts.last().map(|(a, _)| a.clone()) else { break };
+        let Some(last) = accounts.last().map(|(a, _)| a.clone()) else {
+            m.ready = true;
+            m.after = None;
+            db.commit(vec![write_meta(&m)?], u64::MAX)?;
+            return Ok(true);
+        };
         let mut writes = Vec::new();
         for (account, members) in accounts {
-            let Some(h) = history(&account, members, db)? else { continue };
-            let entry = AccountEntry::of(&h, &site.settings, day, period);
+            let Some(h) = history(&account, members, page_rows, db)? else { continue };
+            let entry = AccountEntry::of(&h, &site.settings, m.as_of, m.period);
             m.totals.add(&entry, 1);
             writes.push(upsert(&account, &entry)?);
         }
+        m.ready = !full;
+        m.after = if m.ready { None } else { Some(last) };
+        writes.push(write_meta(&m)?);
         db.commit(writes, u64::MAX)?;
-        after = last;
-        if !full {
-            break;
+        if m.ready {
+            return Ok(true);
         }
     }
-    m.ready = true;
-    db.commit(vec![write_meta(&m)?], u64::MAX)?;
-    Ok(true)
 }
 
 /// One account's history from a page's members; an account larger than a page is read whole.
-fn history(account: &str, members: Vec<(String, IdentityRecord)>, db: &SqlState) -> ApiResult<Option<AccountHistory>> {
-    if members.len() >= REBUILD_PAGE_ROWS {
+fn history(
+    account: &str,
+    members: Vec<(String, IdentityRecord)>,
+    page_rows: usize,
+    db: &SqlState,
+) -> ApiResult<Option<AccountHistory>> {
+    if members.len() >= page_rows {
         return db.account(&Overlay::empty(), account);
     }
     Ok(Overlay::empty().history(account, members))

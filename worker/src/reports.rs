@@ -2,7 +2,7 @@
 //! and let `shared` compute.
 //!
 //! KV cost per report: site record (1 read, by the Worker), last rollup outcome (1 read), spend ledger
-//! (1 read, budget only), tail listing (1 list per day since the checkpoint) and tail batches (1 bulk read per
+//! (1 read, budget only, until the object holds the ledger: `site_config`), tail listing (1 list per day since the checkpoint) and tail batches (1 bulk read per
 //! 100 keys, at most `MAX_TAIL_KEYS`). Every report says in `data_status` whether its figures are complete.
 
 use crate::error::{ApiError, ApiResult};
@@ -67,7 +67,8 @@ pub async fn report(
     q: &ReportQuery,
 ) -> ApiResult<Response> {
     let tail = tail(store, db, site).await?;
-    let ledger = if kind == ReportKind::Budget { store.ledger(site).await? } else { Vec::new() };
+    let ledger =
+        if kind == ReportKind::Budget { crate::site_config::ledger(store, db, site).await? } else { Vec::new() };
     // No await from here: the rows read belong to one committed state.
     let overlay = Overlay::of(db, &tail.state)?;
     let index = read_model::usable(db, site, http::now().day())?.filter(|m| read_model::answers(m, kind, q));

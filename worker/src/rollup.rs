@@ -7,6 +7,7 @@
 
 use crate::error::ApiResult;
 use crate::read_model;
+use crate::site_object::Limits;
 use crate::sql_state::{Overlay, SqlState, Write};
 use crate::store::{self, SiteRecord, Store};
 use daytwo_shared::data_status::RollupRun;
@@ -29,8 +30,11 @@ pub struct RollupOutcome {
     pub messages_folded: u64,
     pub duplicates_ignored: u64,
     pub checkpoint: Option<String>,
-    /// More raw batches are waiting (the run stopped at its limit).
+    /// More is waiting: raw batches (the run stopped at its limit) or the rest of the read model's rebuild.
     pub more: bool,
+    /// Today's read model is ready (else reports take the full path until a later run completes it).
+    #[serde(default)]
+    pub read_model_ready: bool,
 }
 
 /// The receive time the next run lists from: the margin before the checkpoint.
@@ -76,7 +80,7 @@ pub async fn run(
     db: &SqlState,
     site: &SiteRecord,
     now: Timestamp,
-    cap: u64,
+    limits: &Limits,
 ) -> ApiResult<RollupOutcome> {
     let mut checkpoint = db.checkpoint()?;
     let listed = pending_keys(store, &site.site, checkpoint.as_deref(), now).await?;
@@ -115,23 +119,27 @@ pub async fn run(
         writes.push(SqlState::prune_folded(store::raw_key(&site.site, relist_from(&cp), "")));
         writes.push(SqlState::set_meta("checkpoint", cp.clone()));
         writes.push(SqlState::set_meta("rolled_at", now.0.to_string()));
-        db.commit(writes, cap)?;
+        db.commit(writes, limits.state_cap)?;
         checkpoint = Some(cp);
         let total: usize = batches.iter().map(|(_, b)| b.len()).sum();
         folded += fresh.len() as u64;
         dupes += (total - fresh.len()) as u64;
     }
-    if !more {
-        // The first complete run of a day (or after a settings change or an erasure) rebuilds the read model.
-        read_model::rebuild_if_stale(db, site, now.day())?;
-    }
+    // Once the backlog is folded, the first run of a day (or after a settings change or an erasure)
+    // rebuilds the read model, with what is left of the run's budget; later runs resume it.
+    let read_model_ready = !more && {
+        let page = limits.rebuild_page_rows;
+        let budget = page * read_model::REBUILD_PAGES_PER_RUN * (MAX_KEYS_PER_RUN - keys.len()) / MAX_KEYS_PER_RUN;
+        read_model::rebuild_step(db, site, now.day(), page, budget)?
+    };
     Ok(RollupOutcome {
         site: site.site.clone(),
         raw_keys_read: keys.len(),
         messages_folded: folded,
         duplicates_ignored: dupes,
         checkpoint,
-        more,
+        more: more || !read_model_ready,
+        read_model_ready,
     })
 }
 
@@ -142,9 +150,9 @@ pub async fn run_and_record(
     db: &SqlState,
     site: &SiteRecord,
     now: Timestamp,
-    cap: u64,
+    limits: &Limits,
 ) -> ApiResult<RollupOutcome> {
-    let result = run(store, db, site, now, cap).await;
+    let result = run(store, db, site, now, limits).await;
     let record = RollupRun {
         at: now,
         error: result.as_ref().err().map(|e| format!("{}: {}", e.code, e.message)),

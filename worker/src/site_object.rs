@@ -14,7 +14,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::sql_state::SqlState;
 use crate::store::{KvOps, SiteRecord, Store};
-use crate::{admin, http, reports, rollup};
+use crate::{admin, http, reports, rollup, site_config};
 use daytwo_shared::query::{self, ReportKind};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::{self, JsValue};
@@ -27,6 +27,27 @@ pub const OPS_HEADER: &str = "x-daytwo-kv-ops";
 
 /// The platform's limit on one object's SQLite database (10 GB); `MAX_STATE_BYTES` lowers it.
 const DEFAULT_STATE_CAP: u64 = 10_000_000_000;
+
+/// Sizes the object works within. Defaults are the platform's and this project's measured ones; tests lower
+/// them through vars to reach their paths with a small site.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Bytes the site's database may hold (`MAX_STATE_BYTES`): a rollup that would pass it stops with 507.
+    pub state_cap: u64,
+    /// Identity rows per page of a read-model rebuild (`REBUILD_PAGE_ROWS`).
+    pub rebuild_page_rows: usize,
+}
+
+impl Limits {
+    fn from_env(env: &Env) -> Limits {
+        let var = |name: &str| env.var(name).ok().and_then(|v| v.to_string().trim().parse::<u64>().ok());
+        Limits {
+            state_cap: var("MAX_STATE_BYTES").unwrap_or(DEFAULT_STATE_CAP),
+            rebuild_page_rows: var("REBUILD_PAGE_ROWS")
+                .map_or(crate::read_model::REBUILD_PAGE_ROWS, |n| n.clamp(1, 100_000) as usize),
+        }
+    }
+}
 
 /// What the Worker asks of a site's object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,10 +62,34 @@ pub enum Op {
     Erase,
     /// What is stored.
     Stats,
+    /// Create or update the site (`Call::body`, `Call::rotate`); an admin change.
+    PutSite,
+    /// The site's public record.
+    GetSite,
+    /// Add or replace spend entries (`Call::body`, `Call::content_type`); an admin change.
+    PostSpend,
+    /// Delete one spend entry (`Call::entry`); an admin change.
+    DeleteSpend,
+    /// The spend ledger (`Call::query`: `format=csv`).
+    GetSpend,
+    /// Revoke every embed token minted so far; an admin change.
+    RevokeEmbed,
 }
 
 impl Op {
-    const ALL: [Op; 5] = [Op::Rollup, Op::Report, Op::Account, Op::Erase, Op::Stats];
+    const ALL: [Op; 11] = [
+        Op::Rollup,
+        Op::Report,
+        Op::Account,
+        Op::Erase,
+        Op::Stats,
+        Op::PutSite,
+        Op::GetSite,
+        Op::PostSpend,
+        Op::DeleteSpend,
+        Op::GetSpend,
+        Op::RevokeEmbed,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -53,14 +98,24 @@ impl Op {
             Op::Account => "account",
             Op::Erase => "erase",
             Op::Stats => "stats",
+            Op::PutSite => "put-site",
+            Op::GetSite => "get-site",
+            Op::PostSpend => "post-spend",
+            Op::DeleteSpend => "delete-spend",
+            Op::GetSpend => "get-spend",
+            Op::RevokeEmbed => "revoke-embed",
         }
     }
 }
 
-/// The body of a call: the site's record (already read and checked by the Worker) and the op's arguments.
-#[derive(Debug, Serialize, Deserialize)]
+/// The body of a call: the site (its id, and its record as the Worker read it, for the ops that need it) and
+/// the op's arguments.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Call {
-    pub site: SiteRecord,
+    pub site_id: String,
+    /// Absent for the admin changes, which read the record themselves (`site_config::current_site`).
+    #[serde(default)]
+    pub site: Option<SiteRecord>,
     #[serde(default)]
     pub report: Option<String>,
     #[serde(default)]
@@ -68,11 +123,27 @@ pub struct Call {
     /// The request's query pairs, parsed again by the object (they were validated by the Worker).
     #[serde(default)]
     pub query: Vec<(String, String)>,
+    /// The request body, read by the Worker within its size limit.
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub content_type: String,
+    /// `PUT …?rotate=true`.
+    #[serde(default)]
+    pub rotate: bool,
+    /// The spend entry of `DeleteSpend`.
+    #[serde(default)]
+    pub entry: Option<String>,
 }
 
 impl Call {
     pub fn new(site: &SiteRecord) -> Call {
-        Call { site: site.clone(), report: None, account: None, query: Vec::new() }
+        Call { site_id: site.site.clone(), site: Some(site.clone()), ..Call::default() }
+    }
+
+    /// A call about a site by its id alone (the admin changes, which read the record under their lock).
+    pub fn by_id(site_id: &str) -> Call {
+        Call { site_id: site_id.to_owned(), ..Call::default() }
     }
 }
 
@@ -80,6 +151,10 @@ impl Call {
 pub struct SiteState {
     state: State,
     env: Env,
+    /// Held by each admin change (`Op::PutSite`, `PostSpend`, `DeleteSpend`, `RevokeEmbed`) from its read to
+    /// its last KV write: requests to an object interleave at every await, so without it two changes read
+    /// the same record and the later write drops the earlier change. One object per site, so one lock.
+    admin: futures_util::lock::Mutex<()>,
 }
 
 impl std::fmt::Debug for SiteState {
@@ -90,7 +165,7 @@ impl std::fmt::Debug for SiteState {
 
 impl DurableObject for SiteState {
     fn new(state: State, env: Env) -> Self {
-        SiteState { state, env }
+        SiteState { state, env, admin: futures_util::lock::Mutex::new(()) }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -113,39 +188,56 @@ impl SiteState {
             .ok_or_else(|| ApiError::not_found("not_found", "no such operation"))?;
         let call: Call = req.json().await.map_err(|e| ApiError::internal("site object call", e))?;
         let db = SqlState::open(self.state.storage())?;
-        let cap = state_cap(&self.env);
-        let site = &call.site;
+        let limits = Limits::from_env(&self.env);
         let now = http::now();
         let query = || query::parse_query(&call.query, now.day()).map_err(ApiError::from);
         let account = || call.account.as_deref().ok_or_else(|| ApiError::bad_request("invalid_call", "no account"));
+        let id = call.site_id.as_str();
+        let site = || call.site.as_ref().ok_or_else(|| ApiError::bad_request("invalid_call", "no site record"));
         match op {
-            Op::Rollup => http::json(200, &rollup::run_and_record(store, &db, site, now, cap).await?),
+            Op::Rollup => http::json(200, &rollup::run_and_record(store, &db, site()?, now, &limits).await?),
             Op::Report => {
                 let kind = call
                     .report
                     .as_deref()
                     .and_then(ReportKind::from_name)
                     .ok_or_else(|| ApiError::not_found("not_found", "no such report"))?;
-                reports::report(store, &db, site, kind, &query()?).await
+                reports::report(store, &db, site()?, kind, &query()?).await
             }
-            Op::Account => reports::account(store, &db, site, account()?, &query()?).await,
-            Op::Erase => admin::erase(store, &db, site, account()?, cap).await,
-            Op::Stats => admin::stats(store, &db, site).await,
+            Op::Account => reports::account(store, &db, site()?, account()?, &query()?).await,
+            Op::Erase => admin::erase(store, &db, site()?, account()?, &limits).await,
+            Op::Stats => admin::stats(store, &db, site()?).await,
+            Op::GetSite => site_config::get_site(store, &db, id).await,
+            Op::GetSpend => {
+                let csv = call.query.iter().any(|(k, v)| k == "format" && v == "csv");
+                site_config::get_spend(store, &db, id, csv).await
+            }
+            Op::PutSite => {
+                let _one_at_a_time = self.admin.lock().await;
+                site_config::put_site(store, &db, id, &call.body, call.rotate).await
+            }
+            Op::PostSpend => {
+                let _one_at_a_time = self.admin.lock().await;
+                site_config::post_spend(store, &db, id, &call.content_type, &call.body).await
+            }
+            Op::DeleteSpend => {
+                let _one_at_a_time = self.admin.lock().await;
+                let entry = call.entry.as_deref().ok_or_else(|| ApiError::bad_request("invalid_call", "no entry"))?;
+                site_config::delete_spend(store, &db, id, entry).await
+            }
+            Op::RevokeEmbed => {
+                let _one_at_a_time = self.admin.lock().await;
+                site_config::revoke_embed_tokens(store, &db, id).await
+            }
         }
     }
-}
-
-/// The storage cap of one site's state: the `MAX_STATE_BYTES` var (tests reach the "too large" path with a
-/// small site that way), else the platform's own limit.
-fn state_cap(env: &Env) -> u64 {
-    env.var("MAX_STATE_BYTES").ok().and_then(|v| v.to_string().trim().parse().ok()).unwrap_or(DEFAULT_STATE_CAP)
 }
 
 /// Calls the site's object with `call` and returns its answer as the client should get it.
 pub async fn call(env: &Env, store: &Store, op: Op, call: &Call) -> ApiResult<Response> {
     let stub = env
         .durable_object(BINDING)
-        .and_then(|ns| ns.get_by_name(&call.site.site))
+        .and_then(|ns| ns.get_by_name(&call.site_id))
         .map_err(|e| ApiError::internal("site object", e))?;
     let body = serde_json::to_string(call).map_err(|e| ApiError::internal("site object call", e))?;
     let mut init = RequestInit::new();

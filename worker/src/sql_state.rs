@@ -118,6 +118,7 @@ impl SqlState {
         let sql = storage.sql();
         sql.exec(SCHEMA, None).map_err(|e| sql_err("schema", e))?;
         sql.exec(crate::read_model::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
+        sql.exec(crate::site_config::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
         Ok(SqlState { sql, storage })
     }
 

@@ -224,7 +224,7 @@ impl Store {
         if !is_write_key_shape(write_key) {
             return Ok(None);
         }
-        self.get_json(&format!("writekey/{write_key}")).await
+        self.get_json(&write_key_key(write_key)).await
     }
 
     /// The spend ledger, re-validated through `shared` on the way in (it is stored in its public JSON shape).
@@ -239,6 +239,16 @@ impl Store {
 
 pub fn site_key(site: &str) -> String {
     format!("site/{site}")
+}
+
+/// A write key's record (what ingest needs of its site).
+pub fn write_key_key(write_key: &str) -> String {
+    format!("writekey/{write_key}")
+}
+
+/// A read token's site, by the token's SHA-256.
+pub fn read_token_key(sha256: &str) -> String {
+    format!("readtoken/{sha256}")
 }
 
 pub fn rollup_run_key(site: &str) -> String {
