@@ -162,6 +162,9 @@ pub struct IngestSettings {
     pub keep_query_params: Vec<String>,
     /// IP addresses: dropped (default) or truncated to the network.
     pub ip: crate::privacy::IpPolicy,
+    /// An anonymous one-day visitor who sent nothing for this many days is kept as a count in the site's
+    /// visitor pool instead of a row of their own (`crate::visitors`).
+    pub anonymous_window_days: i32,
 }
 
 impl Default for IngestSettings {
@@ -173,6 +176,7 @@ impl Default for IngestSettings {
             max_clock_skew_hours: 48,
             keep_query_params: Vec::new(),
             ip: crate::privacy::IpPolicy::Drop,
+            anonymous_window_days: 30,
         }
     }
 }
@@ -292,6 +296,9 @@ impl Settings {
         let g = &self.ingest;
         if !(24..=24 * 30).contains(&g.dedup_window_hours) {
             return Err(ConfigError::new("ingest.dedup_window_hours", "must be between 24 and 720"));
+        }
+        if !(1..=3650).contains(&g.anonymous_window_days) {
+            return Err(ConfigError::new("ingest.anonymous_window_days", "must be between 1 and 3650"));
         }
         if !(0..=24 * 30).contains(&g.max_future_hours) {
             return Err(ConfigError::new("ingest.max_future_hours", "must be between 0 and 720"));

@@ -24,6 +24,7 @@ pub mod rollup;
 pub mod signals;
 pub mod spend;
 pub mod time;
+pub mod visitors;
 
 #[cfg(test)]
 mod testkit;

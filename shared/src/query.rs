@@ -198,29 +198,37 @@ impl<'q> ReportBuilder<'q> {
 
     /// Counts one resolved account (only what this kind of report needs is computed).
     pub fn add(&mut self, h: &AccountHistory) {
+        if self.kind == ReportKind::Accounts {
+            if let Some(e) = report::evaluate_one(h, self.settings, self.query.as_of) {
+                self.list.add(&e, self.settings);
+            }
+        } else {
+            self.add_weighted(h, 1);
+        }
+    }
+
+    /// Counts `n` visitors whose history is `h` (a row of the site's visitor pool: `crate::visitors`) in every
+    /// figure; the account list lists accounts, not pooled visitors, so it leaves them out.
+    pub fn add_weighted(&mut self, h: &AccountHistory, n: i64) {
         let (settings, as_of, period) = (self.settings, self.query.as_of, self.query.period);
         let t = &mut self.totals;
         match self.kind {
             ReportKind::Budget => {
-                t.current.add(&BudgetPart::of(h, settings, period), 1);
-                t.previous.add(&BudgetPart::of(h, settings, period.previous()), 1);
+                t.current.add(&BudgetPart::of(h, settings, period), n);
+                t.previous.add(&BudgetPart::of(h, settings, period.previous()), n);
             }
-            ReportKind::Funnel => t.current.add(&BudgetPart::of(h, settings, period), 1),
+            ReportKind::Funnel => t.current.add(&BudgetPart::of(h, settings, period), n),
             ReportKind::Lifecycle => {
                 if let Some(e) = report::evaluate_one(h, settings, as_of) {
-                    t.lifecycle.add(&LifecyclePart::of(&e), 1);
+                    t.lifecycle.add(&LifecyclePart::of(&e), n);
                 }
             }
             ReportKind::Engagement => {
                 if let Some(part) = report::evaluate_one(h, settings, as_of).as_ref().and_then(EngagementPart::of) {
-                    t.engagement.add(&part, 1);
+                    t.engagement.add(&part, n);
                 }
             }
-            ReportKind::Accounts => {
-                if let Some(e) = report::evaluate_one(h, settings, as_of) {
-                    self.list.add(&e, settings);
-                }
-            }
+            ReportKind::Accounts => {}
         }
     }
 

@@ -116,6 +116,26 @@ pub struct Seen {
     pub revenue_minor: i64,
 }
 
+impl Seen {
+    /// What folding `m` adds.
+    fn of(m: &Message, classifier: &Classifier) -> Seen {
+        let signals = classifier.signals(m);
+        let revenue = if has(signals, Signal::Purchase) || has(signals, Signal::Renewal) {
+            m.revenue_minor.unwrap_or(0)
+        } else {
+            0
+        };
+        Seen {
+            received: m.received_at,
+            identity: identity_of(m),
+            day: m.timestamp.day(),
+            kind: m.kind,
+            signals,
+            revenue_minor: revenue,
+        }
+    }
+}
+
 /// The whole rolled-up state of one site.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollupState {
@@ -183,6 +203,23 @@ pub fn identity_of(m: &Message) -> String {
     }
 }
 
+/// Every identity a message names: the one its activity is recorded under ([`identity_of`]) and each id it
+/// carries (user, visitor, account, previous id as a user or a visitor). An erased identity among them
+/// means the message is erased too: it is that person's, or that account's, or links to them.
+pub fn identity_keys(m: &Message) -> Vec<String> {
+    let mut keys = vec![identity_of(m)];
+    keys.extend(m.user_id.iter().map(|u| format!("u:{u}")));
+    keys.extend(m.anonymous_id.iter().map(|a| format!("a:{a}")));
+    keys.extend(m.group_id.iter().map(|g| format!("g:{g}")));
+    if let Some(p) = &m.previous_id {
+        keys.push(format!("u:{p}"));
+        keys.push(format!("a:{p}"));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 impl RollupState {
     /// Folds one validated message. Returns false (and changes nothing) when its messageId was already seen.
     pub fn fold(&mut self, m: &Message, classifier: &Classifier) -> bool {
@@ -202,23 +239,19 @@ impl RollupState {
 
     /// Adds a message's contribution and returns it.
     fn add(&mut self, m: &Message, classifier: &Classifier) -> Seen {
-        let signals = classifier.signals(m);
-        let revenue = if has(signals, Signal::Purchase) || has(signals, Signal::Renewal) {
-            m.revenue_minor.unwrap_or(0)
-        } else {
-            0
-        };
-        let seen = Seen {
-            received: m.received_at,
-            identity: identity_of(m),
-            day: m.timestamp.day(),
-            kind: m.kind,
-            signals,
-            revenue_minor: revenue,
-        };
+        let seen = Seen::of(m, classifier);
         self.apply_additive(&seen, 1);
-        self.join_lattice(m, signals, &seen.identity);
+        self.join_lattice(m, seen.signals, &seen.identity);
         seen
+    }
+
+    /// Takes a folded message's additive contribution (its counts and revenue, and its day's site totals)
+    /// back out of the rows held here: erasing a person whose activity was recorded under an account that
+    /// stays. Registers the message joined (the account's name, a survey score, a version, a module's first
+    /// day) stay: they are the account's and hold nothing of the person. A row left without activity is
+    /// dropped, as one never folded would be absent.
+    pub fn unfold(&mut self, m: &Message, classifier: &Classifier) {
+        self.apply_additive(&Seen::of(m, classifier), -1);
     }
 
     fn apply_additive(&mut self, s: &Seen, sign: i64) {
@@ -745,6 +778,35 @@ mod tests {
             prop_assert_eq!(activity, distinct);
             let daily: u64 = forward.daily.values().map(|d| d.messages).sum();
             prop_assert_eq!(daily, distinct);
+        }
+
+        /// Erasing a person inside an account that stays: taking their folded messages back out leaves the
+        /// counts, revenue and site totals of never having folded them.
+        #[test]
+        fn unfolding_messages_equals_never_folding_them(
+            ms in prop::collection::vec(arb_message(), 0..40),
+            mask in any::<u64>(),
+        ) {
+            let ms = consistent(ms);
+            let classifier = Classifier::new(&crate::config::Settings::default().mapping);
+            let ids: Vec<&String> = ms.iter().map(|m| &m.message_id).collect::<BTreeSet<_>>().into_iter().collect();
+            let removed: BTreeSet<&String> = ids.iter().enumerate().filter(|(i, _)| mask >> (i % 64) & 1 == 1).map(|(_, id)| *id).collect();
+            let mut unfolded = fold_all(&ms);
+            let mut done = BTreeSet::new();
+            for m in ms.iter().filter(|m| removed.contains(&m.message_id)) {
+                if done.insert(&m.message_id) {
+                    unfolded.unfold(m, &classifier);
+                }
+            }
+            let kept: Vec<Message> = ms.iter().filter(|m| !removed.contains(&m.message_id)).cloned().collect();
+            let never = fold_all(&kept);
+            let additive = |s: &RollupState| -> BTreeMap<String, BTreeMap<Day, ([u32; Signal::COUNT], i64)>> {
+                s.identities.iter().map(|(k, r)| {
+                    (k.clone(), r.days.iter().map(|(d, c)| (*d, (c.counts, c.revenue_minor))).collect())
+                }).collect()
+            };
+            prop_assert_eq!(additive(&unfolded), additive(&never));
+            prop_assert_eq!(&unfolded.daily, &never.daily);
         }
 
         #[test]

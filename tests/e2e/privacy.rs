@@ -10,7 +10,7 @@ use std::path::Path;
 /// Every file under `dir`, recursively, except Miniflare's local request traces (`observability/`: the
 /// platform's log of request URLs, which holds the address this test itself puts in a lookup URL; Workers Logs
 /// are off in wrangler.toml, and a deployment that turns them on should know that URLs are logged).
-fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+pub(crate) fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
         if p.file_name().is_some_and(|n| n == "observability") {

@@ -1,13 +1,10 @@
-//! Admin routes: embed tokens, erasure, stats, request bodies (site config and the spend ledger: `site_config`).
+//! Admin routes: embed tokens, stats, request bodies (site config and the spend ledger: `site_config`).
 
 use crate::auth::{Secrets, mint_embed};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use crate::rollup;
-use crate::site_object::Limits;
 use crate::sql_state::SqlState;
 use crate::store::{self, SiteRecord, Store};
-use daytwo_shared::rollup::identity_of;
 use serde_json::{Value, json};
 use worker::{Request, Response};
 
@@ -56,52 +53,6 @@ pub async fn embed_token(mut req: Request, secrets: &Secrets, site: &SiteRecord)
     http::json(201, &json!({"token": token, "site": site.site, "expires_at": expires_at, "ttl_seconds": ttl}))
 }
 
-/// `DELETE …/accounts/{id}` (inside the site's object): rolls up, removes the account's rows, then its messages
-/// from every raw batch.
-pub async fn erase(store: &Store, db: &SqlState, site: &SiteRecord, id: &str, limits: &Limits) -> ApiResult<Response> {
-    let now = http::now();
-    rollup::run_and_record(store, db, site, now, limits).await?;
-    // Accounts sent with an e-mail address as id are stored under its digest token.
-    let id = &daytwo_shared::privacy::stored_id(id, &site.email_salt);
-    let mut key = None;
-    for candidate in daytwo_shared::query::account_key_candidates(id) {
-        if !db.member_keys(&candidate)?.is_empty() {
-            key = Some(candidate);
-            break;
-        }
-    }
-    let key = key.ok_or_else(|| ApiError::not_found("account_not_found", format!("no account {id:?}")))?;
-    let (mut writes, identities) = db.erase(&key)?;
-    // The read model held the erased account: the next rollup rebuilds it.
-    writes.push(crate::read_model::invalidate());
-    // Deleting never grows the database: no cap applies.
-    db.commit(writes, u64::MAX)?;
-    let mut removed = 0usize;
-    for raw_key in store.list_all(&store::raw_prefix(&site.site)).await? {
-        let Some(batch) = store.get_json::<Vec<daytwo_shared::message::Message>>(&raw_key).await? else { continue };
-        let before = batch.len();
-        let keep: Vec<_> = batch
-            .into_iter()
-            .filter(|m| {
-                let mine = |k: String| identities.contains(&k);
-                !(mine(identity_of(m))
-                    || m.user_id.as_ref().is_some_and(|u| mine(format!("u:{u}")))
-                    || m.anonymous_id.as_ref().is_some_and(|a| mine(format!("a:{a}"))))
-            })
-            .collect();
-        if keep.len() != before {
-            removed += before - keep.len();
-            if keep.is_empty() {
-                store.delete(&raw_key).await?;
-            } else {
-                let text = serde_json::to_string(&keep).map_err(|e| ApiError::internal("serialise", e))?;
-                store.put_text(&raw_key, text, Some(store::RAW_TTL_SECONDS)).await?;
-            }
-        }
-    }
-    http::json(200, &json!({"erased": key, "identities": identities.len(), "raw_messages_removed": removed}))
-}
-
 /// `GET …/stats` (inside the site's object): what is stored, for operators and tests ("a rejected request
 /// stored nothing").
 pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Response> {
@@ -113,6 +64,8 @@ pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult
     let checkpoint = db.checkpoint()?;
     let pending_new = raw_keys.iter().filter(|k| checkpoint.as_ref().is_none_or(|c| *k > c)).count();
     let counts = db.counts()?;
+    let (pooled_visitors, pool_rows) = crate::visitors::counts(db)?;
+    let (erased_identities, scrub_pending) = crate::erasure::status(db)?;
     http::json(
         200,
         &json!({
@@ -127,6 +80,10 @@ pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult
             "rolled_at": db.rolled_at()?,
             "last_rollup": last_rollup,
             "spend_entries": spend_entries,
+            "pooled_visitors": pooled_visitors,
+            "visitor_pool_rows": pool_rows,
+            "erased_identities": erased_identities,
+            "raw_scrub_pending": scrub_pending,
         }),
     )
 }

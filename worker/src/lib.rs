@@ -6,6 +6,7 @@
 
 mod admin;
 mod auth;
+mod erasure;
 mod error;
 mod http;
 mod ingest;
@@ -17,6 +18,7 @@ mod site_config;
 mod site_object;
 mod sql_state;
 mod store;
+mod visitors;
 
 pub use site_object::SiteState;
 
@@ -134,6 +136,7 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
         (["embed-tokens"], _) => (Access::Admin, &[Method::Post]),
         (["embed-tokens", "revoke"], _) => (Access::Admin, &[Method::Post]),
         (["stats"], _) => (Access::Admin, &[Method::Get]),
+        (["people", _], _) => (Access::Admin, &[Method::Delete]),
         (["accounts", _], Method::Delete) => (Access::Admin, &[Method::Get, Method::Delete]),
         (["accounts", _], _) => (Access::Read, &[Method::Get, Method::Delete]),
         (["accounts"], _) => (Access::Read, &[Method::Get]),
@@ -224,6 +227,10 @@ async fn admin_route(
         ["accounts", id] => {
             let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
             site_object::call(env, store, Op::Erase, &call).await
+        }
+        ["people", id] => {
+            let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
+            site_object::call(env, store, Op::ErasePerson, &call).await
         }
         _ => Err(not_found()),
     }

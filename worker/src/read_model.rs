@@ -149,6 +149,32 @@ pub fn apply(db: &SqlState, overlay: &Overlay, site: &SiteRecord, day: Day, writ
     Ok(())
 }
 
+/// In a compaction's transaction: each visitor leaves the index (if the index holds them yet) and joins the
+/// pool, which the totals always include: the entries are equal (same one-day history, both anonymous), so
+/// the totals of a ready index do not move; during a rebuild, a visitor the cursor has not reached yet is
+/// one the rebuild will no longer find, so their pool entry is added now.
+pub fn compacted(
+    db: &SqlState,
+    site: &SiteRecord,
+    day: Day,
+    visitors: &[crate::visitors::Compacted],
+    writes: &mut Vec<Write>,
+) -> ApiResult<()> {
+    let Some(mut m) = current(db, site, day)? else { return Ok(()) };
+    for v in visitors {
+        if m.covers(&v.account) {
+            if let Some(old) = stored_entry(db, &v.account)? {
+                m.totals.add(&old, -1);
+            }
+            writes.push(Write::new("DELETE FROM account_index WHERE account = ?", vec![v.account.as_str().into()]));
+        }
+        let h = daytwo_shared::visitors::pool_history(v.day, v.cell.clone());
+        m.totals.add(&AccountEntry::of(&h, &site.settings, m.as_of, m.period), 1);
+    }
+    writes.push(write_meta(&m)?);
+    Ok(())
+}
+
 /// Rebuilds the index for `day` unless it is ready, resuming where the last run stopped: every account's
 /// entry, a page of identity rows per transaction (entries, totals and cursor together), at most
 /// `row_budget` rows (at least one page of `page_rows`). Returns whether the index is ready.
@@ -163,14 +189,12 @@ pub fn rebuild_step(
         Some(m) if m.ready => return Ok(true),
         Some(m) => m,
         None => {
-            let m = IndexMeta {
-                as_of: day,
-                period: default_period(day),
-                settings: settings_key(site),
-                ready: false,
-                after: None,
-                totals: SiteTotals::default(),
-            };
+            // The visitor pool is part of the totals from the start; compaction keeps it so (`compacted`).
+            let (period, mut totals) = (default_period(day), SiteTotals::default());
+            crate::visitors::for_each_pool_row(db, |h, n| {
+                totals.add(&AccountEntry::of(h, &site.settings, day, period), n);
+            })?;
+            let m = IndexMeta { as_of: day, period, settings: settings_key(site), ready: false, after: None, totals };
             db.commit(vec![Write::new("DELETE FROM account_index", Vec::new()), write_meta(&m)?], u64::MAX)?;
             m
         }

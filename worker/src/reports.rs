@@ -39,7 +39,10 @@ pub async fn tail(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<
     let (batches, unreadable) = store.get_raw_batches(&keys).await?;
     let classifier = Classifier::new(&site.settings.mapping);
     let mut state = RollupState::default();
-    for m in rollup::fresh_messages(db, &batches)? {
+    let mut fresh = rollup::fresh_messages(db, &batches)?;
+    // Erased identities stay erased in the tail too (the next rollup scrubs their batches).
+    crate::erasure::filter(&crate::erasure::Erased::load(db, site)?, &batches, &mut fresh);
+    for m in fresh {
         state.fold_unindexed(m, &classifier);
     }
     let rolled_up_to = db.checkpoint()?.as_deref().and_then(crate::store::raw_key_time);
@@ -77,6 +80,7 @@ pub async fn report(
         None => {
             let mut builder = ReportBuilder::new(kind, &site.settings, q);
             db.for_each_account(&overlay, |h| builder.add(h))?;
+            crate::visitors::for_each_pool_row(db, |h, n| builder.add_weighted(h, n))?;
             (builder, "full")
         }
     };

@@ -5,6 +5,7 @@
 //! the `seen` table drops anything already folded, so two runs at once, or a run repeated after a crash,
 //! count every message once.
 
+use crate::erasure;
 use crate::error::ApiResult;
 use crate::read_model;
 use crate::site_object::Limits;
@@ -35,6 +36,9 @@ pub struct RollupOutcome {
     /// Today's read model is ready (else reports take the full path until a later run completes it).
     #[serde(default)]
     pub read_model_ready: bool,
+    /// Anonymous visitors moved into the site's visitor pool by this run (`visitors`).
+    #[serde(default)]
+    pub visitors_compacted: usize,
 }
 
 /// The receive time the next run lists from: the margin before the checkpoint.
@@ -50,7 +54,17 @@ pub async fn pending_keys(store: &Store, site: &str, after: Option<&str>, now: T
     let mut keys = Vec::new();
     let mut day: Day = from_time.day();
     while day <= now.day() {
-        keys.extend(store.list_all(&store::raw_day_prefix(site, day)).await?.into_iter().filter(|k| *k >= from_key));
+        // The checkpoint's day is listed from the checkpoint on (`raw_prefixes_between`), later days whole. A
+        // minute's slack past `now` keeps keys of an isolate whose clock runs a little ahead.
+        let prefixes = if day == from_time.day() {
+            let end = if day == now.day() { Timestamp(now.0 + 60_000) } else { Timestamp(day.plus(1).start().0 - 1) };
+            store::raw_prefixes_between(site, from_time, Timestamp(end.0.min(day.plus(1).start().0 - 1)))
+        } else {
+            vec![store::raw_day_prefix(site, day)]
+        };
+        for prefix in prefixes {
+            keys.extend(store.list_all(&prefix).await?.into_iter().filter(|k| *k >= from_key));
+        }
         day = day.plus(1);
     }
     Ok(keys)
@@ -95,8 +109,10 @@ pub async fn run(
     let (mut folded, mut dupes) = (0u64, 0u64);
     for chunk in keys.chunks(CHUNK_KEYS) {
         let (batches, _unreadable) = store.get_raw_batches(chunk).await?;
-        // From here to the commit nothing awaits, so no other request to this object interleaves.
-        let fresh = fresh_messages(db, &batches)?;
+        // From here to the commit nothing awaits, so no other request to this object interleaves: an erasure
+        // made while this chunk was being read is in the record loaded here.
+        let mut fresh = fresh_messages(db, &batches)?;
+        let (scrub, dropped) = erasure::filter(&erasure::Erased::load(db, site)?, &batches, &mut fresh);
         let mut delta = RollupState::default();
         for m in &fresh {
             delta.fold_unindexed(m, &classifier);
@@ -104,10 +120,13 @@ pub async fn run(
         let joined = db.fold_in(&delta)?;
         let mut writes: Vec<Write> = fresh.iter().map(|m| SqlState::mark_seen(&m.message_id, m.received_at)).collect();
         writes.extend(chunk.iter().map(|k| SqlState::mark_folded(k)));
+        writes.extend(scrub.iter().map(|k| erasure::mark_for_scrub(k)));
+        writes.extend(dropped.iter().map(|id| erasure::never_folded(id)));
         SqlState::save_rows(&joined.merged, &joined.accounts, &mut writes)?;
+        let last = chunk.last().cloned().unwrap_or_default();
+        crate::visitors::touch(&joined.merged, store::raw_key_time(&last).unwrap_or(now), &mut writes);
         // The read model follows in the same transaction: the entries of every account the chunk changes.
         read_model::apply(db, &Overlay::from_folded(db, joined)?, site, now.day(), &mut writes)?;
-        let last = chunk.last().cloned().unwrap_or_default();
         let cp = match checkpoint.take() {
             Some(c) => c.max(last),
             None => last,
@@ -125,9 +144,25 @@ pub async fn run(
         folded += fresh.len() as u64;
         dupes += (total - fresh.len()) as u64;
     }
+    // Once the backlog is folded, raw batches holding erased messages are rewritten, a bounded step a run.
+    let scrubbed = more || erasure::scrub_step(store, db, site, limits.scrub_page_keys).await?.0;
+    // Once the backlog is folded, anonymous visitors past their window leave their rows for the pool
+    // (`visitors`), measured from the checkpoint's receipt time, never the clock.
+    let compacted = match (&checkpoint, more) {
+        (Some(cp), false) => {
+            let window = limits
+                .anonymous_window_ms
+                .unwrap_or(i64::from(site.settings.ingest.anonymous_window_days) * 86_400_000);
+            let horizon = Timestamp(store::raw_key_time(cp).map_or(now, |t| t.min(now)).0.saturating_sub(window));
+            crate::visitors::compact(db, site, now.day(), horizon)?
+        }
+        _ => 0,
+    };
     // Once the backlog is folded, the first run of a day (or after a settings change or an erasure)
     // rebuilds the read model, with what is left of the run's budget; later runs resume it.
-    let read_model_ready = !more && {
+    // While a scrub is taking erased messages out of accounts, the index waits for it (reports take the full
+    // path, `more` is true meanwhile).
+    let read_model_ready = !more && scrubbed && {
         let page = limits.rebuild_page_rows;
         let budget = page * read_model::REBUILD_PAGES_PER_RUN * (MAX_KEYS_PER_RUN - keys.len()) / MAX_KEYS_PER_RUN;
         read_model::rebuild_step(db, site, now.day(), page, budget)?
@@ -138,8 +173,9 @@ pub async fn run(
         messages_folded: folded,
         duplicates_ignored: dupes,
         checkpoint,
-        more: more || !read_model_ready,
+        more: more || !read_model_ready || !scrubbed,
         read_model_ready,
+        visitors_compacted: compacted,
     })
 }
 

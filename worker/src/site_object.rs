@@ -14,7 +14,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::sql_state::SqlState;
 use crate::store::{KvOps, SiteRecord, Store};
-use crate::{admin, http, reports, rollup, site_config};
+use crate::{admin, erasure, http, reports, rollup, site_config};
 use daytwo_shared::query::{self, ReportKind};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::{self, JsValue};
@@ -36,6 +36,11 @@ pub struct Limits {
     pub state_cap: u64,
     /// Identity rows per page of a read-model rebuild (`REBUILD_PAGE_ROWS`).
     pub rebuild_page_rows: usize,
+    /// Overrides every site's `ingest.anonymous_window_days` (`ANONYMOUS_WINDOW_SECONDS`): for tests and
+    /// operators; a site's own setting applies otherwise.
+    pub anonymous_window_ms: Option<i64>,
+    /// Raw keys an erasure's scrub step reads at most (`SCRUB_PAGE_KEYS`).
+    pub scrub_page_keys: usize,
 }
 
 impl Limits {
@@ -45,6 +50,10 @@ impl Limits {
             state_cap: var("MAX_STATE_BYTES").unwrap_or(DEFAULT_STATE_CAP),
             rebuild_page_rows: var("REBUILD_PAGE_ROWS")
                 .map_or(crate::read_model::REBUILD_PAGE_ROWS, |n| n.clamp(1, 100_000) as usize),
+            scrub_page_keys: var("SCRUB_PAGE_KEYS").map_or(crate::erasure::SCRUB_PAGE_KEYS, |n| {
+                n.clamp(1, crate::erasure::SCRUB_PAGE_KEYS as u64) as usize
+            }),
+            anonymous_window_ms: var("ANONYMOUS_WINDOW_SECONDS").map(|s| s.min(10 * 365 * 86_400) as i64 * 1000),
         }
     }
 }
@@ -60,6 +69,8 @@ pub enum Op {
     Account,
     /// Erase one account (`Call::account`).
     Erase,
+    /// Erase one person: a user and the ids that became them (`Call::account`).
+    ErasePerson,
     /// What is stored.
     Stats,
     /// Create or update the site (`Call::body`, `Call::rotate`); an admin change.
@@ -77,11 +88,12 @@ pub enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 11] = [
+    const ALL: [Op; 12] = [
         Op::Rollup,
         Op::Report,
         Op::Account,
         Op::Erase,
+        Op::ErasePerson,
         Op::Stats,
         Op::PutSite,
         Op::GetSite,
@@ -97,6 +109,7 @@ impl Op {
             Op::Report => "report",
             Op::Account => "account",
             Op::Erase => "erase",
+            Op::ErasePerson => "erase-person",
             Op::Stats => "stats",
             Op::PutSite => "put-site",
             Op::GetSite => "get-site",
@@ -205,7 +218,11 @@ impl SiteState {
                 reports::report(store, &db, site()?, kind, &query()?).await
             }
             Op::Account => reports::account(store, &db, site()?, account()?, &query()?).await,
-            Op::Erase => admin::erase(store, &db, site()?, account()?, &limits).await,
+            Op::Erase | Op::ErasePerson => {
+                let _one_at_a_time = self.admin.lock().await;
+                let target = if op == Op::Erase { erasure::Target::Account } else { erasure::Target::Person };
+                erasure::erase(store, &db, site()?, account()?, target, &limits).await
+            }
             Op::Stats => admin::stats(store, &db, site()?).await,
             Op::GetSite => site_config::get_site(store, &db, id).await,
             Op::GetSpend => {

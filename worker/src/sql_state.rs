@@ -119,6 +119,8 @@ impl SqlState {
         sql.exec(SCHEMA, None).map_err(|e| sql_err("schema", e))?;
         sql.exec(crate::read_model::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
         sql.exec(crate::site_config::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
+        sql.exec(crate::visitors::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
+        sql.exec(crate::erasure::SCHEMA, None).map_err(|e| sql_err("schema", e))?;
         Ok(SqlState { sql, storage })
     }
 
@@ -142,13 +144,10 @@ impl SqlState {
     }
 
     pub fn set_meta(key: &'static str, value: String) -> Write {
-        let sql = match key {
-            "checkpoint" => {
-                "INSERT INTO meta(k, v) VALUES ('checkpoint', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v"
-            }
-            _ => "INSERT INTO meta(k, v) VALUES ('rolled_at', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
-        };
-        Write { sql, args: vec![value.into()] }
+        Write {
+            sql: "INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+            args: vec![key.into(), value.into()],
+        }
     }
 
     /// Which of `ids` were already folded.
@@ -392,12 +391,65 @@ impl SqlState {
         Ok(overlay.history(account, members))
     }
 
-    /// The writes that erase `account`: its identities and every link from or to them (the rule is
+    /// The identity keys that became user `user` (raw id) through user links, however many hops: the
+    /// visitor ids and previous ids of one person.
+    pub fn person_keys(&self, user: &str) -> ApiResult<BTreeSet<String>> {
+        let mut out = BTreeSet::from([format!("u:{user}")]);
+        let mut frontier = vec![user.to_owned()];
+        for _ in 0..=MAX_LINK_HOPS {
+            let mut next = Vec::new();
+            for u in frontier {
+                for row in self.rows("SELECT k FROM user_link WHERE user = ?", vec![u.as_str().into()])? {
+                    if let Some(k) = row.first().and_then(text)
+                        && out.insert(k.to_owned())
+                        && let Some(previous) = k.strip_prefix("u:")
+                    {
+                        next.push(previous.to_owned());
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        Ok(out)
+    }
+
+    /// Every identity of account `account`: the rows resolved to it, the identities placed in it by a group
+    /// call (a member whose activity is all recorded under the account has no row of its own), and the ids
+    /// that became those members.
+    pub fn account_keys(&self, account: &str) -> ApiResult<BTreeSet<String>> {
+        let mut out = self.member_keys(account)?;
+        out.insert(account.to_owned());
+        if let Some(group) = account.strip_prefix("g:") {
+            for row in self.rows("SELECT k FROM group_link WHERE grp = ?", vec![group.into()])? {
+                let Some(k) = row.first().and_then(text) else { continue };
+                match k.strip_prefix("u:") {
+                    Some(user) => out.extend(self.person_keys(user)?),
+                    None => {
+                        out.insert(k.to_owned());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether any identity row or link names `key`.
+    pub fn knows(&self, key: &str) -> ApiResult<bool> {
+        let rows = self.rows(
+            "SELECT (SELECT COUNT(*) FROM identity WHERE key = ?) + (SELECT COUNT(*) FROM user_link WHERE k = ?) \
+             + (SELECT COUNT(*) FROM group_link WHERE k = ?)",
+            vec![key.into(), key.into(), key.into()],
+        )?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(int).unwrap_or(0) > 0)
+    }
+
+    /// The writes that erase the identities `doomed`: their rows and every link from or to them (the rule is
     /// `shared::rollup::link_survives_erasure`), and the new accounts of identities left behind whose links
     /// go. Returns the writes and the identities erased.
-    pub fn erase(&self, account: &str) -> ApiResult<(Vec<Write>, BTreeSet<String>)> {
-        let mut doomed = self.member_keys(account)?;
-        doomed.insert(account.to_owned());
+    pub fn erase_identities(&self, doomed: BTreeSet<String>) -> ApiResult<(Vec<Write>, BTreeSet<String>)> {
         let mut dropped: Vec<(&'static str, String)> = Vec::new();
         for table in ["user_link", "group_link"] {
             let (column, prefix) = if table == "user_link" { ("user", "u:") } else { ("grp", "g:") };

@@ -158,6 +158,35 @@ impl Store {
         put.execute().await.map_err(|e| kv_err(key, e))
     }
 
+    /// Writes `text` under `key` expiring at `expiration` (Unix seconds) if given: a rewrite that keeps the
+    /// original expiry instead of starting a new one.
+    pub async fn put_text_expiring(&self, key: &str, text: String, expiration: Option<u64>) -> ApiResult<()> {
+        self.count(|o| o.writes += 1);
+        let mut put = self.kv.put(key, text).map_err(|e| kv_err(key, e))?;
+        if let Some(at) = expiration {
+            put = put.expiration(at);
+        }
+        put.execute().await.map_err(|e| kv_err(key, e))
+    }
+
+    /// One page of keys under `prefix` (at most `limit`), each with its expiry, and the cursor of the next
+    /// page if there is one.
+    pub async fn list_page(
+        &self,
+        prefix: &str,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> ApiResult<(Vec<(String, Option<u64>)>, Option<String>)> {
+        let mut req = self.kv.list().prefix(prefix.to_owned()).limit(limit.clamp(1, 1000) as u64);
+        if let Some(c) = cursor {
+            req = req.cursor(c);
+        }
+        self.count(|o| o.lists += 1);
+        let page = req.execute().await.map_err(|e| kv_err(prefix, e))?;
+        let next = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
+        Ok((page.keys.into_iter().map(|k| (k.name, k.expiration)).collect(), next))
+    }
+
     pub async fn delete(&self, key: &str) -> ApiResult<()> {
         self.count(|o| o.deletes += 1);
         self.kv.delete(key).await.map_err(|e| kv_err(key, e))
@@ -272,6 +301,29 @@ pub fn raw_key(site: &str, received: Timestamp, random: &str) -> String {
     format!("raw/{site}/{}/{:013}-{random}", received.day(), received.0.max(0))
 }
 
+/// At most two prefixes under `raw/{site}/{day of from}/` that together hold every raw key received from
+/// `from` to `to` (same day): the receive time's leading digits at the finest granularity two listings
+/// cover, so a report's tail and a rollup list what arrived since the checkpoint (and at most as much
+/// before it, which the caller filters), not the whole day's keys. At 100,000 accounts imported in a day
+/// the whole day was 39,000 keys: 39 list operations for every report.
+pub fn raw_prefixes_between(site: &str, from: Timestamp, to: Timestamp) -> Vec<String> {
+    let base = raw_day_prefix(site, from.day());
+    let (lo, hi) = (from.0.max(0), to.0.max(from.0));
+    for k in 0..=13u32 {
+        let size = 10i64.pow(k);
+        let (a, b) = (lo / size, hi / size);
+        if b - a < 2 {
+            return (a..=b)
+                .map(|bucket| {
+                    let digits = format!("{:013}", bucket * size);
+                    format!("{base}{}", &digits[..(13 - k) as usize])
+                })
+                .collect();
+        }
+    }
+    vec![base]
+}
+
 /// The receive time encoded in a raw key's name.
 pub fn raw_key_time(key: &str) -> Option<Timestamp> {
     let last = key.rsplit('/').next()?;
@@ -300,6 +352,30 @@ mod tests {
         let logged = redact(&format!("writekey/{key}"));
         assert!(!logged.contains(&key[3..]), "{logged}");
         assert_eq!(redact("site/acme"), "site/acme");
+    }
+
+    #[test]
+    fn two_prefixes_cover_every_key_received_between_two_times() {
+        let day_start = Day(20_428).start().0;
+        let cases =
+            [(0, 1), (0, 86_399_999), (123_456, 123_456), (59_999, 60_001), (3_599_000, 4_200_000), (99, 86_000_000)];
+        for (from_off, to_off) in cases {
+            let (from, to) = (Timestamp(day_start + from_off), Timestamp(day_start + to_off));
+            let prefixes = raw_prefixes_between("s", from, to);
+            assert!(!prefixes.is_empty() && prefixes.len() <= 2, "{prefixes:?}");
+            let step = ((to.0 - from.0) / 997).max(1);
+            let mut t = from.0;
+            while t <= to.0 {
+                let key = raw_key("s", Timestamp(t), "r");
+                assert!(prefixes.iter().any(|p| key.starts_with(p)), "{key} not under {prefixes:?}");
+                t += step;
+            }
+            let last = raw_key("s", to, "r");
+            assert!(prefixes.iter().any(|p| last.starts_with(p)), "{last} not under {prefixes:?}");
+        }
+        // A few minutes since the checkpoint: two listings of at most 1,000 s of keys each, not the whole day.
+        let p = raw_prefixes_between("s", Timestamp(day_start + 3_600_000), Timestamp(day_start + 3_780_000));
+        assert!(p.iter().all(|p| p.len() >= raw_day_prefix("s", Day(20_428)).len() + 7), "{p:?}");
     }
 
     #[test]

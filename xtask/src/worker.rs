@@ -145,13 +145,19 @@ pub fn write_secrets(state: &Path) -> Result<(String, PathBuf)> {
     let embed = secret("DAYTWO_EMBED_SECRET", &state.join("embed-secret"))?;
     let env_file = state.join("secrets.env");
     let mut vars = format!("ADMIN_TOKEN={admin}\nEMBED_SECRET={embed}\n");
-    // Test servers may lower the rollup's state cap and the read model's rebuild page to reach those paths with
-    // a small site, and run ingest through the queue (wrangler.toml's INGEST var).
+    // Test servers may lower the rollup's state cap, the read model's rebuild page, an erasure's scrub step and
+    // the anonymous visitors' window to reach those paths with a small site, and run ingest through the queue (wrangler.toml's INGEST var).
     if let Ok(limit) = std::env::var("DAYTWO_MAX_STATE_BYTES") {
         vars.push_str(&format!("MAX_STATE_BYTES={}\n", limit.trim()));
     }
     if let Ok(rows) = std::env::var("DAYTWO_REBUILD_PAGE_ROWS") {
         vars.push_str(&format!("REBUILD_PAGE_ROWS={}\n", rows.trim()));
+    }
+    if let Ok(keys) = std::env::var("DAYTWO_SCRUB_PAGE_KEYS") {
+        vars.push_str(&format!("SCRUB_PAGE_KEYS={}\n", keys.trim()));
+    }
+    if let Ok(secs) = std::env::var("DAYTWO_ANONYMOUS_WINDOW_SECONDS") {
+        vars.push_str(&format!("ANONYMOUS_WINDOW_SECONDS={}\n", secs.trim()));
     }
     if let Ok(mode) = std::env::var("DAYTWO_INGEST") {
         vars.push_str(&format!("INGEST={}\n", mode.trim()));
