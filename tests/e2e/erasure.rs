@@ -37,7 +37,7 @@ fn batch(n: usize) -> Vec<Value> {
         json!({"type": "page", "anonymousId": format!("stranger-{n}"), "messageId": id("s"), "timestamp": at,
                "properties": {"path": "/"}}),
     ];
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         out.push(json!({"type": "page", "anonymousId": VISITOR, "messageId": id("v"), "timestamp": at,
                         "properties": {"path": "/pricing"}}));
         out.push(json!({"type": "identify", "anonymousId": VISITOR, "userId": PERSON, "messageId": id("i"),
