@@ -34,6 +34,8 @@ pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS account_index(account TEXT PRIMARY KEY, stage TEXT, band TEXT, score INTEGER,
   revenue INTEGER NOT NULL, last_seen INTEGER, name TEXT, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS account_index_score ON account_index(score, account);
+CREATE INDEX IF NOT EXISTS account_index_stage ON account_index(stage, score, account);
+CREATE INDEX IF NOT EXISTS account_index_band ON account_index(band, score, account);
 ";
 
 /// Identity rows per page of a rebuild (and per transaction); the object's `Limits` may lower it.
@@ -56,6 +58,10 @@ pub struct IndexMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     pub totals: SiteTotals,
+    /// Rows of the index that the account list lists (`entry.list` present): the list's unfiltered total
+    /// without counting 100,000 rows per request.
+    #[serde(default)]
+    pub listed: i64,
 }
 
 impl IndexMeta {
@@ -65,8 +71,13 @@ impl IndexMeta {
     }
 }
 
+/// The settings an index was built with, and the layout of its header: either changing retires it.
 fn settings_key(site: &SiteRecord) -> String {
-    serde_json::to_string(&site.settings).unwrap_or_default()
+    format!("v2:{}", serde_json::to_string(&site.settings).unwrap_or_default())
+}
+
+fn listed(e: &AccountEntry) -> i64 {
+    i64::from(e.list.is_some())
 }
 
 /// The index as stored, if any.
@@ -135,11 +146,13 @@ pub fn apply(db: &SqlState, overlay: &Overlay, site: &SiteRecord, day: Day, writ
     for account in covered {
         if let Some(old) = stored_entry(db, &account)? {
             m.totals.add(&old, -1);
+            m.listed -= listed(&old);
         }
         match db.account(overlay, &account)? {
             Some(h) => {
                 let entry = AccountEntry::of(&h, &site.settings, m.as_of, m.period);
                 m.totals.add(&entry, 1);
+                m.listed += listed(&entry);
                 writes.push(upsert(&account, &entry)?);
             }
             None => writes.push(Write::new("DELETE FROM account_index WHERE account = ?", vec![account.into()])),
@@ -165,6 +178,7 @@ pub fn compacted(
         if m.covers(&v.account) {
             if let Some(old) = stored_entry(db, &v.account)? {
                 m.totals.add(&old, -1);
+                m.listed -= listed(&old);
             }
             writes.push(Write::new("DELETE FROM account_index WHERE account = ?", vec![v.account.as_str().into()]));
         }
@@ -194,7 +208,15 @@ pub fn rebuild_step(
             crate::visitors::for_each_pool_row(db, |h, n| {
                 totals.add(&AccountEntry::of(h, &site.settings, day, period), n);
             })?;
-            let m = IndexMeta { as_of: day, period, settings: settings_key(site), ready: false, after: None, totals };
+            let m = IndexMeta {
+                as_of: day,
+                period,
+                settings: settings_key(site),
+                ready: false,
+                after: None,
+                totals,
+                listed: 0,
+            };
             db.commit(vec![Write::new("DELETE FROM account_index", Vec::new()), write_meta(&m)?], u64::MAX)?;
             m
         }
@@ -239,6 +261,7 @@ pub fn rebuild_step(
             let Some(h) = history(&account, members, page_rows, db)? else { continue };
             let entry = AccountEntry::of(&h, &site.settings, m.as_of, m.period);
             m.totals.add(&entry, 1);
+            m.listed += listed(&entry);
             writes.push(upsert(&account, &entry)?);
         }
         m.ready = !full;
@@ -280,6 +303,7 @@ pub fn report<'q>(
     q: &'q ReportQuery,
 ) -> ApiResult<ReportBuilder<'q>> {
     let changed = overlay.accounts();
+    let listed_rows = m.listed;
     let mut builder = ReportBuilder::from_totals(kind, &site.settings, q, m.totals);
     if kind != ReportKind::Accounts {
         for account in &changed {
@@ -292,7 +316,7 @@ pub fn report<'q>(
         }
         return Ok(builder);
     }
-    list(db, overlay, &changed, &mut builder, q)?;
+    list(db, overlay, &changed, &mut builder, q, listed_rows)?;
     Ok(builder)
 }
 
@@ -304,6 +328,7 @@ fn list(
     changed: &BTreeSet<String>,
     builder: &mut ReportBuilder<'_>,
     q: &ReportQuery,
+    listed_rows: i64,
 ) -> ApiResult<()> {
     let a = &q.accounts;
     let mut filter = String::from("stage IS NOT NULL");
@@ -327,13 +352,17 @@ fn list(
     };
     let start = a.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
     let want = start + a.limit.unwrap_or(daytwo_shared::report::DEFAULT_PAGE).clamp(1, daytwo_shared::report::MAX_PAGE);
-    let total = db
-        .rows(&format!("SELECT COUNT(*) FROM account_index WHERE {filter}"), args.clone())?
-        .first()
-        .and_then(|r| r.first())
-        .and_then(int)
-        .unwrap_or(0)
-        .max(0) as usize;
+    // Unfiltered, the header knows the count; a stage or band filter counts through its index.
+    let total = if args.is_empty() {
+        listed_rows.max(0) as usize
+    } else {
+        db.rows(&format!("SELECT COUNT(*) FROM account_index WHERE {filter}"), args.clone())?
+            .first()
+            .and_then(|r| r.first())
+            .and_then(int)
+            .unwrap_or(0)
+            .max(0) as usize
+    };
     let mut page_args = args.clone();
     page_args.push(((want + changed.len()) as i64).into());
     let rows =

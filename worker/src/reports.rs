@@ -32,7 +32,7 @@ pub async fn tail(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<
     let now = http::now();
     let checkpoint = db.checkpoint()?;
     let last_run = store.last_rollup(&site.site).await?;
-    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), now).await?;
+    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), now, false).await?;
     let mut keys: Vec<String> = pending.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
     let pending_batches = keys.len() as u64;
     keys.truncate(MAX_TAIL_KEYS);

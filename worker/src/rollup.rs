@@ -46,24 +46,40 @@ fn relist_from(checkpoint: &str) -> Timestamp {
     store::raw_key_time(checkpoint).map_or(Timestamp(0), |t| Timestamp(t.0 - RELIST_MARGIN_MS))
 }
 
-/// Raw keys of `site` newer than `after` (minus the margin), in order; all keys when there is no checkpoint.
-pub async fn pending_keys(store: &Store, site: &str, after: Option<&str>, now: Timestamp) -> ApiResult<Vec<String>> {
+/// Raw keys of `site` newer than `after`, in order; all keys when there is no checkpoint. A rollup lists
+/// from the relist margin before the checkpoint (`margin`: keys an eventually consistent listing showed
+/// late); a report's tail from the checkpoint itself.
+pub async fn pending_keys(
+    store: &Store,
+    site: &str,
+    after: Option<&str>,
+    now: Timestamp,
+    margin: bool,
+) -> ApiResult<Vec<String>> {
     let Some(checkpoint) = after else { return store.list_all(&store::raw_prefix(site)).await };
-    let from_time = relist_from(checkpoint);
+    let from_time =
+        if margin { relist_from(checkpoint) } else { store::raw_key_time(checkpoint).unwrap_or(Timestamp(0)) };
     let from_key = store::raw_key(site, from_time, "");
     let mut keys = Vec::new();
     let mut day: Day = from_time.day();
     while day <= now.day() {
-        // The checkpoint's day is listed from the checkpoint on (`raw_prefixes_between`), later days whole. A
-        // minute's slack past `now` keeps keys of an isolate whose clock runs a little ahead.
-        let prefixes = if day == from_time.day() {
-            let end = if day == now.day() { Timestamp(now.0 + 60_000) } else { Timestamp(day.plus(1).start().0 - 1) };
-            store::raw_prefixes_between(site, from_time, Timestamp(end.0.min(day.plus(1).start().0 - 1)))
+        let whole_day = store::raw_day_prefix(site, day);
+        if day == from_time.day() {
+            // The checkpoint's day: one page of it first; a day of more keys than that is listed from the
+            // checkpoint on (`raw_prefixes_between`; a minute's slack past `now` keeps keys of an isolate
+            // whose clock runs a little ahead).
+            let (page, more) = store.list_page(&whole_day, None, 1000).await?;
+            if more.is_none() {
+                keys.extend(page.into_iter().map(|(k, _)| k).filter(|k| *k >= from_key));
+            } else {
+                let day_end = Timestamp(day.plus(1).start().0 - 1);
+                let to = if day == now.day() { Timestamp((now.0 + 60_000).min(day_end.0)) } else { day_end };
+                for prefix in store::raw_prefixes_between(site, from_time, to) {
+                    keys.extend(store.list_all(&prefix).await?.into_iter().filter(|k| *k >= from_key));
+                }
+            }
         } else {
-            vec![store::raw_day_prefix(site, day)]
-        };
-        for prefix in prefixes {
-            keys.extend(store.list_all(&prefix).await?.into_iter().filter(|k| *k >= from_key));
+            keys.extend(store.list_all(&whole_day).await?);
         }
         day = day.plus(1);
     }
@@ -97,7 +113,7 @@ pub async fn run(
     limits: &Limits,
 ) -> ApiResult<RollupOutcome> {
     let mut checkpoint = db.checkpoint()?;
-    let listed = pending_keys(store, &site.site, checkpoint.as_deref(), now).await?;
+    let listed = pending_keys(store, &site.site, checkpoint.as_deref(), now, true).await?;
     // Keys re-listed from the margin before the checkpoint are read only if they were never folded (late
     // arrivals of an eventually consistent listing): a backlog inside the margin cannot stall the run.
     let done = db.folded_keys(&listed)?;
