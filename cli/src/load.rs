@@ -46,6 +46,8 @@ pub fn fold_files(
         currency,
         settings: &settings.ingest,
         path_type: None,
+        // The operator's own file: what the site's secret key would bring (`KeyKind`).
+        via: daytwo_shared::message::KeyKind::Secret,
     };
     let (mut folded, mut skipped) = (0u64, 0u64);
     // A compact dedup set instead of the state's index: 8 bytes per message keeps a million events small.

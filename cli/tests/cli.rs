@@ -95,6 +95,7 @@ fn report_json_matches_the_library() {
         currency: &currency,
         settings: &settings.ingest,
         path_type: None,
+        via: daytwo_shared::message::KeyKind::Secret,
     };
     for line in std::fs::read_to_string(&events).unwrap().lines() {
         for m in parse_value(serde_json::from_str(line).unwrap(), &ctx).unwrap().messages {

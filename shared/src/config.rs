@@ -21,6 +21,18 @@ pub struct Settings {
     pub mapping: EventMapping,
     pub playbooks: Vec<PlaybookRule>,
     pub ingest: IngestSettings,
+    pub trust: TrustSettings,
+}
+
+/// Which events may move the executive figures (`crate::rollup::AccountHistory::counted`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustSettings {
+    /// Count purchases, renewals, churns and revenue only when they came with the site's secret write key
+    /// (a server library, the billing system, `daytwo import`): the public key is in every visitor's browser,
+    /// so anyone can send an `Order Completed` with it. Off by default, so a site that sends orders from the
+    /// browser keeps counting them; recommended for every site whose billing backend can send events.
+    pub lifecycle_events_need_secret_key: bool,
 }
 
 impl Default for Settings {
@@ -32,6 +44,7 @@ impl Default for Settings {
             mapping: EventMapping::default(),
             playbooks: default_playbooks(),
             ingest: IngestSettings::default(),
+            trust: TrustSettings::default(),
         }
     }
 }

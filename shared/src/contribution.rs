@@ -50,13 +50,20 @@ pub struct BudgetPart {
     /// The funnel step reached by the period's end, if the account is in the period's funnel population
     /// (not a customer before it, active in it).
     pub funnel: Option<FunnelStep>,
+    /// Revenue in the period that came with the public write key, counted or not (`TrustSettings`).
+    #[serde(default)]
+    pub public_revenue: i64,
 }
 
 impl BudgetPart {
     pub fn of(h: &AccountHistory, settings: &Settings, period: Period) -> BudgetPart {
+        let h = &*h.counted(&settings.trust);
         let lapse = settings.lifecycle.lapse_days;
         let end = CustomerHistory::of(h, lapse, period.last_day());
-        let mut p = BudgetPart::default();
+        let mut p = BudgetPart {
+            public_revenue: sat_sum(h.days.range(period.from..period.to).map(|(_, c)| c.public_revenue())),
+            ..BudgetPart::default()
+        };
         if h.days.range(period.from..period.to).next().is_some() && end.first_purchase.is_none_or(|d| d >= period.from)
         {
             p.funnel = lifecycle::funnel_step(h, settings, period.last_day());
@@ -92,6 +99,8 @@ pub struct BudgetSums {
     pub lifetime_revenue: i128,
     /// Accounts in the funnel population that reached each step (awareness, consideration, lead, purchase).
     pub funnel: [i64; 4],
+    #[serde(default)]
+    pub public_revenue: i128,
 }
 
 impl BudgetSums {
@@ -104,6 +113,7 @@ impl BudgetSums {
         self.revenue_new += i128::from(sign) * i128::from(p.revenue_new);
         self.revenue_existing += i128::from(sign) * i128::from(p.revenue_existing);
         self.lifetime_revenue += i128::from(sign) * i128::from(p.lifetime_revenue);
+        self.public_revenue += i128::from(sign) * i128::from(p.public_revenue);
         if let Some(step) = p.funnel {
             for slot in self.funnel.iter_mut().take(step as usize + 1) {
                 *slot += sign;
@@ -170,6 +180,7 @@ impl BudgetSums {
             },
             funnel: self.funnel(period),
             channels: spend.channels,
+            public_key_revenue_minor: clamp_i64(self.public_revenue),
         }
     }
 }
@@ -340,6 +351,7 @@ pub struct AccountEntry {
 
 impl AccountEntry {
     pub fn of(h: &AccountHistory, settings: &Settings, as_of: Day, period: Period) -> AccountEntry {
+        let h = &*h.counted(&settings.trust);
         let evaluated = crate::report::evaluate_one(h, settings, as_of);
         AccountEntry {
             lifecycle: evaluated.as_ref().map(LifecyclePart::of),

@@ -108,10 +108,53 @@ pub struct Message {
     pub traits: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub context: Map<String, Value>,
+    /// Which of the site's write keys brought the message: set from the key the Worker checked (a file the
+    /// CLI reads is the operator's own: `Secret`), never from the message's JSON (`RESERVED`). Stored only
+    /// when secret, so batches stored before the secret key existed read as public, which they were.
+    #[serde(default, skip_serializing_if = "KeyKind::is_public")]
+    pub via: KeyKind,
     /// Unknown fields are kept, not refused.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// The site's two write keys. The public one (`wk_…`) is in the tracking snippet, so any visitor has it; the
+/// secret one (`sk_…`) stays on the site's servers (Segment's server libraries, the billing system,
+/// `daytwo import`). Figures that only the secret key may move: `config::TrustSettings`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    #[default]
+    Public,
+    Secret,
+}
+
+impl KeyKind {
+    pub fn is_public(&self) -> bool {
+        *self == KeyKind::Public
+    }
+}
+
+/// The stored names of `Message`'s own fields. A client's unknown top-level fields are kept in `extra`, which
+/// is stored flattened beside them: one of these names there would be read back as the field itself (a
+/// `revenueMinor` past validation, a `via` claiming the secret key), so they are dropped from `extra`.
+const RESERVED: [&str; 15] = [
+    "type",
+    "messageId",
+    "userId",
+    "anonymousId",
+    "groupId",
+    "previousId",
+    "event",
+    "name",
+    "timestamp",
+    "receivedAt",
+    "revenueMinor",
+    "properties",
+    "traits",
+    "context",
+    "via",
+];
 
 mod rfc3339 {
     use super::*;
@@ -211,6 +254,8 @@ pub struct IngestContext<'a> {
     pub settings: &'a IngestSettings,
     /// The type implied by the path (`/v1/track`, `/v1/t`); `None` for batch endpoints.
     pub path_type: Option<MessageType>,
+    /// The write key the request came with (a file read by the CLI: `Secret`).
+    pub via: KeyKind,
 }
 
 /// A validated request body.
@@ -539,6 +584,9 @@ fn validate_message(
     // Personal data never reaches storage (see `privacy`): addresses, query strings, IPs.
     let scrub = Scrubber { salt: ctx.email_salt, keep_params: &ctx.settings.keep_query_params, ip: ctx.settings.ip };
     let id = |v: Option<String>| v.map(|s| scrub.text(&s));
+    for name in RESERVED {
+        m.remove(name);
+    }
     Ok(Message {
         kind,
         message_id: scrub.text(&message_id),
@@ -554,6 +602,7 @@ fn validate_message(
         properties: scrub.map(properties),
         traits: scrub.map(traits),
         context: scrub.map(context),
+        via: ctx.via,
         extra: scrub.map(m),
     })
 }
@@ -585,12 +634,34 @@ mod tests {
             currency,
             settings,
             path_type,
+            via: KeyKind::Public,
         }
     }
 
     fn parse(body: &str, path: Option<MessageType>) -> Result<Batch, IngestError> {
         let (c, s) = (Currency::default(), IngestSettings::default());
         parse_body(body.as_bytes(), &ctx_with(&c, &s, path))
+    }
+
+    /// Fields a client adds at the top level are kept, except those that would be read back from storage as
+    /// the message's own: which key brought it (`via`) and a revenue that skipped validation (`revenueMinor`).
+    #[test]
+    fn a_client_cannot_claim_the_secret_key_or_smuggle_revenue() {
+        let body = r#"{"type":"track","userId":"u","event":"Order Completed","via":"secret",
+            "revenueMinor":999999,"receivedAt":"2020-01-01T00:00:00Z","properties":{"revenue":5},"custom":1}"#;
+        let (c, s) = (Currency::default(), IngestSettings::default());
+        for via in [KeyKind::Public, KeyKind::Secret] {
+            let ctx = IngestContext { via, ..ctx_with(&c, &s, None) };
+            let m = parse_body(body.as_bytes(), &ctx).unwrap_or_else(|e| panic!("{e}")).messages.remove(0);
+            let stored = serde_json::to_string(&m).unwrap_or_else(|e| panic!("{e}"));
+            let back: Message = serde_json::from_str(&stored).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((back.via, back.revenue_minor, back.received_at), (via, Some(500), ctx_received()), "{stored}");
+            assert_eq!(back.extra.get("custom"), Some(&json!(1)), "{stored}");
+        }
+    }
+
+    fn ctx_received() -> Timestamp {
+        ts("2026-10-10T12:00:00Z")
     }
 
     #[test]

@@ -119,6 +119,10 @@ pub struct BudgetFigures {
     pub ltv_to_cac: Option<f64>,
     pub funnel: FunnelReport,
     pub channels: Vec<ChannelSpend>,
+    /// Revenue of the period that came with the site's public write key, which every visitor's browser holds:
+    /// included in the figures above unless the site counts only its secret key's (the report's
+    /// `public_key_revenue_counted`).
+    pub public_key_revenue_minor: i64,
 }
 
 /// What moving spend from one purpose to the other would do, at the measured return per dollar of each.
@@ -196,6 +200,8 @@ pub struct BudgetReport {
     pub verdict: Verdict,
     pub previous: BudgetFigures,
     pub deltas: BudgetDeltas,
+    /// Whether revenue sent with the public write key is in the figures (`TrustSettings`).
+    pub public_key_revenue_counted: bool,
 }
 
 fn sub_opt<T: std::ops::Sub<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
@@ -383,7 +389,8 @@ pub fn budget_report_of(
         ltv_minor: sub_opt(c.ltv_minor, p.ltv_minor),
         ltv_to_cac: sub_opt(c.ltv_to_cac, p.ltv_to_cac),
     };
-    BudgetReport { currency: currency.clone(), current, verdict, previous, deltas }
+    let public_key_revenue_counted = !settings.trust.lifecycle_events_need_secret_key;
+    BudgetReport { currency: currency.clone(), current, verdict, previous, deltas, public_key_revenue_counted }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -404,16 +411,18 @@ pub fn funnel_report(accounts: &[AccountHistory], settings: &Settings, period: P
 /// One account evaluated on a day: its stage and score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evaluated<'a> {
+    /// The history as the site counts it (`AccountHistory::counted`).
     #[serde(skip)]
-    pub history: &'a AccountHistory,
+    pub history: std::borrow::Cow<'a, AccountHistory>,
     pub status: lifecycle::Status,
     pub score: Option<Score>,
 }
 
 /// Stage and score of one account at the end of `as_of`, or `None` if it was not seen yet.
 pub fn evaluate_one<'a>(h: &'a AccountHistory, settings: &Settings, as_of: Day) -> Option<Evaluated<'a>> {
-    let score = engagement::score(h, &settings.engagement, as_of);
-    let status = lifecycle::status(h, settings, as_of, score.as_ref().map(|s| s.band))?;
+    let h = h.counted(&settings.trust);
+    let score = engagement::score(&h, &settings.engagement, as_of);
+    let status = lifecycle::status(&h, settings, as_of, score.as_ref().map(|s| s.band))?;
     Some(Evaluated { history: h, status, score })
 }
 
@@ -552,7 +561,7 @@ pub struct AccountDetail {
 }
 
 pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSummary {
-    let h = e.history;
+    let h = &*e.history;
     let mut down: Vec<&engagement::IndicatorScore> = e
         .score
         .iter()
@@ -581,7 +590,7 @@ pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSum
 }
 
 pub fn detail(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountDetail {
-    let h = e.history;
+    let h = &*e.history;
     AccountDetail {
         summary: summary(e, settings, as_of),
         as_of,

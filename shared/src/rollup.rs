@@ -6,7 +6,8 @@
 //! through `fold` or through `merge`. Additive parts can be un-counted because the dedup index remembers
 //! what each recent message added; lattice parts (min/max registers) are idempotent by construction.
 
-use crate::message::{Message, MessageType};
+use crate::config::TrustSettings;
+use crate::message::{KeyKind, Message, MessageType};
 use crate::signals::{EventMapping, Signal};
 use crate::time::{Day, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,32 @@ pub struct DayCell {
     /// Boxed: most cells carry no version report, and cells are the bulk of the state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Box<Latest<String>>>,
+    /// The part of the purchases, renewals, churns and revenue above that came with the public write key
+    /// (boxed: absent from every cell a browser sent no such event for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<Box<PublicShare>>,
+}
+
+/// What of a cell's lifecycle events and revenue came with the site's public write key: what a site that
+/// trusts only its secret key leaves out (`AccountHistory::counted`), and what the budget report shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicShare {
+    /// Messages per lifecycle signal, in `PublicShare::SIGNALS` order.
+    pub counts: [u32; 3],
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revenue_minor: i64,
+    /// Already taken out of the cell's counts and revenue (`counted`), so taking it out twice does nothing.
+    #[serde(skip)]
+    pub excluded: bool,
+}
+
+impl PublicShare {
+    /// The signals only the secret key may move when the site says so.
+    pub const SIGNALS: [Signal; 3] = [Signal::Purchase, Signal::Renewal, Signal::Churn];
+
+    fn is_empty(&self) -> bool {
+        self.counts == [0; 3] && self.revenue_minor == 0
+    }
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -59,14 +86,43 @@ impl DayCell {
     }
 
     /// Adds (sign = 1) or removes (sign = -1) one message's additive contribution.
-    fn apply(&mut self, signals: u32, revenue_minor: i64, sign: i64) {
+    fn apply(&mut self, signals: u32, revenue_minor: i64, via: KeyKind, sign: i64) {
+        let step = |c: &mut u32| *c = if sign > 0 { c.saturating_add(1) } else { c.saturating_sub(1) };
         for s in Signal::ALL {
             if signals & (1 << s.index()) != 0 {
-                let c = &mut self.counts[s.index()];
-                *c = if sign > 0 { c.saturating_add(1) } else { c.saturating_sub(1) };
+                step(&mut self.counts[s.index()]);
             }
         }
         self.revenue_minor = self.revenue_minor.saturating_add(sign * revenue_minor);
+        let lifecycle = PublicShare::SIGNALS.iter().any(|s| has(signals, *s));
+        if via == KeyKind::Public && (lifecycle || revenue_minor != 0) {
+            let share = self.public.get_or_insert_with(Box::default);
+            for (i, s) in PublicShare::SIGNALS.iter().enumerate() {
+                if has(signals, *s) {
+                    step(&mut share.counts[i]);
+                }
+            }
+            share.revenue_minor = share.revenue_minor.saturating_add(sign * revenue_minor);
+            if share.is_empty() {
+                self.public = None;
+            }
+        }
+    }
+
+    /// The cell's revenue that came with the public write key.
+    pub fn public_revenue(&self) -> i64 {
+        self.public.as_ref().map_or(0, |p| p.revenue_minor)
+    }
+
+    /// Takes the public share out of the counts and revenue (once).
+    fn exclude_public(&mut self) {
+        let Some(share) = self.public.as_mut().filter(|p| !p.excluded) else { return };
+        for (i, s) in PublicShare::SIGNALS.iter().enumerate() {
+            let c = &mut self.counts[s.index()];
+            *c = c.saturating_sub(share.counts[i]);
+        }
+        self.revenue_minor = self.revenue_minor.saturating_sub(share.revenue_minor);
+        share.excluded = true;
     }
 
     /// Adds another cell (counters and revenue add, registers join).
@@ -75,6 +131,13 @@ impl DayCell {
             *a = a.saturating_add(*b);
         }
         self.revenue_minor = self.revenue_minor.saturating_add(other.revenue_minor);
+        if let Some(o) = &other.public {
+            let share = self.public.get_or_insert_with(Box::default);
+            for (a, b) in share.counts.iter_mut().zip(o.counts.iter()) {
+                *a = a.saturating_add(*b);
+            }
+            share.revenue_minor = share.revenue_minor.saturating_add(o.revenue_minor);
+        }
         join_latest(&mut self.nps, &other.nps);
         if let Some(o) = &other.version
             && self.version.as_ref().is_none_or(|s| o > s)
@@ -114,6 +177,8 @@ pub struct Seen {
     /// Bit set of `Signal` indexes counted.
     pub signals: u32,
     pub revenue_minor: i64,
+    #[serde(default, skip_serializing_if = "KeyKind::is_public")]
+    pub via: KeyKind,
 }
 
 impl Seen {
@@ -132,6 +197,7 @@ impl Seen {
             kind: m.kind,
             signals,
             revenue_minor: revenue,
+            via: m.via,
         }
     }
 }
@@ -257,7 +323,7 @@ impl RollupState {
     fn apply_additive(&mut self, s: &Seen, sign: i64) {
         let rec = self.identities.entry(s.identity.clone()).or_default();
         let cell = rec.days.entry(s.day).or_default();
-        cell.apply(s.signals, s.revenue_minor, sign);
+        cell.apply(s.signals, s.revenue_minor, s.via, sign);
         if cell.count(Signal::Activity) == 0 {
             rec.days.remove(&s.day);
         }
@@ -531,6 +597,24 @@ impl AccountHistory {
     /// Builds a history directly (tests and what-if tools).
     pub fn new(key: &str, days: BTreeMap<Day, DayCell>) -> AccountHistory {
         AccountHistory { key: key.to_owned(), days, ..AccountHistory::default() }
+    }
+
+    /// The history as the site counts it: with `lifecycle_events_need_secret_key`, purchases, renewals,
+    /// churns and revenue that came with the public write key are taken out (the messages still count as
+    /// activity, as any visit does). Every report reads histories through this, once: a history already
+    /// counted comes back unchanged. Each cell keeps its `public` share, so the budget report can say how
+    /// much revenue the public key brought either way.
+    pub fn counted(&self, trust: &TrustSettings) -> std::borrow::Cow<'_, AccountHistory> {
+        use std::borrow::Cow;
+        let pending = |c: &DayCell| c.public.as_ref().is_some_and(|p| !p.excluded);
+        if !trust.lifecycle_events_need_secret_key || !self.days.values().any(pending) {
+            return Cow::Borrowed(self);
+        }
+        let mut h = self.clone();
+        for cell in h.days.values_mut() {
+            cell.exclude_public();
+        }
+        Cow::Owned(h)
     }
 
     /// Known by user or account id, not only by an anonymous visitor id.
@@ -815,6 +899,94 @@ mod tests {
             let text = serde_json::to_string(&s).unwrap_or_default();
             let back: RollupState = serde_json::from_str(&text).unwrap_or_default();
             prop_assert_eq!(back, s);
+        }
+    }
+
+    /// Reports over `state` with `trust`, as JSON, for every kind (the public-key revenue fields left out
+    /// where `strip` says so: they say what came through the public key, which differs by construction).
+    fn every_report(state: &RollupState, trust: bool, strip: bool) -> Vec<Value> {
+        use crate::query::{Rendered, ReportKind, compute, parse_query};
+        let mut settings = crate::config::Settings::default();
+        settings.trust.lifecycle_events_need_secret_key = trust;
+        let pairs: Vec<(String, String)> = [("from", "2026-01-05"), ("to", "2026-01-19"), ("as_of", "2026-01-25")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let q = parse_query(&pairs, crate::time::Day::parse("2026-01-25").unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let accounts = state.accounts();
+        [ReportKind::Budget, ReportKind::Funnel, ReportKind::Lifecycle, ReportKind::Engagement, ReportKind::Accounts]
+            .into_iter()
+            .map(|kind| {
+                let Rendered::Json(mut v) = compute(kind, &accounts, &[], &settings, &Default::default(), &q) else {
+                    panic!("json asked")
+                };
+                if strip && let Some(o) = v.as_object_mut() {
+                    o.remove("public_key_revenue_minor");
+                    o.remove("public_key_revenue_counted");
+                    if let Some(p) = o.get_mut("previous").and_then(Value::as_object_mut) {
+                        p.remove("public_key_revenue_minor");
+                    }
+                }
+                v
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// A site that trusts only its secret key reports exactly what it would if the public key's purchases,
+        /// renewals and churns had been plain events without revenue; a site that trusts both reports what it
+        /// would if every event had come with the secret key. Either way the budget report says how much of
+        /// the period's revenue the public key brought.
+        #[test]
+        fn only_the_secret_key_moves_lifecycle_and_revenue_when_the_site_says_so(
+            ms in prop::collection::vec(arb_message(), 0..40),
+            public_ids in any::<u64>(),
+        ) {
+            let ms: Vec<Message> = consistent(ms)
+                .into_iter()
+                .map(|mut m| {
+                    let id: u32 = m.message_id[1..].parse().unwrap_or(0);
+                    m.via = if public_ids & (1 << id) != 0 { KeyKind::Public } else { KeyKind::Secret };
+                    m
+                })
+                .collect();
+            let classifier = Classifier::new(&EventMapping::default());
+            let lifecycle = |m: &Message| PublicShare::SIGNALS.iter().any(|s| has(classifier.signals(m), *s));
+            let all_secret: Vec<Message> = ms.iter().cloned().map(|mut m| { m.via = KeyKind::Secret; m }).collect();
+            let forged_as_plain: Vec<Message> = ms
+                .iter()
+                .cloned()
+                .map(|mut m| {
+                    if m.via == KeyKind::Public && lifecycle(&m) {
+                        m.event = Some("Forged Event".to_owned());
+                        m.revenue_minor = None;
+                    }
+                    m.via = KeyKind::Secret;
+                    m
+                })
+                .collect();
+            let state = fold_all(&ms);
+            prop_assert_eq!(every_report(&state, true, true), every_report(&fold_all(&forged_as_plain), true, true));
+            prop_assert_eq!(every_report(&state, false, true), every_report(&fold_all(&all_secret), false, true));
+
+            // The figure itself: revenue of public purchases and renewals dated in the period.
+            let (from, to) = (crate::time::Day::parse("2026-01-05").unwrap_or_default(), crate::time::Day::parse("2026-01-19").unwrap_or_default());
+            let mut once = BTreeSet::new();
+            let expected: i64 = ms
+                .iter()
+                .filter(|m| once.insert(m.message_id.clone()))
+                .filter(|m| m.via == KeyKind::Public && (from..to).contains(&m.timestamp.day()))
+                .filter(|m| has(classifier.signals(m), Signal::Purchase) || has(classifier.signals(m), Signal::Renewal))
+                .map(|m| m.revenue_minor.unwrap_or(0))
+                .sum();
+            for trust in [true, false] {
+                let budget = &every_report(&state, trust, false)[0];
+                prop_assert_eq!(budget["public_key_revenue_minor"].as_i64(), Some(expected));
+                prop_assert_eq!(budget["public_key_revenue_counted"].as_bool(), Some(!trust));
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn msg_at(v: Value, received: &str) -> Message {
         currency: &currency,
         settings: &settings,
         path_type: None,
+        via: crate::message::KeyKind::Public,
     };
     let mut b = parse_value(v.clone(), &ctx).unwrap_or_else(|e| panic!("{v}: {e}"));
     b.messages.remove(0)

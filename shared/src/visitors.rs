@@ -33,7 +33,7 @@ pub fn compactable(key: &str, record: &IdentityRecord) -> Option<(Day, DayCell)>
     }
     let (day, cell) = record.days.iter().next()?;
     let browsing_only = Signal::ALL.iter().all(|s| cell.count(*s) == 0 || BROWSING.contains(s));
-    (browsing_only && cell.revenue_minor == 0 && cell.nps.is_none() && cell.version.is_none())
+    (browsing_only && cell.revenue_minor == 0 && cell.public.is_none() && cell.nps.is_none() && cell.version.is_none())
         .then(|| (*day, cell.clone()))
 }
 

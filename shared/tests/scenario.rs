@@ -75,6 +75,7 @@ fn state(settings: &Settings, currency: &Currency) -> RollupState {
             currency,
             settings: &settings.ingest,
             path_type: None,
+            via: daytwo_shared::message::KeyKind::Secret,
         };
         for m in parse_value(e, &ctx).expect("valid").messages {
             state.fold(&m, &classifier);

@@ -50,7 +50,7 @@ fn widget_in_a_hostile_intranet_page() {
         "--url",
         &s.base,
         "--write-key",
-        &site.write_key,
+        &site.secret_key,
         "--events",
         &format!("{data_s}/events.ndjson"),
         "--spend",

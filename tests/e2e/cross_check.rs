@@ -47,7 +47,7 @@ fn api_reports_equal_cli_reports() {
         "--url",
         &s.base,
         "--write-key",
-        &site.write_key,
+        &site.secret_key,
         "--events",
         &events,
         "--spend",

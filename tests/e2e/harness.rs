@@ -271,7 +271,13 @@ impl Server {
         assert_eq!(r.status, 201, "creating site {id}: {}", r.text());
         let v = r.json();
         let field = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("site {id}: no {k} in {v}")).to_owned();
-        Site { id: id.to_owned(), write_key: field("write_key"), read_token: field("read_token"), server: self }
+        Site {
+            id: id.to_owned(),
+            write_key: field("write_key"),
+            secret_key: field("secret_write_key"),
+            read_token: field("read_token"),
+            server: self,
+        }
     }
 }
 
@@ -285,15 +291,18 @@ impl Drop for Server {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub id: String,
+    /// The public write key (the snippet's).
     pub write_key: String,
+    /// The secret write key (servers, the billing system, `daytwo import`).
+    pub secret_key: String,
     pub read_token: String,
     pub server: &'static Server,
 }
 
 impl Site {
-    /// `POST /v1/{path}` with the write key as HTTP Basic user, as Segment's server SDKs send it.
+    /// `POST /v1/{path}` with the secret write key as HTTP Basic user, as Segment's server SDKs send it.
     pub fn ingest(&self, path: &str, body: &Value) -> Resp {
-        let auth = basic(&self.write_key);
+        let auth = basic(&self.secret_key);
         request(
             "POST",
             &self.server.url(&format!("/v1/{path}")),

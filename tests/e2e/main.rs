@@ -26,4 +26,5 @@ mod routes;
 mod scale;
 mod segment_client;
 mod time_shapes;
+mod trust;
 mod visitors;

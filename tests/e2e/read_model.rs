@@ -64,7 +64,7 @@ fn todays_reports_come_from_the_read_model_and_equal_a_full_fold() {
     daytwo(&["generate", "--seed", "11", "--accounts", "80", "--months", "12", "--out", &d]);
     let events = format!("{d}/events.ndjson");
     let site = server().create_site("read-model", json!({"currency": "USD"}));
-    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.write_key, "--events", &events]);
+    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.secret_key, "--events", &events]);
     site.rollup();
     same_as_cli(&site, &[&events], "after the rollup");
 
@@ -147,7 +147,7 @@ fn a_rebuild_resumes_across_runs_and_keeps_what_arrives_meanwhile() {
     daytwo(&["generate", "--seed", "12", "--accounts", "80", "--months", "12", "--out", &d]);
     let events = format!("{d}/events.ndjson");
     let site = server.create_site("rebuild", json!({"currency": "USD"}));
-    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.write_key, "--events", &events]);
+    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.secret_key, "--events", &events]);
     let text = std::fs::read_to_string(&events).unwrap();
     let users = grouped_users(&text);
     assert!(users.len() >= 8, "the generated site has grouped users: {}", users.len());

@@ -31,7 +31,7 @@ pub fn small_spend() -> Value {
     ])
 }
 
-fn assert_json_error(r: &crate::harness::Resp, status: u16, code: &str, what: &str) {
+pub fn assert_json_error(r: &crate::harness::Resp, status: u16, code: &str, what: &str) {
     assert_eq!(r.status, status, "{what}: {}", r.text());
     assert_eq!(r.code().as_deref(), Some(code), "{what}: {}", r.text());
     assert!(r.json()["error"]["message"].is_string(), "{what}: no message in {}", r.text());
@@ -74,6 +74,7 @@ fn site_config_create_read_update_rotate() {
     let s = server();
     let site = s.create_site("routes-config", json!({"currency":"EUR","allowed_origins":["https://intranet.example"]}));
     assert!(site.write_key.starts_with("wk_") && site.read_token.starts_with("rt_"), "{site:?}");
+    assert!(site.secret_key.starts_with("sk_") && site.secret_key.len() == 35, "{site:?}");
 
     let got = site.admin("GET", "", None);
     assert_eq!(got.status, 200, "{}", got.text());
@@ -83,6 +84,8 @@ fn site_config_create_read_update_rotate() {
     assert_eq!(v["allowed_origins"], json!(["https://intranet.example"]));
     assert!(v.get("read_token").is_none(), "GET must not show the read token: {v}");
     assert!(!v.to_string().contains(&site.read_token), "GET leaks the read token");
+    assert!(!v.to_string().contains(&site.secret_key[3..]), "GET leaks the secret write key");
+    assert_eq!(v["has_secret_write_key"], json!(true));
 
     // Update: 200, same write key, no read token, new settings kept.
     let up = site.admin(
@@ -95,6 +98,7 @@ fn site_config_create_read_update_rotate() {
     let v = up.json();
     assert_eq!(v["write_key"], json!(site.write_key));
     assert!(v.get("read_token").is_none(), "update must not issue a read token: {v}");
+    assert!(v.get("secret_write_key").is_none(), "update must not issue a secret key: {v}");
     let v = site.admin("GET", "", None).json();
     assert_eq!(v["allowed_origins"], json!(["https://a.example", "https://b.example"]));
     assert_eq!(v["settings"]["lifecycle"]["lapse_days"], json!(200));
@@ -109,14 +113,20 @@ fn site_config_create_read_update_rotate() {
     let v = rot.json();
     let new_key = v["write_key"].as_str().unwrap().to_owned();
     let new_read = v["read_token"].as_str().unwrap().to_owned();
+    let new_secret = v["secret_write_key"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, site.secret_key);
     assert_ne!(new_key, site.write_key);
     assert_ne!(new_read, site.read_token);
     let msg = json!({"type":"track","userId":"u","event":"Signed Up","timestamp":"2026-10-01T00:00:00Z"});
     let old = site.ingest("track", &msg);
-    assert_json_error(&old, 401, "invalid_write_key", "old write key after rotation");
+    assert_json_error(&old, 401, "invalid_write_key", "old secret key after rotation");
+    let old_public = Site { secret_key: site.write_key.clone(), ..site.clone() }.ingest("track", &msg);
+    assert_json_error(&old_public, 401, "invalid_write_key", "old write key after rotation");
     assert_json_error(&site.read_raw("reports/lifecycle", &site.read_token), 401, "invalid_token", "old read token");
-    let rotated = Site { write_key: new_key, read_token: new_read, ..site };
+    let rotated = Site { write_key: new_key, secret_key: new_secret, read_token: new_read, ..site };
     assert_eq!(rotated.ingest("track", &msg).status, 200);
+    let public = Site { secret_key: rotated.write_key.clone(), ..rotated.clone() };
+    assert_eq!(public.ingest("track", &msg).status, 200);
     assert_eq!(rotated.read_raw("reports/lifecycle", &rotated.read_token).status, 200);
 }
 

@@ -19,7 +19,7 @@ fn import(site: &Site, events: &str, spend: &str) {
         "--url",
         &site.server.base,
         "--write-key",
-        &site.write_key,
+        &site.secret_key,
         "--events",
         events,
         "--spend",

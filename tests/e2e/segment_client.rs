@@ -23,7 +23,7 @@ fn analytics_node_sdk_events_reach_the_reports() {
         .arg(&script)
         .current_dir(root())
         .env("DAYTWO_HOST", &s.base)
-        .env("DAYTWO_WRITE_KEY", &site.write_key)
+        .env("DAYTWO_WRITE_KEY", &site.secret_key)
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);

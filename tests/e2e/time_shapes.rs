@@ -77,7 +77,7 @@ fn every_time_shape_imports_to_the_offline_figures() {
         } else {
             vec![events]
         };
-        let mut args = vec!["import", "--url", &s.base, "--write-key", &site.write_key, "--events"];
+        let mut args = vec!["import", "--url", &s.base, "--write-key", &site.secret_key, "--events"];
         args.extend(files.iter().map(String::as_str));
         args.extend(["--site", &site.id, "--admin-token", ADMIN_TOKEN]);
         daytwo(&args);

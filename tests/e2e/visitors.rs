@@ -71,7 +71,7 @@ fn visitors_past_their_window_leave_their_rows_and_no_figure_moves() {
     daytwo(&["generate", "--seed", "21", "--accounts", "80", "--months", "12", "--out", &d]);
     let events = format!("{d}/events.ndjson");
     let site = server.create_site("visitors", json!({"currency": "USD"}));
-    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.write_key, "--events", &events]);
+    daytwo(&["import", "--url", &site.server.base, "--write-key", &site.secret_key, "--events", &events]);
     site.rollup();
     let before = site.stats();
 

@@ -6,7 +6,7 @@ use crate::http::{self, allow_origin, origin, origin_allowed};
 use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
-    IngestContext, IngestError, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
+    IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
 };
 use serde_json::json;
 use std::io::Read;
@@ -60,6 +60,13 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         .ingest_record(&key)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_write_key", "unknown write key"))?;
+    if browser_origin.is_some() && site.via == KeyKind::Secret {
+        // A secret key in a browser is a leaked one: refused, so it is noticed before it is copied further.
+        return Err(ApiError::forbidden(
+            "secret_key_in_browser",
+            "the secret write key is for servers; pages send events with the public write key",
+        ));
+    }
     if let Some(o) = &browser_origin
         && !origin_allowed(&site.allowed_origins, o)
     {
@@ -72,6 +79,7 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         currency: &site.currency,
         settings: &site.ingest,
         path_type,
+        via: site.via,
     };
     let batch = parse_value(value, &ctx)?;
     match sink {

@@ -73,7 +73,7 @@ impl IndexMeta {
 
 /// The settings an index was built with, and the layout of its header: either changing retires it.
 fn settings_key(site: &SiteRecord) -> String {
-    format!("v2:{}", serde_json::to_string(&site.settings).unwrap_or_default())
+    format!("v3:{}", serde_json::to_string(&site.settings).unwrap_or_default())
 }
 
 fn listed(e: &AccountEntry) -> i64 {

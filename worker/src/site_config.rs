@@ -22,6 +22,7 @@ use crate::http;
 use crate::sql_state::{SqlState, Write, from_text, to_text};
 use crate::store::{self, IngestRecord, SiteRecord, Store};
 use daytwo_shared::config::Settings;
+use daytwo_shared::message::KeyKind;
 use daytwo_shared::money::Currency;
 use daytwo_shared::spend::{MAX_ENTRIES, SpendEntry, parse_spend_csv, parse_spend_json};
 use serde_json::{Value, json};
@@ -68,6 +69,7 @@ fn public_view(site: &SiteRecord) -> Value {
         "allowed_origins": site.allowed_origins,
         "settings": site.settings,
         "write_key": site.write_key,
+        "has_secret_write_key": site.secret_key_sha256.is_some(),
         "created_at": site.created_at,
         "updated_at": site.updated_at,
     })
@@ -139,6 +141,13 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
     } else {
         (existing.as_ref().map(|s| s.write_key.clone()).unwrap_or_default(), None)
     };
+    // The secret key: minted with the other credentials, or for a site created before secret keys existed.
+    let kept_secret = existing.as_ref().and_then(|s| s.secret_key_sha256.clone()).filter(|_| !fresh);
+    let secret_key = match kept_secret {
+        Some(_) => None,
+        None => Some(format!("sk_{}", random_hex(16)?)),
+    };
+    let secret_key_sha256 = secret_key.as_deref().map(sha256_hex).or(kept_secret);
     let record = SiteRecord {
         site: site_id.to_owned(),
         currency,
@@ -158,6 +167,7 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
         updated_at: now,
         // Rotation revokes every embed token minted before it.
         embed_generation: existing.as_ref().map_or(0, |s| s.embed_generation + u32::from(rotate)),
+        secret_key_sha256: secret_key_sha256.clone(),
     };
     let ingest = IngestRecord {
         site: record.site.clone(),
@@ -165,9 +175,14 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
         allowed_origins: record.allowed_origins.clone(),
         ingest: record.settings.ingest.clone(),
         email_salt: record.email_salt.clone(),
+        via: KeyKind::Public,
     };
     // Credentials first, the site record last: a failure half-way leaves no site pointing at missing keys.
+    // Both keys' records carry the site's current ingest settings, so both are rewritten on every change.
     store.put_json(&store::write_key_key(&write_key), &ingest).await?;
+    if let Some(sha) = &secret_key_sha256 {
+        store.put_json(&store::secret_key_key(sha), &IngestRecord { via: KeyKind::Secret, ..ingest.clone() }).await?;
+    }
     if let Some(t) = &read_token {
         store.put_json(&store::read_token_key(&sha256_hex(t)), &record.site).await?;
     }
@@ -176,10 +191,16 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
     if let Some(old) = existing.as_ref().filter(|_| rotate) {
         store.delete(&store::write_key_key(&old.write_key)).await?;
         store.delete(&store::read_token_key(&old.read_token_sha256)).await?;
+        if let Some(sha) = &old.secret_key_sha256 {
+            store.delete(&store::secret_key_key(sha)).await?;
+        }
     }
     let mut view = public_view(&record);
     if let Some(t) = read_token {
         view["read_token"] = Value::String(t);
+    }
+    if let Some(k) = secret_key {
+        view["secret_write_key"] = Value::String(k);
     }
     http::json(if existing.is_none() { 201 } else { 200 }, &view)
 }

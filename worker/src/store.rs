@@ -14,7 +14,7 @@
 use crate::error::{ApiError, ApiResult};
 use daytwo_shared::config::{IngestSettings, Settings};
 use daytwo_shared::data_status::RollupRun;
-use daytwo_shared::message::Message;
+use daytwo_shared::message::{KeyKind, Message};
 use daytwo_shared::money::Currency;
 use daytwo_shared::spend::SpendEntry;
 use daytwo_shared::time::{Day, Timestamp};
@@ -43,6 +43,10 @@ pub struct SiteRecord {
     /// every token of an earlier generation answers 401.
     #[serde(default)]
     pub embed_generation: u32,
+    /// SHA-256 of the secret write key (`sk_…`, for servers: `KeyKind::Secret`); the key itself is shown once,
+    /// when minted. `None` for a site created before secret keys: its next update mints one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_sha256: Option<String>,
 }
 
 /// The slice of a site's record that ingest needs, stored under its write key.
@@ -53,6 +57,9 @@ pub struct IngestRecord {
     pub allowed_origins: Vec<String>,
     pub ingest: IngestSettings,
     pub email_salt: String,
+    /// Which of the site's keys this record is stored under: every message it brings carries it.
+    #[serde(default)]
+    pub via: KeyKind,
 }
 
 pub struct Store {
@@ -95,6 +102,11 @@ impl std::fmt::Display for KvOps {
 
 fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(&redact(context), e)
+}
+
+/// Whether a token has the shape of a secret write key (`sk_` and 32 hex digits).
+pub fn is_secret_key_shape(token: &str) -> bool {
+    token.strip_prefix("sk_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A KV key as it may appear in a log: a write key is a credential, so its key is never logged whole.
@@ -249,11 +261,15 @@ impl Store {
         self.site(site).await?.ok_or_else(|| ApiError::not_found("site_not_found", format!("no site {site:?}")))
     }
 
+    /// The record of a public (`wk_…`) or secret (`sk_…`) write key; anything else is unknown without a lookup.
     pub async fn ingest_record(&self, write_key: &str) -> ApiResult<Option<IngestRecord>> {
-        if !is_write_key_shape(write_key) {
-            return Ok(None);
+        if is_write_key_shape(write_key) {
+            return self.get_json(&write_key_key(write_key)).await;
         }
-        self.get_json(&write_key_key(write_key)).await
+        if is_secret_key_shape(write_key) {
+            return self.get_json(&secret_key_key(&crate::auth::sha256_hex(write_key))).await;
+        }
+        Ok(None)
     }
 
     /// The spend ledger, re-validated through `shared` on the way in (it is stored in its public JSON shape).
@@ -273,6 +289,11 @@ pub fn site_key(site: &str) -> String {
 /// A write key's record (what ingest needs of its site).
 pub fn write_key_key(write_key: &str) -> String {
     format!("writekey/{write_key}")
+}
+
+/// A secret write key's record, by the key's SHA-256 (the key itself is never stored).
+pub fn secret_key_key(sha256: &str) -> String {
+    format!("secretkey/{sha256}")
 }
 
 /// A read token's site, by the token's SHA-256.

@@ -206,13 +206,15 @@ pub fn run(port: u16) -> Result {
         let site = call("PUT", &url, &admin, Some(body))?;
         let write_key = site["write_key"].as_str().unwrap_or_default().to_owned();
         let read_token = site["read_token"].as_str().unwrap_or_default().to_owned();
+        // The secret key brings the demo's orders, as a billing backend's would; the pages get the public one.
+        let secret_key = site["secret_write_key"].as_str().unwrap_or_default().to_owned();
         let marker = state.join("demo-imported");
         if !marker.exists() {
             let data = state.join("demo-data");
             let data_s = data.to_string_lossy().into_owned();
             let bin = crate::daytwo_bin()?.to_string_lossy().into_owned();
             crate::run(&bin, &["generate", "--seed", "42", "--accounts", "300", "--months", "18", "--out", &data_s])?;
-            import_generated(&bin, &base, &write_key, &data, "demo", &admin)?;
+            import_generated(&bin, &base, &secret_key, &data, "demo", &admin)?;
             std::fs::write(&marker, "imported\n").map_err(|e| e.to_string())?;
         }
         let rolled = call("POST", &format!("{base}/v1/sites/demo/rollup"), &admin, None)?;
@@ -236,7 +238,7 @@ pub fn run(port: u16) -> Result {
         println!(
             "\nDaytwo is running at {base} (state in {}).\n\
              Rollup: {} messages folded from {} raw batches.\n\n\
-             Admin token:  {admin}\nWrite key:    {write_key}\nRead token:   {read_token}\nEmbed token:  {embed_token} (24 h)\n\n\
+             Admin token:  {admin}\nWrite key:    {write_key} (public, in the snippet)\nSecret key:   {secret_key} (servers: billing, `daytwo import`)\nRead token:   {read_token}\nEmbed token:  {embed_token} (24 h)\n\n\
              Try:\n\
              curl -s {base}/v1/sites/demo/reports/budget -H 'Authorization: Bearer {read_token}'\n\
              curl -s '{base}/v1/sites/demo/reports/lifecycle' -H 'Authorization: Bearer {read_token}'\n\

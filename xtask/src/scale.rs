@@ -179,7 +179,7 @@ pub fn run_scale(n: u32) -> Result {
         return Err(format!("creating the site: {status} {body}"));
     }
     let site: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-    let write_key = site["write_key"].as_str().unwrap_or_default().to_owned();
+    let write_key = site["secret_write_key"].as_str().unwrap_or_default().to_owned();
     let read_token = site["read_token"].as_str().unwrap_or_default().to_owned();
     let t = Instant::now();
     crate::demo::import_generated(&bin, &base, &write_key, &data, "scale", ADMIN)?;

@@ -129,6 +129,17 @@ pub fn comparison_rows(report: &BudgetReport) -> Vec<Vec<String>> {
             money_delta(Some(d.total_revenue_minor), cur),
         ],
         vec![
+            // Any visitor's browser holds the public key: revenue it brought can be forged.
+            if report.public_key_revenue_counted {
+                "of which sent with the public write key".into()
+            } else {
+                "Left out: revenue sent with the public write key".into()
+            },
+            m(c.public_key_revenue_minor),
+            m(p.public_key_revenue_minor),
+            money_delta(None, cur),
+        ],
+        vec![
             format!("Return per {} of acquisition spend", cur.code()),
             per_unit(c.acquisition.return_per_dollar),
             per_unit(p.acquisition.return_per_dollar),

@@ -254,6 +254,7 @@ impl Decode for BudgetFigures {
             ltv_to_cac: opt_f64(o, "ltv_to_cac")?,
             funnel: field(o, "funnel")?,
             channels: list(o, "channels")?,
+            public_key_revenue_minor: i64_(o, "public_key_revenue_minor")?,
         })
     }
 }
@@ -347,6 +348,7 @@ impl Decode for BudgetReport {
             verdict: field(o, "verdict")?,
             previous: field(o, "previous")?,
             deltas: field(o, "deltas")?,
+            public_key_revenue_counted: bool_(o, "public_key_revenue_counted")?,
         })
     }
 }
