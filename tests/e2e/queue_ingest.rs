@@ -120,6 +120,10 @@ fn queue_ingest_counts_every_message_once_with_fewer_kv_writes() {
     ] {
         assert_eq!(without_status(queued.read(path)), without_status(direct.read(path)), "{path}");
     }
+    // Which key brought a message survives the queue: the batches came with the secret key, the beacon's
+    // order (42.00) with the public one.
+    let budget = queued.read("reports/budget?from=2026-10-01&to=2026-11-01");
+    assert_eq!(budget["public_key_revenue_minor"], json!(4200), "{budget}");
     let life = queued.read("reports/lifecycle?as_of=2026-10-31");
     assert!(life["total"].as_u64() >= Some(90), "{life}");
 
