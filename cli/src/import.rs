@@ -84,6 +84,9 @@ pub fn run(a: &ImportArgs) -> Result<(), String> {
     let agent = agent();
     let base = a.url.trim_end_matches('/');
     if !a.events.is_empty() {
+        if let Some(note) = public_key_note(&a.write_key) {
+            eprintln!("{note}");
+        }
         let auth = basic(&a.write_key);
         let skew_hours = IngestSettings::default().max_clock_skew_hours;
         let (mut batch, mut bytes, mut sent, mut requests) = (Vec::<Value>::new(), 0usize, 0u64, 0u64);
@@ -127,9 +130,26 @@ pub fn run(a: &ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// A file imported with the public write key counts as sent from a browser: its revenue shows as the public
+/// key's, and a site that trusts only its secret key leaves its purchases out.
+fn public_key_note(write_key: &str) -> Option<String> {
+    write_key.starts_with("wk_").then(|| {
+        "note: importing with the public write key (wk_…): the Worker marks these events as sent by the public \
+         key (the budget report's public_key_revenue_minor; not counted where settings.trust.\
+         lifecycle_events_need_secret_key is set). Give the site's secret key (sk_…) for your own files."
+            .to_owned()
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::basic;
+    use super::{basic, public_key_note};
+
+    #[test]
+    fn importing_with_the_public_key_says_what_it_means() {
+        assert!(public_key_note("wk_0123").is_some_and(|n| n.contains("sk_")));
+        assert_eq!(public_key_note("sk_0123"), None);
+    }
 
     #[test]
     fn basic_auth_is_rfc_base64() {

@@ -49,6 +49,8 @@ enum Command {
         /// The Worker's base URL, e.g. http://127.0.0.1:8787
         #[arg(long)]
         url: String,
+        /// The site's secret write key (`sk_…`): your own files are trusted. The public key (`wk_…`) works, and
+        /// marks the events as a browser's.
         #[arg(long)]
         write_key: String,
         /// Event files (NDJSON, plain or gzipped; `-` for standard input). Each message keeps its time: it is
