@@ -113,6 +113,7 @@ async fn overview_shows_the_report_figures_and_dashes_for_null() {
     v["acquisition"]["cac_minor"] = Value::Null;
     v["ltv_to_cac"] = Value::Null;
     v["deltas"]["cac_minor"] = Value::Null;
+    v["public_key_revenue_minor"] = serde_json::json!(12_345);
     let report: BudgetReport = serde_json::from_value(v).unwrap();
     let cur = report.currency.clone();
     let root = container();
@@ -143,6 +144,9 @@ async fn overview_shows_the_report_figures_and_dashes_for_null() {
     let label = svg.get_attribute("aria-label").unwrap();
     assert!(label.contains("Spend") && label.contains("Revenue"), "{label}");
     assert!(root.query_selector("details.dt-alt table").unwrap().is_some());
+    // The revenue that came with the public write key, which any visitor could have sent.
+    let row = format!("of which sent with the public write key{}", money(12_345, &cur));
+    assert!(all.contains(&row), "the public key's revenue is shown: {row}");
     handle.destroy();
 }
 

@@ -31,9 +31,11 @@ pub struct Tail {
 pub async fn tail(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<Tail> {
     let now = http::now();
     let checkpoint = db.checkpoint()?;
-    let last_run = store.last_rollup(&site.site).await?;
-    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), now, false).await?;
-    let mut keys: Vec<String> = pending.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
+    let last_run = rollup::last_run(store, db, &site.site).await?;
+    let hint = rollup::TailHint::load(db, checkpoint.as_deref())?;
+    let pending = rollup::pending_keys(store, &site.site, checkpoint.as_deref(), now, false, hint.as_ref()).await?;
+    let mut keys: Vec<String> =
+        pending.keys.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
     let pending_batches = keys.len() as u64;
     keys.truncate(MAX_TAIL_KEYS);
     let (batches, unreadable) = store.get_raw_batches(&keys).await?;

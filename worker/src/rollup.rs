@@ -6,7 +6,7 @@
 //! count every message once.
 
 use crate::erasure;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::read_model;
 use crate::site_object::Limits;
 use crate::sql_state::{Overlay, SqlState, Write};
@@ -46,32 +46,85 @@ fn relist_from(checkpoint: &str) -> Timestamp {
     store::raw_key_time(checkpoint).map_or(Timestamp(0), |t| Timestamp(t.0 - RELIST_MARGIN_MS))
 }
 
+/// How far behind a write KV's listing may show it (Cloudflare documents up to 60 s).
+const LISTING_LAG_MS: i64 = 60_000;
+
+/// What a complete rollup run learnt about the raw keys after its checkpoint (`meta('tail_hint')`), so a
+/// report lists a few seconds of keys instead of everything since the checkpoint: nothing unfolded was received
+/// up to `listed_through` (the run's clock less [`LISTING_LAG_MS`]), and whether the checkpoint's day holds
+/// more keys than one page (`large_day`: then the report skips that page and lists by prefixes at once).
+/// Valid only while the checkpoint is the one it names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TailHint {
+    pub checkpoint: String,
+    pub listed_through: Timestamp,
+    pub large_day: Option<i32>,
+}
+
+impl TailHint {
+    /// The hint for `checkpoint`, if the last complete run left one for it.
+    pub fn load(db: &SqlState, checkpoint: Option<&str>) -> ApiResult<Option<TailHint>> {
+        let Some(cp) = checkpoint else { return Ok(None) };
+        let hint: Option<TailHint> = db.meta("tail_hint")?.and_then(|t| serde_json::from_str(&t).ok());
+        Ok(hint.filter(|h| h.checkpoint == cp))
+    }
+}
+
+/// The last run's outcome as the object recorded it, else as KV holds it (a run recorded before the object
+/// kept a copy).
+pub async fn last_run(store: &Store, db: &SqlState, site: &str) -> ApiResult<Option<RollupRun>> {
+    match db.meta("last_run")?.and_then(|t| serde_json::from_str(&t).ok()) {
+        Some(run) => Ok(Some(run)),
+        None => store.last_rollup(site).await,
+    }
+}
+
+/// Raw keys listed since a checkpoint, and whether the first day listed needed more than one page.
+pub struct Listed {
+    pub keys: Vec<String>,
+    pub large_day: Option<Day>,
+}
+
 /// Raw keys of `site` newer than `after`, in order; all keys when there is no checkpoint. A rollup lists
 /// from the relist margin before the checkpoint (`margin`: keys an eventually consistent listing showed
-/// late); a report's tail from the checkpoint itself.
+/// late); a report's tail from the checkpoint itself, or from where the last complete run's `hint` says
+/// nothing is left.
 pub async fn pending_keys(
     store: &Store,
     site: &str,
     after: Option<&str>,
     now: Timestamp,
     margin: bool,
-) -> ApiResult<Vec<String>> {
-    let Some(checkpoint) = after else { return store.list_all(&store::raw_prefix(site)).await };
-    let from_time =
+    hint: Option<&TailHint>,
+) -> ApiResult<Listed> {
+    let Some(checkpoint) = after else {
+        return Ok(Listed { keys: store.list_all(&store::raw_prefix(site)).await?, large_day: None });
+    };
+    let mut from_time =
         if margin { relist_from(checkpoint) } else { store::raw_key_time(checkpoint).unwrap_or(Timestamp(0)) };
+    if let Some(h) = hint {
+        from_time = from_time.max(h.listed_through);
+    }
     let from_key = store::raw_key(site, from_time, "");
     let mut keys = Vec::new();
+    let mut large_day = None;
     let mut day: Day = from_time.day();
     while day <= now.day() {
         let whole_day = store::raw_day_prefix(site, day);
         if day == from_time.day() {
-            // The checkpoint's day: one page of it first; a day of more keys than that is listed from the
-            // checkpoint on (`raw_prefixes_between`; a minute's slack past `now` keeps keys of an isolate
-            // whose clock runs a little ahead).
-            let (page, more) = store.list_page(&whole_day, None, 1000).await?;
+            // The first day: one page of it first, unless the hint says it is larger; a day of more keys
+            // than that is listed from `from_time` on (`raw_prefixes_between`; a minute's slack past `now`
+            // keeps keys of an isolate whose clock runs a little ahead).
+            let known_large = hint.is_some_and(|h| h.large_day == Some(day.0));
+            let (page, more) = if known_large {
+                (Vec::new(), Some(String::new()))
+            } else {
+                store.list_page(&whole_day, None, 1000).await?
+            };
             if more.is_none() {
                 keys.extend(page.into_iter().map(|(k, _)| k).filter(|k| *k >= from_key));
             } else {
+                large_day = Some(day);
                 let day_end = Timestamp(day.plus(1).start().0 - 1);
                 let to = if day == now.day() { Timestamp((now.0 + 60_000).min(day_end.0)) } else { day_end };
                 for prefix in store::raw_prefixes_between(site, from_time, to) {
@@ -83,7 +136,7 @@ pub async fn pending_keys(
         }
         day = day.plus(1);
     }
-    Ok(keys)
+    Ok(Listed { keys, large_day })
 }
 
 /// Raw batches per bulk read and per transaction: the rollup holds at most this many raw values (each at most
@@ -113,7 +166,8 @@ pub async fn run(
     limits: &Limits,
 ) -> ApiResult<RollupOutcome> {
     let mut checkpoint = db.checkpoint()?;
-    let listed = pending_keys(store, &site.site, checkpoint.as_deref(), now, true).await?;
+    let Listed { keys: listed, large_day } =
+        pending_keys(store, &site.site, checkpoint.as_deref(), now, true, None).await?;
     // Keys re-listed from the margin before the checkpoint are read only if they were never folded (late
     // arrivals of an eventually consistent listing): a backlog inside the margin cannot stall the run.
     let done = db.folded_keys(&listed)?;
@@ -159,6 +213,16 @@ pub async fn run(
         let total: usize = batches.iter().map(|(_, b)| b.len()).sum();
         folded += fresh.len() as u64;
         dupes += (total - fresh.len()) as u64;
+    }
+    // Every key listed is folded: reports need list only what arrives after this run's listing.
+    if let (false, Some(cp)) = (more, &checkpoint) {
+        let hint = TailHint {
+            checkpoint: cp.clone(),
+            listed_through: Timestamp(now.0 - LISTING_LAG_MS),
+            large_day: large_day.map(|d| d.0),
+        };
+        let text = serde_json::to_string(&hint).map_err(|e| ApiError::internal("tail hint", e))?;
+        db.commit(vec![SqlState::set_meta("tail_hint", text)], limits.state_cap)?;
     }
     // Once the backlog is folded, raw batches holding erased messages are rewritten, a bounded step a run.
     let scrubbed = more || erasure::scrub_step(store, db, site, limits.scrub_page_keys).await?.0;
@@ -213,7 +277,13 @@ pub async fn run_and_record(
     if let Err(e) = &result {
         worker::console_error!("rollup of {} failed: {} {}", site.site, e.code, e.message);
     }
-    // Recording is best effort: the run's own result (and error) is what the caller gets.
+    // Recording is best effort: the run's own result (and error) is what the caller gets. The object keeps
+    // its own copy, so a report reads it without a KV read (`last_run`); stats read KV's.
+    if let Ok(text) = serde_json::to_string(&record)
+        && let Err(e) = db.commit(vec![SqlState::set_meta("last_run", text)], u64::MAX)
+    {
+        worker::console_error!("recording the rollup of {} in its object failed: {}", site.site, e.message);
+    }
     if let Err(e) = store.put_json(&store::rollup_run_key(&site.site), &record).await {
         worker::console_error!("recording the rollup of {} failed: {}", site.site, e.message);
     }

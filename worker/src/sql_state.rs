@@ -129,7 +129,7 @@ impl SqlState {
         cursor.raw().collect::<worker::Result<Vec<_>>>().map_err(|e| sql_err(query, e))
     }
 
-    fn meta(&self, key: &str) -> ApiResult<Option<String>> {
+    pub fn meta(&self, key: &str) -> ApiResult<Option<String>> {
         let rows = self.rows("SELECT v FROM meta WHERE k = ?", vec![key.into()])?;
         Ok(rows.first().and_then(|r| r.first()).and_then(text).map(str::to_owned))
     }
