@@ -5,7 +5,8 @@
 //! - spend entries posted at once all land, and deletions at once all take;
 //! - a site created by several calls at once gets one write key and read token: one call answers 201, the
 //!   others 200 with that key, and only that key is accepted;
-//! - revocations at once each move the embed generation on.
+//! - revocations at once each move the embed generation on;
+//! - rollups at once equal one (the object runs them one after the other).
 //!
 //! A body sent without `Content-Length` (chunked) is refused with 413 once it passes the limit, while the
 //! client is still sending (item 6): the Worker reads it a chunk at a time instead of buffering it whole.
@@ -128,6 +129,52 @@ fn revocations_at_once_each_count() {
         let want: Vec<u64> = (1..=AT_ONCE as u64).collect();
         assert_eq!(generations, want, "each revocation moved the generation on once");
     });
+}
+
+/// Rollups started at once (an admin's call beside the cron's, or several admins) equal one (issue "Prove it",
+/// item 3): the site's object runs them one after the other, every message counts once and every report
+/// matches a site of the same events rolled up once.
+#[test]
+fn rollups_at_once_equal_one() {
+    let srv = server();
+    let (at_once, once) = (
+        srv.create_site("concurrent-rollup", json!({"currency": "USD"})),
+        srv.create_site("single-rollup", json!({"currency": "USD"})),
+    );
+    let batches: Vec<Vec<Value>> = (0..60)
+        .map(|b| {
+            (0..20)
+                .map(|i| {
+                    let event = if i % 7 == 0 { "Order Completed" } else { "Feature Used" };
+                    json!({"type": "track", "userId": format!("u{}", (b * 20 + i) % 37), "event": event,
+                           "properties": {"revenue": 12.5}, "messageId": format!("m-{b}-{i}"),
+                           "timestamp": format!("2026-10-{:02}T10:00:00Z", 1 + b % 28)})
+                })
+                .collect()
+        })
+        .collect();
+    for batch in &batches {
+        at_once.send_batch(batch);
+        once.send_batch(batch);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| at_once.rollup())).collect();
+        for h in handles {
+            let outcome = h.join().unwrap_or_else(|_| panic!("a rollup call panicked"));
+            assert_eq!(outcome["more"], json!(false), "{outcome}");
+        }
+    });
+    once.rollup();
+    let stats = at_once.stats();
+    assert_eq!(stats["rolled_up_messages"], json!(60 * 20), "{stats}");
+    assert_eq!(stats["pending_raw_keys"], json!(0), "{stats}");
+    for path in ["reports/budget?from=2026-09-01&to=2026-11-01", "reports/lifecycle?as_of=2026-10-31", "accounts"] {
+        let (mut a, mut b) = (at_once.read(path), once.read(path));
+        for v in [&mut a, &mut b] {
+            v.as_object_mut().and_then(|o| o.remove("data_status"));
+        }
+        assert_eq!(a, b, "{path}: rollups at once differ from one rollup");
+    }
 }
 
 /// A chunked body that passes the ingest limit, and never ends: the answer is 413 without waiting for an end.

@@ -321,7 +321,7 @@ impl Site {
     pub fn rollup(&self) -> Value {
         loop {
             let r = self.server.admin("POST", &format!("/v1/sites/{}/rollup", self.id), None);
-            assert_eq!(r.status, 200, "rollup of {}: {}", self.id, r.text());
+            assert_eq!(r.status, 200, "rollup of {}: {}\nserver log:\n{}", self.id, r.text(), self.server.log_tail());
             let v = r.json();
             if v["more"] != json!(true) {
                 return v;

@@ -17,6 +17,7 @@ mod data_status;
 mod erasure;
 mod harness;
 mod idempotence;
+mod large_batches;
 mod operations;
 mod privacy;
 mod queue_ingest;

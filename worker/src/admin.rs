@@ -84,6 +84,18 @@ pub async fn stats(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult
             "visitor_pool_rows": pool_rows,
             "erased_identities": erased_identities,
             "raw_scrub_pending": scrub_pending,
+            "wasm_memory_bytes": wasm_memory_bytes(),
         }),
     )
+}
+
+/// Bytes of this instance's WebAssembly memory. It only grows, so it is the high-water mark of the Rust heap
+/// over every request the instance has served, rollups included (`cargo xtask bench --scale` reports it).
+fn wasm_memory_bytes() -> u64 {
+    use worker::wasm_bindgen::JsCast;
+    worker::wasm_bindgen::memory()
+        .dyn_into::<worker::js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<worker::js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| u64::from(b.byte_length()))
 }

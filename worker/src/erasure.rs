@@ -256,10 +256,13 @@ pub async fn scrub_step(store: &Store, db: &SqlState, site: &SiteRecord, page: u
         let wanted: Vec<(String, Option<u64>)> = keys.into_iter().filter(|(k, _)| *k <= walk.through).collect();
         read += wanted.len();
         let names: Vec<String> = wanted.iter().map(|(k, _)| k.clone()).collect();
-        let (batches, _) = store.get_raw_batches(&names).await?;
-        for (k, batch) in batches {
-            let expiration = wanted.iter().find(|(w, _)| *w == k).and_then(|(_, e)| *e);
-            removed += scrub_key(store, db, site, &k, batch, expiration, true).await?;
+        // At most a rollup chunk's bytes at a time, so a page of large consumer batches stays within memory.
+        for group in store::raw_read_groups(&names, 100, crate::rollup::CHUNK_BYTES) {
+            let (batches, _) = store.get_raw_batches(group).await?;
+            for (k, batch) in batches {
+                let expiration = wanted.iter().find(|(w, _)| *w == k).and_then(|(_, e)| *e);
+                removed += scrub_key(store, db, site, &k, batch, expiration, true).await?;
+            }
         }
         match next {
             Some(c) if !past_through => {

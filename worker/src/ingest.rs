@@ -85,7 +85,7 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
     match sink {
         IngestSink::Kv => {
             let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;
-            let key = store::raw_key(&site.site, now, &random_hex(6)?);
+            let key = store::raw_batch_key(&site.site, now, &random_hex(6)?, text.len());
             store.put_text(&key, text, Some(store::RAW_TTL_SECONDS)).await?;
         }
         IngestSink::Queue(queue) => queues::enqueue(queue, &site.site, batch.messages).await?,

@@ -3,7 +3,7 @@
 //! - **Events.** The ingest handler validates a request as always, then sends its messages to `daytwo-events`
 //!   in chunks under Queues' 128 KB message limit, and answers 200 once the queue has them (no KV write on the
 //!   request path). The consumer receives up to 100 queue messages at a time and writes, per site, one raw KV key
-//!   `raw/{site}/{day}/{ms}-{rand}` (split only past [`MAX_RAW_VALUE_BYTES`]), the same keys direct ingest
+//!   `raw/{site}/{day}/{ms}-{rand}-{bytes}` (split only past [`MAX_RAW_VALUE_BYTES`]), the same keys direct ingest
 //!   writes, so the rollup and reports do not know which path an event took. A consumer batch that fails is
 //!   redelivered whole; a redelivery after a partial write writes some messages twice, and the rollup's
 //!   `messageId` dedup counts them once (as it does a client's retry).
@@ -109,10 +109,11 @@ pub async fn consume_events(batch: MessageBatch<String>, store: &Store) -> worke
     for (site, messages) in by_site {
         let runs = json_runs(&messages, MAX_RAW_VALUE_BYTES).map_err(|e| worker::Error::RustError(e.message))?;
         for run in runs {
-            let key =
-                store::raw_key(&site, http::now(), &random_hex(6).map_err(|e| worker::Error::RustError(e.message))?);
+            let text = format!("[{}]", run.join(","));
+            let random = random_hex(6).map_err(|e| worker::Error::RustError(e.message))?;
+            let key = store::raw_batch_key(&site, http::now(), &random, text.len());
             store
-                .put_text(&key, format!("[{}]", run.join(",")), Some(store::RAW_TTL_SECONDS))
+                .put_text(&key, text, Some(store::RAW_TTL_SECONDS))
                 .await
                 .map_err(|e| worker::Error::RustError(e.message))?;
         }

@@ -1,9 +1,11 @@
 //! Reports, computed inside the site's Durable Object: read the rolled-up rows, fold the not-yet-rolled tail,
 //! and let `shared` compute.
 //!
-//! KV cost per report: site record (1 read, by the Worker), last rollup outcome (1 read), spend ledger
-//! (1 read, budget only, until the object holds the ledger: `site_config`), tail listing (1 list per day since the checkpoint) and tail batches (1 bulk read per
-//! 100 keys, at most `MAX_TAIL_KEYS`). Every report says in `data_status` whether its figures are complete.
+//! KV cost per report: site record (1 read, by the Worker), spend ledger (1 read, budget only, until the
+//! object holds the ledger: `site_config`), tail listing (from where the last complete rollup's listing
+//! ended, `rollup::TailHint`) and tail batches (1 bulk read per 100 keys, at most `MAX_TAIL_KEYS`). The last
+//! rollup's outcome is the object's own copy (`rollup::last_run`), not a KV read. Every report says in
+//! `data_status` whether its figures are complete.
 
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -16,8 +18,10 @@ use daytwo_shared::query::{self, Rendered, ReportBuilder, ReportKind, ReportQuer
 use daytwo_shared::rollup::{Classifier, RollupState};
 use worker::Response;
 
-/// Most raw batches a report folds on top of the rollup; beyond it `data_status.complete` is false.
+/// Most raw batches, and most bytes of them (by the sizes in their names), a report folds on top of the rollup;
+/// beyond either `data_status.complete` is false.
 pub const MAX_TAIL_KEYS: usize = 500;
+pub const MAX_TAIL_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What arrived since the last rollup, folded into a state of its own, and whether the figures will
 /// include every accepted batch.
@@ -37,7 +41,8 @@ pub async fn tail(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<
     let mut keys: Vec<String> =
         pending.keys.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
     let pending_batches = keys.len() as u64;
-    keys.truncate(MAX_TAIL_KEYS);
+    let included = crate::store::raw_read_groups(&keys, MAX_TAIL_KEYS, MAX_TAIL_BYTES).first().map_or(0, |g| g.len());
+    keys.truncate(included);
     let (batches, unreadable) = store.get_raw_batches(&keys).await?;
     let classifier = Classifier::new(&site.settings.mapping);
     let mut state = RollupState::default();

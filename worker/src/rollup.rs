@@ -139,9 +139,12 @@ pub async fn pending_keys(
     Ok(Listed { keys, large_day })
 }
 
-/// Raw batches per bulk read and per transaction: the rollup holds at most this many raw values (each at most
-/// 4 MiB, a direct request's at most 500 KB) and the rows they touch, whatever the backlog.
+/// Raw batches per bulk read and per transaction, and the most bytes they hold together (by the sizes in their
+/// names, `store::raw_read_groups`): the rollup holds at most 10 raw values and 8 MiB of them (or one value, at
+/// most 4 MiB) and the rows they touch, whatever the backlog or the shape of the batches (a direct request's
+/// value is at most 500 KB, a queue consumer batch's up to 4 MiB).
 pub const CHUNK_KEYS: usize = 10;
+pub const CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The messages of `batches` not folded before (by the `seen` table) and not repeated among themselves.
 pub fn fresh_messages<'a>(db: &SqlState, batches: &'a [(String, Vec<Message>)]) -> ApiResult<Vec<&'a Message>> {
@@ -177,7 +180,7 @@ pub async fn run(
     let classifier = Classifier::new(&site.settings.mapping);
     let window_ms = site.settings.ingest.dedup_window_hours.saturating_mul(3_600_000);
     let (mut folded, mut dupes) = (0u64, 0u64);
-    for chunk in keys.chunks(CHUNK_KEYS) {
+    for chunk in store::raw_read_groups(&keys, CHUNK_KEYS, CHUNK_BYTES) {
         let (batches, _unreadable) = store.get_raw_batches(chunk).await?;
         // From here to the commit nothing awaits, so no other request to this object interleaves: an erasure
         // made while this chunk was being read is in the record loaded here.

@@ -168,6 +168,10 @@ pub struct SiteState {
     /// its last KV write: requests to an object interleave at every await, so without it two changes read
     /// the same record and the later write drops the earlier change. One object per site, so one lock.
     admin: futures_util::lock::Mutex<()>,
+    /// Held by each rollup run: runs interleave at every KV read, and two at once would read the same chunks
+    /// (the `seen` table would still count each message once) and could write an older checkpoint over a newer
+    /// one. The cron, the rollup queue and an admin's call then wait for each other; two calls equal one.
+    rollup: futures_util::lock::Mutex<()>,
 }
 
 impl std::fmt::Debug for SiteState {
@@ -178,7 +182,7 @@ impl std::fmt::Debug for SiteState {
 
 impl DurableObject for SiteState {
     fn new(state: State, env: Env) -> Self {
-        SiteState { state, env, admin: futures_util::lock::Mutex::new(()) }
+        SiteState { state, env, admin: futures_util::lock::Mutex::new(()), rollup: futures_util::lock::Mutex::new(()) }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -208,7 +212,11 @@ impl SiteState {
         let id = call.site_id.as_str();
         let site = || call.site.as_ref().ok_or_else(|| ApiError::bad_request("invalid_call", "no site record"));
         match op {
-            Op::Rollup => http::json(200, &rollup::run_and_record(store, &db, site()?, now, &limits).await?),
+            Op::Rollup => {
+                let _one_at_a_time = self.rollup.lock().await;
+                // The clock is read once the lock is held: a run that waited for another lists what arrived meanwhile.
+                http::json(200, &rollup::run_and_record(store, &db, site()?, http::now(), &limits).await?)
+            }
             Op::Report => {
                 let kind = call
                     .report

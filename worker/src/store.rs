@@ -5,7 +5,7 @@
 //! | `site/{site}` | [`SiteRecord`] | admin PUT |
 //! | `writekey/{key}` | [`IngestRecord`]: what ingest needs, so it costs one read | admin PUT |
 //! | `readtoken/{sha256}` | site id, to tell "another site's token" (403) from "no token" (401) | admin PUT |
-//! | `raw/{site}/{yyyy-mm-dd}/{ms}-{rand}` | one accepted request's validated messages (immutable) | ingest |
+//! | `raw/{site}/{yyyy-mm-dd}/{ms}-{rand}-{bytes}` | one accepted request's (or consumer batch's) validated messages; `bytes` is the value's size, so reads are grouped under KV's bulk limit without a lookup | ingest, queue consumer |
 //! | `spend/{site}` | the spend ledger (array) | admin spend routes |
 //! | `rollup/{site}` | [`RollupRun`]: the last rollup's outcome (error or success), shown in reports and stats | rollup |
 //!
@@ -224,23 +224,43 @@ impl Store {
         Ok(out)
     }
 
-    /// Reads many raw batches: up to 100 keys per KV bulk read. Also returns how many stored batches could not
+    /// Reads many raw batches: up to 100 keys and [`BULK_READ_BYTES`] (by the sizes in their names) per KV bulk
+    /// read. A bulk read KV refuses (a group larger than its sizes said) is split in halves and read again, down
+    /// to single reads, so one large value never fails the rest. Also returns how many stored batches could not
     /// be read (left out, logged, and counted in reports' `data_status`).
     pub async fn get_raw_batches(&self, keys: &[String]) -> ApiResult<(Vec<(String, Vec<Message>)>, u64)> {
         let mut out = Vec::with_capacity(keys.len());
         let mut unreadable = 0;
-        for chunk in keys.chunks(100) {
-            self.count(|o| o.reads += 1);
-            let values = self.kv.get_bulk(chunk).text().await.map_err(|e| kv_err("raw bulk read", e))?;
-            for key in chunk {
-                if let Some(Some(text)) = values.get(key) {
-                    match serde_json::from_str::<Vec<Message>>(text) {
-                        Ok(batch) => out.push((key.clone(), batch)),
-                        // A stored batch was validated at ingest; an unreadable one is logged and skipped.
-                        Err(e) => {
-                            unreadable += 1;
-                            worker::console_error!("unreadable raw batch {key}: {e}");
-                        }
+        // Groups still to read, the next one last.
+        let mut todo: Vec<&[String]> = raw_read_groups(keys, 100, BULK_READ_BYTES);
+        todo.reverse();
+        while let Some(group) = todo.pop() {
+            let texts: Vec<(String, Option<String>)> = if let [key] = group {
+                self.count(|o| o.reads += 1);
+                vec![(key.clone(), self.kv.get(key).text().await.map_err(|e| kv_err("raw read", e))?)]
+            } else {
+                self.count(|o| o.reads += 1);
+                match self.kv.get_bulk(group).text().await {
+                    Ok(mut values) => group.iter().map(|k| (k.clone(), values.remove(k).flatten())).collect(),
+                    Err(e) => {
+                        worker::console_log!(
+                            "bulk read of {} raw batches refused ({e}); reading it in halves",
+                            group.len()
+                        );
+                        let (first, second) = group.split_at(group.len() / 2);
+                        todo.extend([second, first]);
+                        continue;
+                    }
+                }
+            };
+            for (key, text) in texts {
+                let Some(text) = text else { continue };
+                match serde_json::from_str::<Vec<Message>>(&text) {
+                    Ok(batch) => out.push((key, batch)),
+                    // A stored batch was validated at ingest; an unreadable one is logged and skipped.
+                    Err(e) => {
+                        unreadable += 1;
+                        worker::console_error!("unreadable raw batch {key}: {e}");
                     }
                 }
             }
@@ -317,9 +337,50 @@ pub fn raw_day_prefix(site: &str, day: Day) -> String {
     format!("raw/{site}/{day}/")
 }
 
-/// `raw/{site}/{receive day}/{ms, 13 digits}-{random}`: names sort by receive time.
+/// `raw/{site}/{receive day}/{ms, 13 digits}-{random}`: names sort by receive time. With `random` empty, the
+/// lowest name received at `received` (a listing's lower bound).
 pub fn raw_key(site: &str, received: Timestamp, random: &str) -> String {
     format!("raw/{site}/{}/{:013}-{random}", received.day(), received.0.max(0))
+}
+
+/// The name of a raw batch of `value_bytes` bytes: [`raw_key`] with the size after a second `-`, so a reader
+/// knows how much a group of keys holds before reading it ([`raw_read_groups`]).
+pub fn raw_batch_key(site: &str, received: Timestamp, random: &str, value_bytes: usize) -> String {
+    raw_key(site, received, &format!("{random}-{value_bytes}"))
+}
+
+/// The value size a raw key's name records; `None` for names written before sizes were recorded.
+pub fn raw_value_bytes(key: &str) -> Option<u64> {
+    let last = key.rsplit('/').next()?;
+    let mut parts = last.split('-');
+    parts.nth(2)?.parse().ok()
+}
+
+/// What a raw value without a recorded size is assumed to hold: direct ingest's largest body (500 KB) with
+/// room. A group that turns out larger than KV allows is split when read (`Store::get_raw_batches`).
+pub const UNKNOWN_RAW_BYTES: u64 = 512 * 1024;
+
+/// Most bytes one KV bulk read asks for: KV answers a bulk read of more than 25 MB in total with an error
+/// (Miniflare enforces the same), and a consumer batch's value can be 4 MiB.
+pub const BULK_READ_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Splits `keys` (in order) into consecutive groups of at most `max_keys` keys and `max_bytes` bytes by their
+/// recorded sizes; a key larger than `max_bytes` is a group of its own. Every key is in exactly one group.
+pub fn raw_read_groups(keys: &[String], max_keys: usize, max_bytes: u64) -> Vec<&[String]> {
+    let mut groups = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, key) in keys.iter().enumerate() {
+        let size = raw_value_bytes(key).unwrap_or(UNKNOWN_RAW_BYTES);
+        if i > start && (i - start >= max_keys.max(1) || bytes.saturating_add(size) > max_bytes) {
+            groups.push(&keys[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes = bytes.saturating_add(size);
+    }
+    if start < keys.len() {
+        groups.push(&keys[start..]);
+    }
+    groups
 }
 
 /// Prefixes under `raw/{site}/{day of from}/` that together hold every raw key received from `from` to `to`
@@ -415,6 +476,42 @@ mod tests {
             let early = raw_key("s", Timestamp(from.0 - slack - 1), "r");
             assert!(!prefixes.iter().any(|p| early.starts_with(p)), "{early} under {prefixes:?}");
         }
+    }
+
+    #[test]
+    fn raw_keys_carry_their_size_and_still_sort_and_parse_by_time() {
+        let t = Timestamp(1_790_000_000_123);
+        let key = raw_batch_key("s", t, "a1b2c3", 4_194_304);
+        assert_eq!((raw_value_bytes(&key), raw_key_time(&key)), (Some(4_194_304), Some(t)));
+        assert!(key.as_str() > raw_key("s", t, "").as_str(), "{key} sorts before its own time's lower bound");
+        assert!(key < raw_batch_key("s", Timestamp(t.0 + 1), "000000", 1), "names no longer sort by time");
+        // A name written before sizes were recorded has none.
+        assert_eq!(raw_value_bytes(&raw_key("s", t, "a1b2c3")), None);
+    }
+
+    #[test]
+    fn read_groups_keep_every_key_once_in_order_within_their_bounds() {
+        let t = Timestamp(1_790_000_000_000);
+        let sizes = [4_194_304u64, 4_194_304, 100, 3_000_000, 9_000_000, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10];
+        let mut keys: Vec<String> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| raw_batch_key("s", Timestamp(t.0 + i as i64), "r", *b as usize))
+            .collect();
+        keys.push(raw_key("s", Timestamp(t.0 + 99), "old"));
+        for (max_keys, max_bytes) in [(10, 8 * 1024 * 1024), (100, 16 * 1024 * 1024), (3, 1), (1, u64::MAX)] {
+            let groups = raw_read_groups(&keys, max_keys, max_bytes);
+            assert_eq!(groups.concat(), keys, "keys lost, repeated or reordered");
+            for g in &groups {
+                let bytes: u64 = g.iter().map(|k| raw_value_bytes(k).unwrap_or(UNKNOWN_RAW_BYTES)).sum();
+                assert!(!g.is_empty() && g.len() <= max_keys, "{} keys in a group of at most {max_keys}", g.len());
+                assert!(g.len() == 1 || bytes <= max_bytes, "{bytes} bytes in a group of at most {max_bytes}");
+            }
+        }
+        // Two consumer batches of 4 MiB fill a rollup chunk; a third starts the next.
+        let groups = raw_read_groups(&keys, 10, 8 * 1024 * 1024);
+        assert_eq!(groups[0].len(), 2, "{groups:?}");
+        assert!(raw_read_groups(&[], 10, 1).is_empty());
     }
 
     #[test]

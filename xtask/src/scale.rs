@@ -3,8 +3,9 @@
 //! Generates the site with `daytwo generate`, starts the Worker (`cargo xtask serve`, wrangler dev with local KV on
 //! disk) on a free loopback port, imports the files with `daytwo import`, runs the rollup until it is done or
 //! fails, and measures what the "Scale" issue asks for: the largest stored KV value (the largest file of the
-//! local KV store), the rollup's time and outcome, workerd's peak memory, and each report's latency beside
-//! `/health` with its `data_status`. Prints a Markdown table and writes it into BENCHMARKS.md between markers
+//! local KV store), the rollup's time and outcome, workerd's peak memory and the site's object's WebAssembly
+//! memory (the Rust heap's high-water mark), each report's latency beside `/health` with its `data_status`,
+//! the CPU time workerd spent per report, and whether each report equals `daytwo report` on the same files. Prints a Markdown table and writes it into BENCHMARKS.md between markers
 //! of its own, so runs for several N stand side by side. Loopback only; every loop is bounded.
 
 use crate::{Result, daytwo_bin, root, run};
@@ -99,27 +100,72 @@ fn largest_file(dir: &Path) -> (u64, PathBuf) {
     best
 }
 
-/// Peak resident memory (VmHWM, kB) of the workerd processes in process group `pgid`.
-fn workerd_peak_kb(pgid: u32) -> u64 {
-    let mut peak = 0;
+/// The workerd processes in process group `pgid`, each with the fields of `/proc/{pid}/stat` after the
+/// parenthesised command (state, ppid, pgrp, …).
+fn workerd_processes(pgid: u32) -> Vec<(u32, Vec<String>)> {
+    let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the parenthesised command: state, ppid, pgrp.
         let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { continue };
-        let pgrp = rest.split(' ').nth(2).and_then(|g| g.parse::<u32>().ok());
+        let fields: Vec<String> = rest.split(' ').map(str::to_owned).collect();
+        let pgrp = fields.get(2).and_then(|g| g.parse::<u32>().ok());
         let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if pgrp == Some(pgid) && cmd.contains("workerd") {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            let hwm = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-                .unwrap_or(0);
-            peak = peak.max(hwm);
+            out.push((pid, fields));
         }
     }
+    out
+}
+
+/// Peak resident memory (VmHWM, kB) of the workerd processes in process group `pgid`.
+fn workerd_peak_kb(pgid: u32) -> u64 {
+    let mut peak = 0;
+    for (pid, _) in workerd_processes(pgid) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let hwm = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        peak = peak.max(hwm);
+    }
     peak
+}
+
+/// CPU time (user + system, seconds) the workerd processes of group `pgid` have used so far. It covers the
+/// Worker, the site's object and Miniflare's local KV (which runs in workerd too): an upper bound of what a
+/// request costs the Worker itself.
+fn workerd_cpu_s(pgid: u32) -> f64 {
+    let tick = crate::output("getconf", &["CLK_TCK"]).ok().and_then(|t| t.trim().parse::<f64>().ok()).unwrap_or(100.0);
+    let ticks: u64 = workerd_processes(pgid)
+        .iter()
+        // utime and stime: fields 14 and 15 of stat, 11 and 12 after the command.
+        .map(|(_, f)| {
+            f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+                + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+        })
+        .sum();
+    ticks as f64 / tick
+}
+
+/// The same report computed offline by `daytwo report` from the files (`data_status` left out on both sides,
+/// it describes the Worker's storage).
+fn cli_report(bin: &str, data: &Path, args: &[&str]) -> Result<serde_json::Value> {
+    let events = data.join("events.ndjson").to_string_lossy().into_owned();
+    let spend = data.join("spend.csv").to_string_lossy().into_owned();
+    let mut all = vec!["report"];
+    all.extend_from_slice(&args[..1]);
+    all.extend(["--events", &events, "--spend", &spend, "--json"]);
+    all.extend_from_slice(&args[1..]);
+    let out = Command::new(bin).args(&all).output().map_err(|e| format!("daytwo report: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("daytwo {all:?}: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("daytwo report JSON: {e}"))?;
+    v.as_object_mut().and_then(|o| o.remove("data_status"));
+    Ok(v)
 }
 
 struct Server {
@@ -216,37 +262,69 @@ pub fn run_scale(n: u32) -> Result {
     let health =
         median((0..15).map(|_| call("GET", &format!("{base}/health"), None, None).map_or(f64::NAN, |r| r.2)).collect());
     // Today's reports over the default period come from the read model; a past `as_of` or another period
-    // folds every account (ARCHITECTURE.md, "Read model"). Both are measured.
-    let reports = [
-        ("budget, default (today, last 90 days)", "reports/budget".to_owned()),
-        ("lifecycle, default (today)", "reports/lifecycle".to_owned()),
-        ("funnel, default", "reports/funnel".to_owned()),
-        ("engagement, default", "reports/engagement".to_owned()),
-        ("accounts page, default order", "accounts?limit=50".to_owned()),
-        ("accounts page, at risk by score", "accounts?stage=at_risk&sort=score&limit=50".to_owned()),
-        ("budget, Aug–Oct", format!("reports/budget?from=2026-08-01&to={END}")),
-        ("lifecycle, as of 2026-10-31", "reports/lifecycle?as_of=2026-10-31".to_owned()),
-        ("funnel, Aug–Oct", format!("reports/funnel?from=2026-08-01&to={END}")),
-        ("engagement, as of 2026-10-31", "reports/engagement?as_of=2026-10-31".to_owned()),
-        ("accounts page, as of 2026-10-31", "accounts?as_of=2026-10-31&stage=at_risk&sort=score&limit=50".to_owned()),
+    // folds every account (ARCHITECTURE.md, "Read model"). Both are measured, and each report but the account
+    // pages is compared with `daytwo report` on the same files (its arguments: kind, then options).
+    let reports: [(&str, String, &[&str]); 11] = [
+        ("budget, default (today, last 90 days)", "reports/budget".to_owned(), &["budget"]),
+        ("lifecycle, default (today)", "reports/lifecycle".to_owned(), &["lifecycle"]),
+        ("funnel, default", "reports/funnel".to_owned(), &["funnel"]),
+        ("engagement, default", "reports/engagement".to_owned(), &["engagement"]),
+        ("accounts page, default order", "accounts?limit=50".to_owned(), &[]),
+        ("accounts page, at risk by score", "accounts?stage=at_risk&sort=score&limit=50".to_owned(), &[]),
+        (
+            "budget, Aug–Oct",
+            format!("reports/budget?from=2026-08-01&to={END}"),
+            &["budget", "--from", "2026-08-01", "--to", END],
+        ),
+        (
+            "lifecycle, as of 2026-10-31",
+            "reports/lifecycle?as_of=2026-10-31".to_owned(),
+            &["lifecycle", "--as-of", "2026-10-31"],
+        ),
+        (
+            "funnel, Aug–Oct",
+            format!("reports/funnel?from=2026-08-01&to={END}"),
+            &["funnel", "--from", "2026-08-01", "--to", END],
+        ),
+        (
+            "engagement, as of 2026-10-31",
+            "reports/engagement?as_of=2026-10-31".to_owned(),
+            &["engagement", "--as-of", "2026-10-31"],
+        ),
+        (
+            "accounts page, as of 2026-10-31",
+            "accounts?as_of=2026-10-31&stage=at_risk&sort=score&limit=50".to_owned(),
+            &[],
+        ),
     ];
+    const REPEATS: usize = 5;
+    let pgid = server.child.id();
     let mut rows = Vec::new();
-    for (name, path) in &reports {
+    for (name, path, cli_args) in &reports {
         let url = format!("{base}/v1/sites/scale/{path}");
         let mut times = Vec::new();
         let mut status_note = String::new();
-        for _ in 0..3 {
+        let mut api = serde_json::Value::Null;
+        let cpu_before = workerd_cpu_s(pgid);
+        for _ in 0..REPEATS {
             let (status, body, secs, read_model) = call_report(&url, &read_token)?;
             times.push(secs);
-            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let ds = &v["data_status"];
+            api = serde_json::from_str(&body).unwrap_or_default();
+            let ds = &api["data_status"];
             status_note = format!(
                 "{status}, {read_model}, complete: {}, pending {}/{} included",
                 ds["complete"], ds["pending_included"], ds["pending_batches"]
             );
         }
+        let cpu_ms = (workerd_cpu_s(pgid) - cpu_before) * 1000.0 / REPEATS as f64;
+        let same = if cli_args.is_empty() {
+            "—".to_owned()
+        } else {
+            api.as_object_mut().and_then(|o| o.remove("data_status"));
+            if cli_report(&bin, &data, cli_args)? == api { "yes".to_owned() } else { "**no**".to_owned() }
+        };
         let m = median(times);
-        rows.push(format!("| {name} | {:.3} s | {:.0}× | {status_note} |", m, m / health));
+        rows.push(format!("| {name} | {:.3} s | {:.0}× | {cpu_ms:.0} ms | {same} | {status_note} |", m, m / health));
     }
 
     let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
@@ -261,8 +339,9 @@ pub fn run_scale(n: u32) -> Result {
          | largest stored KV value | {:.1} KB (KV blob {}…) |\n\
          | rolled-up state (the site's Durable Object, SQLite) | {:.1} MB: {} identities, {} messages, {} dedup entries |\n\
          | workerd peak memory (VmHWM) | {:.0} MB |\n\
+         | the site's object's WebAssembly memory after the rollup (the Rust heap's high-water mark; it never shrinks) | {:.1} MB |\n\
          | `/health` | {:.4} s (median of 15) |\n\n\
-         | report (median of 3) | latency | vs `/health` | answer |\n|---|---|---|---|\n{}\n<!-- /scale:{n} -->\n",
+         | report (median of {REPEATS}) | latency | vs `/health` | workerd CPU per request | = `daytwo report` | answer |\n|---|---|---|---|---|---|\n{}\n<!-- /scale:{n} -->\n",
         date.trim(),
         cpu.trim(),
         events as f64 / imported,
@@ -273,6 +352,7 @@ pub fn run_scale(n: u32) -> Result {
         stats["rolled_up_messages"],
         stats["dedup_index"],
         peak_kb as f64 / 1024.0,
+        stats["wasm_memory_bytes"].as_f64().unwrap_or(0.0) / 1_048_576.0,
         health,
         rows.join("\n"),
     );
