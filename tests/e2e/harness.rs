@@ -232,9 +232,18 @@ impl Server {
 
     /// Stops the whole process group (TERM, then KILL after 10 s) and waits for it.
     pub fn stop(&self) {
+        self.end(false);
+    }
+
+    /// Kills the whole process group at once (`kill -9` of wrangler, workerd and all): a crash, no shutdown.
+    pub fn kill(&self) {
+        self.end(true);
+    }
+
+    fn end(&self, hard: bool) {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(mut child) = child {
-            kill_group(self.pgid, "TERM");
+            kill_group(self.pgid, if hard { "KILL" } else { "TERM" });
             let deadline = Instant::now() + Duration::from_secs(10);
             while group_alive(self.pgid) && Instant::now() < deadline {
                 let _ = child.try_wait();

@@ -15,6 +15,7 @@ mod concurrency;
 mod cross_check;
 mod data_status;
 mod erasure;
+mod fault;
 mod harness;
 mod idempotence;
 mod large_batches;
