@@ -8,11 +8,14 @@
 //! - `cargo xtask build`: the Worker's wasm bundle and the static assets (wrangler.toml's build command).
 //! - `cargo xtask bench`: the CLI on a million generated events, timed; `--scale N`: a site of N accounts
 //!   through the real Worker (import, rollup, largest value, report latency beside `/health`).
+//! - `cargo xtask fault`: the kill/restart/concurrent-rollup tests, then 60 s of sustained load on 127.0.0.1
+//!   (zero errors, workerd's memory sampled, every acknowledged event rolled up), into BENCHMARKS.md.
 //!
 //! Each command installs what it needs, so a fresh machine needs no manual step.
 
 mod assets;
 mod demo;
+mod load;
 mod scale;
 mod tools;
 mod worker;
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
             Some(_) => Err("usage: cargo xtask bench [--scale N]".into()),
             None => bench(),
         },
+        Some("fault") => load::run(),
         Some("build-worker") => worker::build(),
         Some("build-assets") => assets::build(),
         Some("build") => worker::build().and_then(|()| assets::build()),
@@ -172,7 +176,7 @@ fn main() -> ExitCode {
             (Some(port), Some(state)) => worker::serve(&worker::ServeOptions { port, state: PathBuf::from(state) }),
             _ => Err("usage: cargo xtask serve --port P --state DIR".into()),
         },
-        _ => Err("usage: cargo xtask <run|test|serve|build-worker|bench>".into()),
+        _ => Err("usage: cargo xtask <run|test|serve|build-worker|bench|fault>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

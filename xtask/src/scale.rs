@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ADMIN: &str = "scale-bench-admin-token-0123456789";
+pub(crate) const ADMIN: &str = "scale-bench-admin-token-0123456789";
 /// The generated window ends here, so every run measures the same history.
 const END: &str = "2026-11-01";
 
 /// (status, body, seconds)
-fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Result<(u16, String, f64)> {
+pub(crate) fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> Result<(u16, String, f64)> {
     let a = crate::demo::agent();
     let auth = token.map(|t| format!("Bearer {t}"));
     let t = Instant::now();
@@ -102,7 +102,7 @@ fn largest_file(dir: &Path) -> (u64, PathBuf) {
 
 /// The workerd processes in process group `pgid`, each with the fields of `/proc/{pid}/stat` after the
 /// parenthesised command (state, ppid, pgrp, …).
-fn workerd_processes(pgid: u32) -> Vec<(u32, Vec<String>)> {
+pub(crate) fn workerd_processes(pgid: u32) -> Vec<(u32, Vec<String>)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
@@ -168,8 +168,35 @@ fn cli_report(bin: &str, data: &Path, args: &[&str]) -> Result<serde_json::Value
     Ok(v)
 }
 
-struct Server {
-    child: Child,
+/// The Worker started by a bench, in its own process group, stopped (TERM, then KILL) when dropped.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+}
+
+/// Builds and starts the Worker (`cargo xtask serve`) on a free loopback port with its state in `dir/state`
+/// and its log in `dir/server.log`, admin token [`ADMIN`]; returns it with its base URL once `/health` answers.
+pub(crate) fn start_server(dir: &Path) -> Result<(Server, String)> {
+    crate::worker::build()?;
+    crate::assets::build()?;
+    let port = free_port()?;
+    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let child = Command::new(cargo)
+        .args(["xtask", "serve", "--port", &port.to_string(), "--state"])
+        .arg(dir.join("state"))
+        .env("DAYTWO_ADMIN_TOKEN", ADMIN)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cargo xtask serve: {e}"))?;
+    let mut server = Server { child };
+    let base = format!("http://127.0.0.1:{port}");
+    crate::demo::wait_healthy(&base, &mut server.child, Duration::from_secs(600))?;
+    Ok((server, base))
 }
 
 impl Drop for Server {
@@ -197,28 +224,8 @@ pub fn run_scale(n: u32) -> Result {
     let events = std::fs::read_to_string(&events_file).map_err(|e| e.to_string())?.lines().count();
     let file_mb = std::fs::metadata(&events_file).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
 
-    // The Worker, in its own process group (stopped on drop).
-    crate::worker::build()?;
-    crate::assets::build()?;
-    let port = free_port()?;
     let state = dir.join("state");
-    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let child = Command::new(cargo)
-        .args(["xtask", "serve", "--port", &port.to_string(), "--state"])
-        .arg(&state)
-        .env("DAYTWO_ADMIN_TOKEN", ADMIN)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cargo xtask serve: {e}"))?;
-    let mut server = Server { child };
-    let base = format!("http://127.0.0.1:{port}");
-    crate::demo::wait_healthy(&base, &mut server.child, Duration::from_secs(600))?;
+    let (server, base) = start_server(&dir)?;
 
     let (status, body, _) = call("PUT", &format!("{base}/v1/sites/scale"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
     if status != 201 {
@@ -357,20 +364,21 @@ pub fn run_scale(n: u32) -> Result {
         rows.join("\n"),
     );
     println!("{section}");
-    write_section(n, &section)?;
+    write_section(&format!("scale:{n}"), &section)?;
     drop(server);
     Ok(())
 }
 
-/// Writes `section` into BENCHMARKS.md, replacing an earlier run for the same N.
-fn write_section(n: u32, section: &str) -> Result {
+/// Writes `section` into BENCHMARKS.md between `<!-- {marker} -->` and `<!-- /{marker} -->`, replacing an
+/// earlier run of the same bench (for the scale bench, the same N), or at the end.
+pub(crate) fn write_section(marker: &str, section: &str) -> Result {
     let path = root().join("BENCHMARKS.md");
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         "# Benchmarks\n\nFigures measured on this project's 2-core machines by `cargo xtask bench`; each section \
          names the command that reproduces it.\n\n## Scale (issue \"Scale\")\n\n"
             .to_owned()
     });
-    let (start, end) = (format!("<!-- scale:{n} -->"), format!("<!-- /scale:{n} -->\n"));
+    let (start, end) = (format!("<!-- {marker} -->"), format!("<!-- /{marker} -->\n"));
     match (text.find(&start), text.find(&end)) {
         (Some(a), Some(b)) if b > a => text.replace_range(a..b + end.len(), section),
         _ => {

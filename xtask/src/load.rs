@@ -1,0 +1,174 @@
+//! `cargo xtask fault`: the fault and load checks of issue "Prove it" (items 3, 4 and 6), run on demand.
+//!
+//! - Fault (item 3): the end-to-end tests that kill the runtime under load and retry (`tests/e2e/fault.rs`),
+//!   restart it (`restart.rs`) and run rollups at once (`concurrency.rs`). The queue path's kill is not run:
+//!   Miniflare keeps a queue's undelivered messages in memory (see `fault.rs`).
+//! - Load (item 4): [`CLIENTS`] clients post batches of [`PER_BATCH`] events to `/v1/batch` on 127.0.0.1 for
+//!   [`SECONDS`] seconds, each waiting for its answer before the next (bounded: at most [`CLIENTS`] requests in
+//!   flight), while workerd's resident memory is sampled every second. Then the site is rolled up and every
+//!   acknowledged event must be in it. Writes the figures into BENCHMARKS.md (`<!-- load -->`).
+
+use crate::scale::{ADMIN, call, start_server, workerd_processes, write_section};
+use crate::{Result, root};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 4;
+const PER_BATCH: usize = 20;
+const SECONDS: u64 = 60;
+
+/// Resident memory (VmRSS, kB) of the workerd processes in process group `pgid`, summed.
+fn workerd_rss_kb(pgid: u32) -> u64 {
+    workerd_processes(pgid)
+        .iter()
+        .map(|(pid, _)| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+fn batch_body(write_key: &str, client: usize, n: usize) -> String {
+    let batch: Vec<serde_json::Value> = (0..PER_BATCH)
+        .map(|i| {
+            serde_json::json!({"type": "track", "userId": format!("load-{client}-{}", n % 500),
+                "event": if i == 0 { "Order Completed" } else { "Feature Used" }, "properties": {"revenue": 1},
+                "messageId": format!("load-{client}-{n}-{i}")})
+        })
+        .collect();
+    serde_json::json!({"batch": batch, "writeKey": write_key}).to_string()
+}
+
+/// Per client: (requests answered 200, requests answered otherwise or failed, the first such answer).
+type ClientTally = (u64, u64, Option<String>);
+
+fn run_client(url: &str, write_key: &str, client: usize, stop: &AtomicBool) -> ClientTally {
+    let agent = crate::demo::agent();
+    let (mut ok, mut failed, mut first_failure) = (0, 0, None);
+    let mut n = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let body = batch_body(write_key, client, n);
+        n += 1;
+        match agent.post(url).header("content-type", "application/json").send(&body) {
+            Ok(r) if r.status() == 200 => ok += 1,
+            Ok(r) => {
+                failed += 1;
+                first_failure.get_or_insert_with(|| format!("status {}", r.status()));
+            }
+            Err(e) => {
+                failed += 1;
+                first_failure.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    (ok, failed, first_failure)
+}
+
+/// The load check; returns an error when a request failed or an acknowledged event is missing.
+fn load() -> Result {
+    let dir = root().join(".daytwo/load");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (server, base) = start_server(&dir)?;
+    let pgid = server.child.id();
+    let (status, body, _) = call("PUT", &format!("{base}/v1/sites/load"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
+    if status != 201 {
+        return Err(format!("creating the site: {status} {body}"));
+    }
+    let site: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let write_key = site["secret_write_key"].as_str().unwrap_or_default().to_owned();
+    let url = format!("{base}/v1/batch");
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let (tallies, rss) = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                s.spawn({
+                    let (url, key, stop) = (&url, &write_key, &stop);
+                    move || run_client(url, key, c, stop)
+                })
+            })
+            .collect();
+        let mut rss = Vec::new();
+        while started.elapsed() < Duration::from_secs(SECONDS) {
+            std::thread::sleep(Duration::from_secs(1));
+            rss.push(workerd_rss_kb(pgid));
+        }
+        stop.store(true, Ordering::SeqCst);
+        let tallies: Vec<ClientTally> =
+            clients.into_iter().map(|h| h.join().unwrap_or((0, 1, Some("client panicked".into())))).collect();
+        (tallies, rss)
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let ok: u64 = tallies.iter().map(|t| t.0).sum();
+    let failed: u64 = tallies.iter().map(|t| t.1).sum();
+    let first_failure = tallies.iter().find_map(|t| t.2.clone());
+
+    // Every acknowledged event is rolled up (bounded number of runs).
+    let t = Instant::now();
+    for _ in 0..200 {
+        let (status, body, _) = call("POST", &format!("{base}/v1/sites/load/rollup"), Some(ADMIN), None)?;
+        if status != 200 {
+            return Err(format!("rollup after the load: {status} {body}"));
+        }
+        if !body.contains("\"more\":true") {
+            break;
+        }
+    }
+    let rollup_s = t.elapsed().as_secs_f64();
+    let (_, stats, _) = call("GET", &format!("{base}/v1/sites/load/stats"), Some(ADMIN), None)?;
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap_or_default();
+    let folded = stats["rolled_up_messages"].as_u64().unwrap_or(0);
+    drop(server);
+
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    let window =
+        |from: usize, to: usize| rss.get(from..to.min(rss.len())).and_then(|w| w.iter().max().copied()).unwrap_or(0);
+    let (early, late, peak) =
+        (window(5, 15), window(rss.len().saturating_sub(10), rss.len()), rss.iter().copied().max().unwrap_or(0));
+    let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let cpu = crate::output("nproc", &[]).unwrap_or_default();
+    let section = format!(
+        "<!-- load -->\n### Sustained load (issue \"Prove it\", item 4)\n\n\
+         Command: `cargo xtask fault` ({}; {} cores; wrangler dev, local KV on disk; {CLIENTS} clients on 127.0.0.1, \
+         each waiting for its answer; batches of {PER_BATCH} events with the secret key, direct ingest)\n\n\
+         | measure | value |\n|---|---|\n\
+         | duration | {elapsed:.1} s |\n\
+         | requests acknowledged (200) | {ok} ({:.0} req/s, {:.0} events/s) |\n\
+         | requests failed (any other answer or a transport error) | {failed}{} |\n\
+         | workerd resident memory, max over seconds 5–15 / last 10 s / peak | {:.0} MB / {:.0} MB / {:.0} MB |\n\
+         | rollup after the load | {rollup_s:.1} s; {folded} messages folded of {} acknowledged |\n\
+         <!-- /load -->\n",
+        date.trim(),
+        cpu.trim(),
+        ok as f64 / elapsed,
+        (ok * PER_BATCH as u64) as f64 / elapsed,
+        first_failure.map(|f| format!(" (first: {f})")).unwrap_or_default(),
+        mb(early),
+        mb(late),
+        mb(peak),
+        ok * PER_BATCH as u64,
+    );
+    println!("{section}");
+    write_section("load", &section)?;
+    if failed > 0 {
+        return Err(format!("{failed} requests failed under load"));
+    }
+    if folded != ok * PER_BATCH as u64 {
+        return Err(format!("{folded} messages rolled up, {} acknowledged", ok * PER_BATCH as u64));
+    }
+    Ok(())
+}
+
+/// `cargo xtask fault`: the fault tests, then the load check.
+pub fn run() -> Result {
+    crate::run(
+        "cargo",
+        &["test", "-p", "daytwo-tests", "--test", "e2e", "--", "fault::", "restart::", "concurrency::"],
+    )?;
+    load()
+}
