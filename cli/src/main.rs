@@ -142,14 +142,15 @@ fn main() -> ExitCode {
             })
         }
         Command::Report { kind, events, spend, from, to, as_of, settings, currency, skip_invalid, json, csv } => {
-            let to = to.unwrap_or_else(|| now().day().plus(1));
+            let today = now().day();
+            let period = daytwo_shared::query::period_of(from, to, today);
             let args = load::ReportArgs {
                 kind,
                 events,
                 spend,
-                from: from.unwrap_or(to.plus(-90)),
-                to,
-                as_of: as_of.unwrap_or(to.plus(-1)),
+                from: period.from,
+                to: period.to,
+                as_of: as_of.unwrap_or(daytwo_shared::query::default_as_of(period, today)),
                 settings,
                 currency,
                 skip_invalid,

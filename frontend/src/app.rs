@@ -236,7 +236,7 @@ pub fn App(props: &AppProps) -> Html {
             </div>
         };
         let spend = with_budget(&spend);
-        let what_if = with_budget(&|r| what_if_view(r, state.moved_pct, &on_move));
+        let what_if = with_budget(&|r| what_if_view(r, state.moved_bp, &on_move));
         let panels = [overview, lifecycle, engagement, spend, what_if];
         html! {
             <>

@@ -1,10 +1,10 @@
-//! CSV export of what the current view shows, built in the browser with the domain's `export` functions
-//! (RFC 4180, formula-injection safe), and downloaded as a Blob.
+//! CSV export of what the current view shows: the layout is the domain's (`shared::export`, RFC 4180,
+//! formula-injection safe, the same files the API's `format=csv` gives), built in the browser and
+//! downloaded as a Blob.
 
-use crate::components::overview::comparison_rows;
 use crate::components::what_if::projection;
 use crate::state::{State, Tab};
-use daytwo_shared::export::{self, Cell};
+use daytwo_shared::export;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Whether the current view has loaded what its export needs.
@@ -19,78 +19,25 @@ pub fn can_export(state: &State) -> bool {
 /// File name and CSV text for the current view, or `None` while its data is not loaded.
 pub fn csv_for_view(state: &State, site: &str) -> Option<(String, String)> {
     let body = match state.tab {
-        Tab::Overview => {
-            let r = state.budget.ready()?;
-            let rows: Vec<Vec<Cell>> =
-                comparison_rows(r).into_iter().map(|row| row.into_iter().map(Cell::Text).collect()).collect();
-            let mut csv = export::table(&["metric", "this_period", "previous_period", "change"], &rows);
-            csv.push_str("\r\n");
-            csv.push_str(&export::table(
-                &["verdict", "message", "what_if"],
-                &[vec![
-                    crate::format::verdict_code(r.verdict.kind).into(),
-                    r.verdict.message.clone().into(),
-                    crate::components::verdict_card::what_if_sentence(&r.verdict.what_if, &r.currency).into(),
-                ]],
-            ));
-            csv
-        }
+        Tab::Overview => export::comparison_csv(state.budget.ready()?),
         Tab::Lifecycle => {
-            let mut csv = export::lifecycle_csv(state.lifecycle.ready()?);
-            if let Some(b) = state.budget.ready() {
-                csv.push_str("\r\n");
-                csv.push_str(&export::funnel_csv(&b.current.funnel));
+            let lifecycle = export::lifecycle_csv(state.lifecycle.ready()?);
+            match state.budget.ready() {
+                Some(b) => export::sections(&[lifecycle, export::funnel_csv(&b.current.funnel)]),
+                None => lifecycle,
             }
-            csv
         }
         Tab::Engagement => {
-            let mut csv = export::engagement_csv(state.engagement.ready()?);
-            if let Some(page) = state.accounts.ready() {
-                csv.push_str("\r\n");
-                csv.push_str(&export::accounts_csv(page));
+            let engagement = export::engagement_csv(state.engagement.ready()?);
+            match state.accounts.ready() {
+                Some(page) => export::sections(&[engagement, export::accounts_csv(page)]),
+                None => engagement,
             }
-            csv
         }
         Tab::Spend => export::budget_csv(state.budget.ready()?),
         Tab::WhatIf => {
             let r = state.budget.ready()?;
-            let w = projection(r, state.moved_pct);
-            let c = &r.current;
-            let rows: Vec<Vec<Cell>> = vec![
-                vec![
-                    "moved_minor".into(),
-                    Cell::Int(0),
-                    Cell::Int(if w.from_purpose == daytwo_shared::report::Purpose::Acquisition {
-                        w.moved_minor
-                    } else {
-                        -w.moved_minor
-                    }),
-                ],
-                vec![
-                    "acquisition_spend_minor".into(),
-                    c.acquisition.spend_minor.into(),
-                    w.acquisition_spend_minor.into(),
-                ],
-                vec!["retention_spend_minor".into(), c.retention.spend_minor.into(), w.retention_spend_minor.into()],
-                vec!["acquisition_share".into(), c.acquisition.share.into(), w.acquisition_share.into()],
-                vec![
-                    "revenue_new_minor".into(),
-                    c.acquisition.revenue_minor.into(),
-                    w.acquisition_revenue_minor.into(),
-                ],
-                vec![
-                    "revenue_existing_minor".into(),
-                    c.retention.revenue_minor.into(),
-                    w.retention_revenue_minor.into(),
-                ],
-                vec!["new_revenue_share".into(), c.acquisition.revenue_share.into(), w.new_revenue_share.into()],
-                vec![
-                    "verdict".into(),
-                    crate::format::verdict_code(r.verdict.kind).into(),
-                    crate::format::verdict_code(w.verdict_kind).into(),
-                ],
-            ];
-            export::table(&["figure", "now", "after_move"], &rows)
+            export::what_if_csv(&r.current, r.verdict.kind, &projection(r, state.moved_bp))
         }
     };
     let safe: String =

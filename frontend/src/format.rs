@@ -207,16 +207,6 @@ pub fn verdict_title(kind: VerdictKind) -> &'static str {
     }
 }
 
-/// The verdict kind as in the JSON: "overweight_acquisition".
-pub fn verdict_code(kind: VerdictKind) -> &'static str {
-    match kind {
-        VerdictKind::OverweightAcquisition => "overweight_acquisition",
-        VerdictKind::OverweightRetention => "overweight_retention",
-        VerdictKind::Balanced => "balanced",
-        VerdictKind::InsufficientData => "insufficient_data",
-    }
-}
-
 /// A CSS modifier for a verdict.
 pub fn verdict_class(kind: VerdictKind) -> &'static str {
     match kind {

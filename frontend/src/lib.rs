@@ -6,7 +6,7 @@
 //! stateless parts are plain view functions rather than components, and the reports are decoded by
 //! [`services::decode`] rather than serde: both measured, both for the 150 KB gzip budget.
 //! Every number shown comes from the Worker's JSON decoded straight into the domain's report types, or from
-//! the domain's own functions (the what-if slider calls [`daytwo_shared::report::what_if`] in the browser).
+//! the domain's own functions (the what-if slider calls [`daytwo_shared::report::what_if_at`] in the browser).
 //!
 //! The stylesheet is a string in the wasm ([`style::CSS`]), injected as a `<style>` into the shadow root, so
 //! the whole transfer is one JS module, its wasm-bindgen glue and one wasm file.

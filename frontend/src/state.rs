@@ -4,7 +4,10 @@
 //! generation they were started for: a response for an older period (or before a retry) is dropped.
 
 use crate::services::api::ApiError;
-use daytwo_shared::report::{AccountDetail, AccountPage, BudgetReport, EngagementReport, LifecycleReport, Period};
+use daytwo_shared::query::default_as_of;
+use daytwo_shared::report::{
+    AccountDetail, AccountPage, BasisPoints, BudgetReport, EngagementReport, LifecycleReport, Period,
+};
 use daytwo_shared::time::{Day, MS_PER_DAY};
 use std::rc::Rc;
 use yew::Reducible;
@@ -214,7 +217,7 @@ pub enum Action {
     /// The custom period entered is not a valid range.
     CustomInvalid,
     /// The what-if slider, in whole percent of total spend (positive: acquisition → retention).
-    SetMove(i32),
+    SetMove(BasisPoints),
 }
 
 /// Stages the account table can list: (stage, heading, what an empty list means).
@@ -244,7 +247,8 @@ pub struct State {
     /// Details (breakdown and playbook actions) of the listed accounts, by id.
     pub details: Details,
     pub open_account: Option<String>,
-    pub moved_pct: i32,
+    /// The what-if slider's position: basis points of total spend, positive from acquisition to retention.
+    pub moved_bp: BasisPoints,
     pub custom_invalid: bool,
     /// Shown above the figures while any report of this generation says its figures are incomplete.
     pub notice: Option<String>,
@@ -259,7 +263,7 @@ impl State {
             today,
             preset,
             period,
-            as_of: as_of(period, today),
+            as_of: default_as_of(period, today),
             generation: 1,
             budget: Remote::Loading,
             lifecycle: Remote::Loading,
@@ -269,7 +273,7 @@ impl State {
             loading_more: false,
             details: Vec::new(),
             open_account: None,
-            moved_pct: 0,
+            moved_bp: 0,
             custom_invalid: false,
             notice: None,
         }
@@ -296,10 +300,6 @@ impl State {
     }
 }
 
-fn as_of(period: Period, today: Day) -> Day {
-    period.last_day().min(today)
-}
-
 impl Reducible for State {
     type Action = Action;
 
@@ -312,8 +312,8 @@ impl Reducible for State {
                 s.custom_invalid = false;
                 if period != s.period {
                     s.period = period;
-                    s.as_of = as_of(period, s.today);
-                    s.moved_pct = 0;
+                    s.as_of = default_as_of(period, s.today);
+                    s.moved_bp = 0;
                     s.reset_loads();
                 }
             }
@@ -367,7 +367,7 @@ impl Reducible for State {
                 s.custom_invalid = false;
             }
             Action::CustomInvalid => s.custom_invalid = true,
-            Action::SetMove(pct) => s.moved_pct = pct.clamp(-100, 100),
+            Action::SetMove(position) => s.moved_bp = position,
         }
         Rc::new(s)
     }

@@ -7,13 +7,13 @@
 
 use daytwo_shared::money::Currency;
 use daytwo_shared::report::{
-    AccountDetail, AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport, what_if,
+    AccountDetail, AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport, what_if_at,
 };
 use daytwo_widget::components::accounts_table::{AccountsView, accounts_table};
 use daytwo_widget::components::overview::overview;
 use daytwo_widget::components::stages::stages;
 use daytwo_widget::components::tabs::tabs;
-use daytwo_widget::components::what_if::{moved_minor, projected_sentence, what_if_view};
+use daytwo_widget::components::what_if::{projected_sentence, what_if_view};
 use daytwo_widget::format::{self, money, money_delta, pct, times};
 use daytwo_widget::services::api::Config;
 use daytwo_widget::services::decode::{Decode, from_json};
@@ -179,16 +179,17 @@ async fn what_if_slider_recomputes_live_with_the_domain_function() {
     settle().await;
     let slider: HtmlInputElement = root.query_selector("input[type=range]").unwrap().unwrap().dyn_into().unwrap();
     assert_eq!(slider.value(), "0");
-    assert_eq!(slider.min(), "-27");
-    assert_eq!(slider.max(), "72");
+    // Basis points of total spend: −retention's share, +acquisition's (746,906 and 1,986,600 of 2,733,506).
+    assert_eq!(slider.min(), "-2732");
+    assert_eq!(slider.max(), "7267");
 
-    for pct_moved in [30, -20, 72] {
-        slider.set_value(&pct_moved.to_string());
+    for position in [3000, -2000, 7267, 1250, report.verdict.what_if.position_bp] {
+        slider.set_value(&position.to_string());
         let ev = web_sys::InputEvent::new("input").unwrap();
         slider.dispatch_event(&ev).unwrap();
         settle().await;
-        let moved = moved_minor(&report, pct_moved);
-        let w = what_if(&report.current, moved, report.verdict.tolerance_points);
+        let w = what_if_at(&report.current, position, report.verdict.tolerance_points);
+        assert_eq!(w.position_bp, position);
         assert_eq!(
             text(&root, "[data-kpi=wi_acquisition_spend] .dt-kpi-value"),
             money(w.acquisition_spend_minor, &cur)
@@ -197,10 +198,10 @@ async fn what_if_slider_recomputes_live_with_the_domain_function() {
         assert_eq!(text(&root, "[data-kpi=wi_revenue_delta] .dt-kpi-value"), money_delta(w.revenue_delta_minor, &cur));
         assert_eq!(text(&root, "[data-whatif=sentence]"), projected_sentence(&w, report.verdict.tolerance_points));
         let verdict = root.query_selector("[data-whatif-verdict]").unwrap().unwrap();
-        assert_eq!(verdict.get_attribute("data-whatif-verdict").unwrap(), format::verdict_code(w.verdict_kind));
+        assert_eq!(verdict.get_attribute("data-whatif-verdict").unwrap(), w.verdict_kind.as_str());
     }
     // The move itself, in words: 30% of USD 27,335.06, rounded to the cent.
-    slider.set_value("30");
+    slider.set_value("3000");
     slider.dispatch_event(&web_sys::InputEvent::new("input").unwrap()).unwrap();
     settle().await;
     assert_eq!(
@@ -394,7 +395,7 @@ fn csv_export_of_every_view() {
     assert!(text.contains("total,,1986600,746906,2733506\r\n"), "{text}");
     let (_, text) = csv(Tab::Overview);
     assert!(text.starts_with("metric,this_period,previous_period,change\r\n"), "{text}");
-    assert!(text.contains("Acquisition spend,\"USD 19,866.00\""), "{text}");
+    assert!(text.contains("\r\nacquisition_spend_minor,1986600,"), "{text}");
     assert!(text.contains("overweight_acquisition"), "{text}");
     let (_, text) = csv(Tab::Lifecycle);
     assert!(text.starts_with("stage,accounts\r\nprospect,156\r\n"), "{text}");
@@ -408,7 +409,7 @@ fn csv_export_of_every_view() {
         "{text}"
     );
     let (_, text) = csv(Tab::WhatIf);
-    assert!(text.starts_with("figure,now,after_move\r\nmoved_minor,0,0\r\n"), "{text}");
+    assert!(text.starts_with("figure,now,after_move\r\nposition_bp,0,0\r\nmoved_minor,0,0\r\n"), "{text}");
 }
 
 /// Answers for an older period or before a retry are dropped; a new period reloads everything.

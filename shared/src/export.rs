@@ -4,7 +4,9 @@
 //! Excel and friends (CSV injection); such cells get a leading apostrophe. Numbers are written as numbers.
 
 use crate::lifecycle::Stage;
-use crate::report::{AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport};
+use crate::report::{
+    AccountPage, BudgetFigures, BudgetReport, EngagementReport, FunnelReport, LifecycleReport, WhatIf,
+};
 
 /// A cell: text is neutralised, numbers are not (a negative number is data, not a formula).
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +137,104 @@ pub fn budget_csv(r: &BudgetReport) -> String {
     table(&["channel", "campaign", "acquisition_minor", "retention_minor", "total_minor"], &rows)
 }
 
+/// The budget report's comparison with the previous period, a metric per row (minor units and ratios, as
+/// the JSON has them), then the verdict and its what-if.
+pub fn comparison_csv(r: &BudgetReport) -> String {
+    let (c, p, d) = (&r.current, &r.previous, &r.deltas);
+    let (ca, pa, ct, pt) = (&c.acquisition, &p.acquisition, &c.retention, &p.retention);
+    let row = |metric: &str, now: Cell, then: Cell, change: Cell| vec![metric.into(), now, then, change];
+    let rows = vec![
+        row("acquisition_spend_minor", ca.spend_minor.into(), pa.spend_minor.into(), d.acquisition_spend_minor.into()),
+        row("retention_spend_minor", ct.spend_minor.into(), pt.spend_minor.into(), d.retention_spend_minor.into()),
+        row("acquisition_share", ca.share.into(), pa.share.into(), d.acquisition_share.into()),
+        row("new_customers", ca.new_customers.into(), pa.new_customers.into(), d.new_customers.into()),
+        row("cac_minor", ca.cac_minor.into(), pa.cac_minor.into(), d.cac_minor.into()),
+        row(
+            "customers_at_start",
+            ct.customers_at_start.into(),
+            pt.customers_at_start.into(),
+            d.customers_at_start.into(),
+        ),
+        row("retained", ct.retained.into(), pt.retained.into(), d.retained.into()),
+        row("retention_rate", ct.retention_rate.into(), pt.retention_rate.into(), d.retention_rate.into()),
+        row(
+            "cost_per_retained_minor",
+            ct.cost_per_retained_minor.into(),
+            pt.cost_per_retained_minor.into(),
+            d.cost_per_retained_minor.into(),
+        ),
+        row("revenue_new_minor", ca.revenue_minor.into(), pa.revenue_minor.into(), d.revenue_new_minor.into()),
+        row(
+            "revenue_existing_minor",
+            ct.revenue_minor.into(),
+            pt.revenue_minor.into(),
+            d.revenue_existing_minor.into(),
+        ),
+        row(
+            "total_revenue_minor",
+            c.total_revenue_minor.into(),
+            p.total_revenue_minor.into(),
+            d.total_revenue_minor.into(),
+        ),
+        row(
+            "public_key_revenue_minor",
+            c.public_key_revenue_minor.into(),
+            p.public_key_revenue_minor.into(),
+            Cell::Float(None),
+        ),
+        row(
+            "acquisition_return_per_dollar",
+            ca.return_per_dollar.into(),
+            pa.return_per_dollar.into(),
+            d.acquisition_return_per_dollar.into(),
+        ),
+        row(
+            "retention_return_per_dollar",
+            ct.return_per_dollar.into(),
+            pt.return_per_dollar.into(),
+            d.retention_return_per_dollar.into(),
+        ),
+        row("ltv_minor", c.ltv_minor.into(), p.ltv_minor.into(), d.ltv_minor.into()),
+        row("ltv_to_cac", c.ltv_to_cac.into(), p.ltv_to_cac.into(), d.ltv_to_cac.into()),
+    ];
+    let v = &r.verdict;
+    let mut out = table(&["metric", "this_period", "previous_period", "change"], &rows);
+    out.push_str("\r\n");
+    out.push_str(&table(
+        &["verdict", "message", "what_if_position_bp", "what_if_moved_minor", "what_if_verdict"],
+        &[vec![
+            v.kind.as_str().into(),
+            v.message.clone().into(),
+            i64::from(v.what_if.position_bp).into(),
+            v.what_if.signed_moved_minor().into(),
+            v.what_if.verdict_kind.as_str().into(),
+        ]],
+    ));
+    out
+}
+
+/// A what-if beside the figures it starts from: each figure now and after the move.
+pub fn what_if_csv(now: &BudgetFigures, now_verdict: crate::report::VerdictKind, w: &WhatIf) -> String {
+    let (a, r) = (&now.acquisition, &now.retention);
+    let rows: Vec<Vec<Cell>> = vec![
+        vec!["position_bp".into(), Cell::Int(0), i64::from(w.position_bp).into()],
+        vec!["moved_minor".into(), Cell::Int(0), w.signed_moved_minor().into()],
+        vec!["acquisition_spend_minor".into(), a.spend_minor.into(), w.acquisition_spend_minor.into()],
+        vec!["retention_spend_minor".into(), r.spend_minor.into(), w.retention_spend_minor.into()],
+        vec!["acquisition_share".into(), a.share.into(), w.acquisition_share.into()],
+        vec!["revenue_new_minor".into(), a.revenue_minor.into(), w.acquisition_revenue_minor.into()],
+        vec!["revenue_existing_minor".into(), r.revenue_minor.into(), w.retention_revenue_minor.into()],
+        vec!["new_revenue_share".into(), a.revenue_share.into(), w.new_revenue_share.into()],
+        vec!["verdict".into(), now_verdict.as_str().into(), w.verdict_kind.as_str().into()],
+    ];
+    table(&["figure", "now", "after_move"], &rows)
+}
+
+/// Several tables in one file, a blank line between them (a view that shows more than one).
+pub fn sections(tables: &[String]) -> String {
+    tables.join("\r\n")
+}
+
 pub fn accounts_csv(p: &AccountPage) -> String {
     let rows: Vec<Vec<Cell>> = p
         .accounts
@@ -177,5 +277,55 @@ mod tests {
         }
         let csv = table(&["name", "n", "r"], &[vec!["=HYPERLINK(\"x\")".into(), Cell::Int(-5), Cell::Float(None)]]);
         assert_eq!(csv, "name,n,r\r\n\"'=HYPERLINK(\"\"x\"\")\",-5,\r\n");
+    }
+
+    /// Every integer metric's change is this period minus the previous one, read back from the CSV itself.
+    #[test]
+    fn comparison_rows_hold_both_periods_and_their_change() {
+        use crate::config::Settings;
+        use crate::money::Currency;
+        use crate::report::{Period, budget_report};
+        use crate::signals::Signal::{Purchase, Renewal};
+        use crate::testkit::{day, history};
+        let accounts = [
+            history("g:a", &[("2026-02-01", &[Purchase], 1000)]),
+            history("g:b", &[("2025-11-01", &[Purchase], 500), ("2026-02-01", &[Renewal], 9000)]),
+        ];
+        let csv = "from,to,channel,amount_minor,currency,purpose\n2025-10-01,2026-04-01,ads,9000,USD,acquisition\n";
+        let ledger = crate::spend::parse_spend_csv(csv, &Currency::default()).unwrap();
+        let p = Period { from: day("2026-01-01"), to: day("2026-04-01") };
+        let r = budget_report(&accounts, &ledger, &Settings::default(), &Currency::default(), p);
+        let text = comparison_csv(&r);
+        let (table, verdict) = text.split_once("\r\n\r\n").unwrap();
+        let mut metrics = 0;
+        for line in table.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells.len(), 4, "{line}");
+            if let (Ok(now), Ok(then), Ok(change)) =
+                (cells[1].parse::<i64>(), cells[2].parse::<i64>(), cells[3].parse::<i64>())
+            {
+                assert_eq!(change, now - then, "{line}");
+                metrics += 1;
+            }
+        }
+        assert!(metrics >= 8, "{table}");
+        assert!(table.contains("\r\nnew_customers,1,1,0\r\n"), "{table}");
+        assert!(verdict.starts_with("verdict,message,what_if_position_bp,what_if_moved_minor,what_if_verdict\r\n"));
+        assert!(verdict.contains(r.verdict.kind.as_str()), "{verdict}");
+        let w = crate::report::what_if_at(&r.current, 500, 15.0);
+        let what_if = what_if_csv(&r.current, r.verdict.kind, &w);
+        assert!(what_if.starts_with("figure,now,after_move\r\nposition_bp,0,500\r\n"), "{what_if}");
+    }
+
+    /// The wire names the exports (and the widget) use are serde's, for every variant.
+    #[test]
+    fn enum_names_are_serdes() {
+        use crate::report::{Side, VerdictKind};
+        for k in VerdictKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for s in [Side::Acquisition, Side::Retention] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
     }
 }

@@ -23,6 +23,20 @@ pub fn default_period(today: Day) -> Period {
     Period { from: to.plus(-DEFAULT_PERIOD_DAYS), to }
 }
 
+/// The period a request names, with the defaults the Worker, the CLI and the widget share: `to` is tomorrow
+/// (today included), `from` is [`DEFAULT_PERIOD_DAYS`] before `to`.
+pub fn period_of(from: Option<Day>, to: Option<Day>, today: Day) -> Period {
+    let to = to.unwrap_or(default_period(today).to);
+    Period { from: from.unwrap_or(to.plus(-DEFAULT_PERIOD_DAYS)), to }
+}
+
+/// The day stage and score views are evaluated at when a request names none: the period's last day, or
+/// today while the period is still running (a day not lived yet has no stage). One rule for the Worker,
+/// the CLI and the widget.
+pub fn default_as_of(period: Period, today: Day) -> Day {
+    period.last_day().min(today)
+}
+
 /// Longest period a report may span (ten years).
 pub const MAX_PERIOD_DAYS: i32 = 3660;
 
@@ -95,15 +109,14 @@ pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery
     let day = |name: &str, v: Option<&str>| -> Result<Option<Day>, QueryError> {
         v.map(|s| Day::parse(s).map_err(|_| err(name, "expected a date as YYYY-MM-DD"))).transpose()
     };
-    let to = day("to", get("to")?)?.unwrap_or(default_period(today).to);
-    let from = day("from", get("from")?)?.unwrap_or(to.plus(-DEFAULT_PERIOD_DAYS));
+    let Period { from, to } = period_of(day("from", get("from")?)?, day("to", get("to")?)?, today);
     if from >= to {
         return Err(err("from", "must be before `to` (`to` is exclusive)"));
     }
     if to.days_since(from) > MAX_PERIOD_DAYS {
         return Err(err("from", format!("a period may span at most {MAX_PERIOD_DAYS} days")));
     }
-    let as_of = day("as_of", get("as_of")?)?.unwrap_or(today);
+    let as_of = day("as_of", get("as_of")?)?.unwrap_or(default_as_of(Period { from, to }, today));
     let format = match get("format")? {
         None | Some("json") => Format::Json,
         Some("csv") => Format::Csv,

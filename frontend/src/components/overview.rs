@@ -13,14 +13,6 @@ use daytwo_shared::money::Currency;
 use daytwo_shared::report::{BudgetFigures, BudgetReport};
 use yew::prelude::*;
 
-fn sub(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    Some(a? - b?)
-}
-
-fn sub_i(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    Some(a? - b?)
-}
-
 /// The split chart's rows: spend by purpose and revenue by kind of customer, each as 100 %.
 pub fn split_rows(f: &BudgetFigures, cur: &Currency) -> Vec<BarRow> {
     let (a, r) = (&f.acquisition, &f.retention);
@@ -90,13 +82,13 @@ pub fn comparison_rows(report: &BudgetReport) -> Vec<Vec<String>> {
             "Customers at start".into(),
             count(c.retention.customers_at_start),
             count(p.retention.customers_at_start),
-            count_delta(c.retention.customers_at_start as i64 - p.retention.customers_at_start as i64),
+            count_delta(d.customers_at_start),
         ],
         vec![
             "Customers retained".into(),
             count(c.retention.retained),
             count(p.retention.retained),
-            count_delta(c.retention.retained as i64 - p.retention.retained as i64),
+            count_delta(d.retained),
         ],
         vec![
             "Retention rate".into(),
@@ -108,7 +100,7 @@ pub fn comparison_rows(report: &BudgetReport) -> Vec<Vec<String>> {
             "Cost per retained customer".into(),
             mo(c.retention.cost_per_retained_minor),
             mo(p.retention.cost_per_retained_minor),
-            money_delta(sub_i(c.retention.cost_per_retained_minor, p.retention.cost_per_retained_minor), cur),
+            money_delta(d.cost_per_retained_minor, cur),
         ],
         vec![
             "Revenue from new customers".into(),
@@ -143,13 +135,13 @@ pub fn comparison_rows(report: &BudgetReport) -> Vec<Vec<String>> {
             format!("Return per {} of acquisition spend", cur.code()),
             per_unit(c.acquisition.return_per_dollar),
             per_unit(p.acquisition.return_per_dollar),
-            signed_unit(sub(c.acquisition.return_per_dollar, p.acquisition.return_per_dollar)),
+            signed_unit(d.acquisition_return_per_dollar),
         ],
         vec![
             format!("Return per {} of retention spend", cur.code()),
             per_unit(c.retention.return_per_dollar),
             per_unit(p.retention.return_per_dollar),
-            signed_unit(sub(c.retention.return_per_dollar, p.retention.return_per_dollar)),
+            signed_unit(d.retention_return_per_dollar),
         ],
         vec!["Lifetime value (LTV)".into(), mo(c.ltv_minor), mo(p.ltv_minor), money_delta(d.ltv_minor, cur)],
         vec!["LTV:CAC".into(), times(c.ltv_to_cac), times(p.ltv_to_cac), times_delta(d.ltv_to_cac)],

@@ -19,10 +19,6 @@ pub fn stage_label(s: Stage) -> &'static str {
     }
 }
 
-fn share(n: u64, total: u64) -> Option<f64> {
-    (total > 0).then(|| n as f64 / total as f64)
-}
-
 pub fn stage_rows(r: &LifecycleReport) -> Vec<BarRow> {
     Stage::ALL
         .iter()
@@ -43,7 +39,7 @@ pub fn stage_rows(r: &LifecycleReport) -> Vec<BarRow> {
                     title: format!("{}: {}", stage_label(*s), count(n)),
                     inside: None,
                 }],
-                value: format!("{} · {}", count(n), pct(share(n, r.total))),
+                value: format!("{} · {}", count(n), pct(r.share(*s))),
             }
         })
         .collect()
@@ -59,10 +55,8 @@ pub fn stages(r: &LifecycleReport) -> Html {
         );
     }
     let rows = stage_rows(r);
-    let table: Vec<Vec<String>> = Stage::ALL
-        .iter()
-        .map(|s| vec![stage_label(*s).into(), count(r.stages.get(*s)), pct(share(r.stages.get(*s), r.total))])
-        .collect();
+    let table: Vec<Vec<String>> =
+        Stage::ALL.iter().map(|s| vec![stage_label(*s).into(), count(r.stages.get(*s)), pct(r.share(*s))]).collect();
     let title = format!("Accounts by lifecycle stage on {}", format::date(r.as_of));
     let chart = BarChart {
         title: &title,

@@ -1,18 +1,11 @@
 //! The verdict: "are you overweight in acquisition?", with the numbers behind it, its what-if and the
 //! seed's reference figures as context.
 
-use crate::format::{self, fixed, money, money_delta, pct, points, verdict_class, verdict_phrase, verdict_title};
+use crate::format::{fixed, money, money_delta, pct, points, verdict_class, verdict_phrase, verdict_title};
 use daytwo_shared::config::Reference;
 use daytwo_shared::money::Currency;
-use daytwo_shared::report::{BudgetReport, Purpose, WhatIf};
+use daytwo_shared::report::{BudgetReport, WhatIf};
 use yew::prelude::*;
-
-fn purpose(p: Purpose) -> &'static str {
-    match p {
-        Purpose::Acquisition => "acquisition",
-        Purpose::Retention => "retention",
-    }
-}
 
 /// The what-if in one sentence.
 pub fn what_if_sentence(w: &WhatIf, currency: &Currency) -> String {
@@ -27,8 +20,8 @@ pub fn what_if_sentence(w: &WhatIf, currency: &Currency) -> String {
         "Moving {} ({} of spend) from {} to {}, at each side's measured return per {}, would {delta} and leave the split {}.",
         money(w.moved_minor, currency),
         pct(w.moved_pct_of_total),
-        purpose(w.from_purpose),
-        purpose(w.to_purpose),
+        w.from_purpose.as_str(),
+        w.to_purpose.as_str(),
         currency.code(),
         verdict_phrase(w.verdict_kind),
     )
@@ -56,7 +49,7 @@ pub fn verdict_card(r: &BudgetReport, on_explore: &Callback<()>, figure: Html) -
         ("tolerance", "Tolerance", format!("±{} pts", fixed(v.tolerance_points, 0))),
     ];
     html! {
-        <section class={classes!("dt-verdict", verdict_class(v.kind))} aria-labelledby="dt-verdict-title" data-verdict={format::verdict_code(v.kind)}>
+        <section class={classes!("dt-verdict", verdict_class(v.kind))} aria-labelledby="dt-verdict-title" data-verdict={v.kind.as_str()}>
           <div class="dt-split">
            <div>
             <h3 id="dt-verdict-title" class="dt-badge">{ verdict_title(v.kind) }</h3>

@@ -9,38 +9,15 @@ use super::overview::LEGEND;
 use crate::format::{
     self, money, money_delta, money_opt, pct, pct0, per_unit, verdict_class, verdict_phrase, verdict_title,
 };
-use daytwo_shared::money::{Currency, div_round};
-use daytwo_shared::report::{BudgetReport, Purpose, WhatIf, what_if};
+use daytwo_shared::money::Currency;
+use daytwo_shared::report::{BasisPoints, BudgetReport, Side, WhatIf, what_if_at, what_if_bounds};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// The slider's range in whole percent of total spend: (−retention share, +acquisition share).
-pub fn slider_range(r: &BudgetReport) -> (i32, i32) {
-    let c = &r.current;
-    let total = c.total_spend_minor;
-    if total <= 0 {
-        return (0, 0);
-    }
-    let lo = -((c.retention.spend_minor.max(0) as f64 / total as f64 * 100.0).floor() as i32);
-    let hi = (c.acquisition.spend_minor.max(0) as f64 / total as f64 * 100.0).floor() as i32;
-    (lo, hi)
-}
-
-/// Minor units moved for a slider position (positive: from acquisition to retention).
-pub fn moved_minor(r: &BudgetReport, pct: i32) -> i64 {
-    div_round(r.current.total_spend_minor.saturating_mul(i64::from(pct)), 100).unwrap_or(0)
-}
-
-/// The projection for a slider position.
-pub fn projection(r: &BudgetReport, pct: i32) -> WhatIf {
-    what_if(&r.current, moved_minor(r, pct), r.verdict.tolerance_points)
-}
-
-/// The slider position the verdict's own what-if suggests.
-pub fn suggested_pct(r: &BudgetReport) -> i32 {
-    let w = &r.verdict.what_if;
-    let p = (w.moved_pct_of_total.unwrap_or(0.0) * 100.0).round() as i32;
-    if w.from_purpose == Purpose::Acquisition { p } else { -p }
+/// The projection at a slider position (basis points of total spend, positive: acquisition → retention):
+/// the domain's own what-if, so the verdict's suggestion and the slider at its position agree.
+pub fn projection(r: &BudgetReport, position: BasisPoints) -> WhatIf {
+    what_if_at(&r.current, position, r.verdict.tolerance_points)
 }
 
 /// How the projection reads: "Acquisition would take 63.0% of spend while …: balanced."
@@ -63,15 +40,20 @@ fn movement(w: &WhatIf, cur: &Currency) -> String {
         return "Current split (nothing moved)".into();
     }
     let (from, to) = match w.from_purpose {
-        Purpose::Acquisition => ("acquisition", "retention"),
-        Purpose::Retention => ("retention", "acquisition"),
+        Side::Acquisition => ("acquisition", "retention"),
+        Side::Retention => ("retention", "acquisition"),
     };
     format!("Move {} ({} of spend) from {from} to {to}", money(w.moved_minor, cur), pct(w.moved_pct_of_total))
 }
 
-/// The what-if view at slider position `moved_pct` (whole percent of total spend, positive: acquisition →
-/// retention); `on_move` receives new positions.
-pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -> Html {
+/// A position as a percentage of total spend ("12.5%").
+fn position_pct(position: BasisPoints) -> String {
+    pct(Some(f64::from(position) / 10_000.0))
+}
+
+/// The what-if view at slider `position` (basis points of total spend, positive: acquisition → retention);
+/// `on_move` receives new positions.
+pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<BasisPoints>) -> Html {
     let (c, cur) = (&r.current, &r.currency);
     if c.total_spend_minor <= 0 {
         return empty_state(
@@ -79,9 +61,9 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
             "This period has no recorded spend, so there is nothing to reallocate.",
         );
     }
-    let (lo, hi) = slider_range(r);
-    let pos = moved_pct.clamp(lo, hi);
-    let w = projection(r, pos);
+    let (lo, hi) = what_if_bounds(c);
+    let w = projection(r, position);
+    let pos = w.position_bp;
     let tolerance = r.verdict.tolerance_points;
     let cb = on_move.clone();
     let oninput = move |e: InputEvent| {
@@ -89,7 +71,7 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
             cb.emit(input.value().parse().unwrap_or(0));
         }
     };
-    let suggested = suggested_pct(r);
+    let suggested = r.verdict.what_if.position_bp;
     let (reset, suggest) = (on_move.reform(|_: MouseEvent| 0), on_move.reform(move |_: MouseEvent| suggested));
     let rev_delta = w.revenue_delta_minor;
     let kpi_delta =
@@ -100,7 +82,6 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
         title: format!("{name} {}", pct(share)),
         inside: Some(pct0(share)),
     };
-    let other = |s: Option<f64>| s.map(|v| 1.0 - v);
     let chart_rows = vec![
         BarRow {
             label: "Spend now".into(),
@@ -114,7 +95,7 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
             label: "Spend after".into(),
             segments: vec![
                 seg(w.acquisition_share, "k-acq", "Acquisition"),
-                seg(other(w.acquisition_share), "k-ret", "Retention"),
+                seg(w.retention_share(), "k-ret", "Retention"),
             ],
             value: money(w.acquisition_spend_minor + w.retention_spend_minor, cur),
         },
@@ -130,7 +111,7 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
             label: "Revenue after".into(),
             segments: vec![
                 seg(w.new_revenue_share, "k-new", "New customers"),
-                seg(other(w.new_revenue_share), "k-old", "Existing customers"),
+                seg(w.existing_revenue_share(), "k-old", "Existing customers"),
             ],
             value: match (w.acquisition_revenue_minor, w.retention_revenue_minor) {
                 (Some(a), Some(b)) => money(a + b, cur),
@@ -151,7 +132,7 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
             label: "Retention spend",
             value: money(w.retention_spend_minor, cur),
             delta: kpi_delta(c.retention.spend_minor, Some(w.retention_spend_minor), Polarity::Neutral),
-            note: format!("{} of spend", pct(other(w.acquisition_share))),
+            note: format!("{} of spend", pct(w.retention_share())),
         },
         Kpi {
             id: "wi_revenue_new",
@@ -193,18 +174,18 @@ pub fn what_if_view(r: &BudgetReport, moved_pct: i32, on_move: &Callback<i32>) -
                     <input id="dt-move" class="dt-range" type="range" min={lo.to_string()} max={hi.to_string()} step="1"
                         value={pos.to_string()} aria-valuetext={movement(&w, cur)} {oninput} />
                     <div class="dt-scale" aria-hidden="true">
-                        <span>{ format!("← more to acquisition (up to {}%)", -lo) }</span>
-                        <span>{ format!("more to retention (up to {hi}%) →") }</span>
+                        <span>{ format!("← more to acquisition (up to {})", position_pct(-lo)) }</span>
+                        <span>{ format!("more to retention (up to {}) →", position_pct(hi)) }</span>
                     </div>
                 </div>
                 <div class="dt-row">
                     <button type="button" class="dt-btn" onclick={reset} disabled={pos == 0}>{ "Reset" }</button>
                     if suggested != 0 {
-                        <button type="button" class="dt-btn" onclick={suggest}>{ format!("Use the verdict's suggestion ({}%)", suggested.abs()) }</button>
+                        <button type="button" class="dt-btn" onclick={suggest}>{ format!("Use the verdict's suggestion ({})", position_pct(suggested.abs())) }</button>
                     }
                 </div>
             </section>
-            <section class={classes!("dt-verdict", verdict_class(w.verdict_kind))} aria-live="polite" data-whatif-verdict={format::verdict_code(w.verdict_kind)}>
+            <section class={classes!("dt-verdict", verdict_class(w.verdict_kind))} aria-live="polite" data-whatif-verdict={w.verdict_kind.as_str()}>
                 <span class="dt-badge">{ format!("Projected: {}", verdict_title(w.verdict_kind)) }</span>
                 <p class="dt-verdict-msg" data-whatif="sentence">{ projected_sentence(&w, tolerance) }</p>
                 <p class="dt-card-note">{ format!("Now: {}", r.verdict.message) }</p>

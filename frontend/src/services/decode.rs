@@ -15,8 +15,8 @@ use daytwo_shared::money::Currency;
 use daytwo_shared::playbook::Action;
 use daytwo_shared::report::{
     AccountDetail, AccountPage, AccountSummary, AcquisitionFigures, BandCounts, BudgetDeltas, BudgetFigures,
-    BudgetReport, EngagementReport, FunnelConversion, FunnelReport, IndicatorAverage, LifecycleReport, Period, Purpose,
-    RetentionFigures, StageCounts, Verdict, VerdictKind, WhatIf,
+    BudgetReport, EngagementReport, FunnelConversion, FunnelReport, IndicatorAverage, LifecycleReport, Period,
+    RetentionFigures, Side, StageCounts, Verdict, VerdictKind, WhatIf,
 };
 use daytwo_shared::spend::{CampaignSpend, ChannelSpend};
 use daytwo_shared::time::Day;
@@ -151,7 +151,7 @@ const STAGES: [(&str, Stage); 6] = [
 ];
 const BANDS: [(&str, Band); 3] =
     [("engaged", Band::Engaged), ("neutral", Band::Neutral), ("disengaged", Band::Disengaged)];
-const PURPOSES: [(&str, Purpose); 2] = [("acquisition", Purpose::Acquisition), ("retention", Purpose::Retention)];
+const PURPOSES: [(&str, Side); 2] = [("acquisition", Side::Acquisition), ("retention", Side::Retention)];
 const VERDICTS: [(&str, VerdictKind); 4] = [
     ("overweight_acquisition", VerdictKind::OverweightAcquisition),
     ("overweight_retention", VerdictKind::OverweightRetention),
@@ -265,6 +265,7 @@ impl Decode for WhatIf {
             from_purpose: variant(o, "from_purpose", &PURPOSES)?,
             to_purpose: variant(o, "to_purpose", &PURPOSES)?,
             moved_minor: i64_(o, "moved_minor")?,
+            position_bp: i32::try_from(i64_(o, "position_bp")?).or_else(|_| err("position_bp", "basis points"))?,
             moved_pct_of_total: opt_f64(o, "moved_pct_of_total")?,
             acquisition_spend_minor: i64_(o, "acquisition_spend_minor")?,
             retention_spend_minor: i64_(o, "retention_spend_minor")?,
@@ -334,6 +335,11 @@ impl Decode for BudgetDeltas {
             total_revenue_minor: i64_(o, "total_revenue_minor")?,
             ltv_minor: opt_i64(o, "ltv_minor")?,
             ltv_to_cac: opt_f64(o, "ltv_to_cac")?,
+            customers_at_start: i64_(o, "customers_at_start")?,
+            retained: i64_(o, "retained")?,
+            cost_per_retained_minor: opt_i64(o, "cost_per_retained_minor")?,
+            acquisition_return_per_dollar: opt_f64(o, "acquisition_return_per_dollar")?,
+            retention_return_per_dollar: opt_f64(o, "retention_return_per_dollar")?,
         })
     }
 }
