@@ -47,12 +47,14 @@ impl From<Option<i64>> for Cell {
     }
 }
 
+/// Whether a spreadsheet would read `text` as a formula (its first character).
+pub(crate) fn starts_like_formula(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
 /// Neutralises a text cell against formula injection.
 pub fn neutralise(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
+    if starts_like_formula(text) { format!("'{text}") } else { text.to_owned() }
 }
 
 fn quote(text: &str) -> String {
