@@ -76,7 +76,7 @@ const MAX_MONTHS: u32 = 1200;
 
 /// Writes the synthetic site: Segment messages as NDJSON to `events`, the spend ledger as CSV to `spend`.
 ///
-/// Events get one `write_all` per account, the spend ledger one per row (wrap files in a `BufWriter`). Fails
+/// Events get one `write_all` per account, the spend ledger in one write (wrap files in a `BufWriter`). Fails
 /// with `InvalidInput` for `months` outside 1..=1200 or an invalid currency code, and with any error the writers
 /// return. Streams: memory holds one account's events at a time.
 pub fn generate(opts: &GenerateOptions, events: &mut dyn Write, spend: &mut dyn Write) -> io::Result<GenerateSummary> {

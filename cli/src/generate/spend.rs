@@ -1,32 +1,35 @@
-//! The synthetic site's spend ledger: one entry per month per spend line, written as CSV.
+//! The synthetic site's spend ledger: one entry per month per spend line, built as
+//! `daytwo_shared::spend::SpendEntry` values and written by `daytwo_shared::spend::to_csv`, the one CSV writer
+//! of the ledger, so the generated file is in the upload format by construction.
 
 use super::rng::Rng;
 use super::world::{World, quarter};
+use daytwo_shared::spend::{Purpose, SpendEntry, to_csv};
 use daytwo_shared::time::Day;
 use std::io::{self, Write};
 
-/// Header line of the spend CSV.
-pub(super) const SPEND_HEADER: &str = "id,from,to,channel,campaign,amount_minor,currency,purpose,acquisition_pct";
-
+/// How a spend line names its campaign each month.
 #[derive(Debug, Clone, Copy)]
 enum CampaignName {
     /// `q{quarter}-{suffix}`.
     Quarterly(&'static str),
     /// `{prefix}-{year}`.
     Yearly(&'static str),
+    /// The same name every month.
     Fixed(&'static str),
 }
 
+/// A budget line: one ledger entry a month, in one channel and campaign, for one purpose.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct SpendLine {
+    /// Last part of the entries' ids, `sp-{year}-{month}-{slug}`.
     slug: &'static str,
     channel: &'static str,
     campaign: CampaignName,
-    purpose: &'static str,
-    acquisition_pct: Option<u32>,
+    purpose: Purpose,
     /// Share of the monthly budget, in percent.
     weight: u32,
-    /// Month (1–12) when a seasonal line spends most, with the multiplier there and elsewhere (averaging 1).
+    /// Months (1–12) when a seasonal line spends most, with the multiplier there and elsewhere (averaging 1).
     season: Option<(&'static [u32], f64, f64)>,
 }
 
@@ -36,8 +39,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "search-brand",
         channel: "search-ads",
         campaign: CampaignName::Quarterly("brand"),
-        purpose: "acquisition",
-        acquisition_pct: None,
+        purpose: Purpose::Acquisition,
         weight: 12,
         season: None,
     },
@@ -45,8 +47,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "search-generic",
         channel: "search-ads",
         campaign: CampaignName::Quarterly("generic"),
-        purpose: "acquisition",
-        acquisition_pct: None,
+        purpose: Purpose::Acquisition,
         weight: 19,
         season: None,
     },
@@ -54,8 +55,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "social",
         channel: "social-ads",
         campaign: CampaignName::Quarterly("abm"),
-        purpose: "acquisition",
-        acquisition_pct: None,
+        purpose: Purpose::Acquisition,
         weight: 14,
         season: None,
     },
@@ -63,8 +63,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "trade-shows",
         channel: "trade-shows",
         campaign: CampaignName::Yearly("saas-expo"),
-        purpose: "acquisition",
-        acquisition_pct: None,
+        purpose: Purpose::Acquisition,
         weight: 12,
         season: Some((&[3, 9], 2.2, 0.76)),
     },
@@ -72,8 +71,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "partners",
         channel: "partner-referrals",
         campaign: CampaignName::Fixed("partner-referrals"),
-        purpose: "acquisition",
-        acquisition_pct: None,
+        purpose: Purpose::Acquisition,
         weight: 8,
         season: None,
     },
@@ -81,8 +79,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "customer-success",
         channel: "customer-success",
         campaign: CampaignName::Fixed("customer-success-programme"),
-        purpose: "retention",
-        acquisition_pct: None,
+        purpose: Purpose::Retention,
         weight: 11,
         season: None,
     },
@@ -90,8 +87,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "newsletter",
         channel: "newsletter",
         campaign: CampaignName::Fixed("customer-newsletter"),
-        purpose: "retention",
-        acquisition_pct: None,
+        purpose: Purpose::Retention,
         weight: 3,
         season: None,
     },
@@ -99,8 +95,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "community",
         channel: "community",
         campaign: CampaignName::Fixed("community"),
-        purpose: "retention",
-        acquisition_pct: None,
+        purpose: Purpose::Retention,
         weight: 4,
         season: None,
     },
@@ -108,8 +103,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "user-conference",
         channel: "user-conference",
         campaign: CampaignName::Yearly("customer-summit"),
-        purpose: "retention",
-        acquisition_pct: None,
+        purpose: Purpose::Retention,
         weight: 5,
         season: Some((&[10], 3.2, 0.8)),
     },
@@ -117,8 +111,7 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "content",
         channel: "content-marketing",
         campaign: CampaignName::Fixed("content-hub"),
-        purpose: "mixed",
-        acquisition_pct: Some(60),
+        purpose: Purpose::Mixed { acquisition_pct: 60 },
         weight: 8,
         season: None,
     },
@@ -126,27 +119,31 @@ pub(super) const SPEND_LINES: [SpendLine; 11] = [
         slug: "webinars",
         channel: "webinars",
         campaign: CampaignName::Fixed("webinar-series"),
-        purpose: "mixed",
-        acquisition_pct: Some(40),
+        purpose: Purpose::Mixed { acquisition_pct: 40 },
         weight: 4,
         season: None,
     },
 ];
 
-/// One row per month per campaign; returns the rows written. Nothing but the header when there are no accounts.
+/// Writes the ledger through `daytwo_shared::spend::to_csv`; returns the entries written. Nothing but the header
+/// when there are no accounts.
 pub(super) fn write_spend(w: &World, out: &mut dyn Write) -> io::Result<u32> {
-    out.write_all(SPEND_HEADER.as_bytes())?;
-    out.write_all(b"\n")?;
+    let entries = spend_entries(w);
+    out.write_all(to_csv(&entries).as_bytes())?;
+    Ok(entries.len() as u32)
+}
+
+/// One entry per month of the window (partial months prorated) per spend line, the lines in `SPEND_LINES` order.
+fn spend_entries(w: &World) -> Vec<SpendEntry> {
+    let mut entries = Vec::new();
     if w.accounts == 0 {
-        return Ok(0);
+        return entries;
     }
     let mut rng = Rng::stream(w.seed, u64::MAX);
     // About 1,400 major units per account over the window, spread over its months.
     let monthly_budget = f64::from(w.accounts) * 140_000.0 / f64::from(w.months);
     let (lo, hi) = (Day(w.lo), Day(w.hi));
-    let mut rows = 0u32;
     let mut month = lo.month_start();
-    let mut line = String::new();
     while month < hi {
         let next = month.add_months(1);
         let from = month.max(lo);
@@ -166,24 +163,23 @@ pub(super) fn write_spend(w: &World, out: &mut dyn Write) -> io::Result<u32> {
             };
             let jitter = rng.between(0.85, 1.15);
             let hundredths = (monthly_budget * f64::from(s.weight) / 100.0 * season * jitter * share).round() as i64;
-            let amount = w.to_minor(hundredths.max(1));
             let campaign = match s.campaign {
                 CampaignName::Quarterly(suffix) => format!("q{}-{suffix}", quarter(m)),
                 CampaignName::Yearly(prefix) => format!("{prefix}-{y}"),
                 CampaignName::Fixed(name) => name.to_owned(),
             };
-            let pct = s.acquisition_pct.map(|p| p.to_string()).unwrap_or_default();
-            line.clear();
-            use std::fmt::Write as _;
-            let _ = writeln!(
-                line,
-                "sp-{y:04}-{m:02}-{},{from},{to},{},{campaign},{amount},{},{},{pct}",
-                s.slug, s.channel, w.currency, s.purpose
-            );
-            out.write_all(line.as_bytes())?;
-            rows += 1;
+            entries.push(SpendEntry {
+                id: format!("sp-{y:04}-{m:02}-{}", s.slug),
+                from,
+                to,
+                channel: s.channel.to_owned(),
+                campaign,
+                amount_minor: w.to_minor(hundredths.max(1)),
+                currency: w.currency.clone(),
+                purpose: s.purpose,
+            });
         }
         month = next;
     }
-    Ok(rows)
+    entries
 }

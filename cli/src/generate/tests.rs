@@ -3,8 +3,10 @@
 //! engagement signals, plus a property test that any small window stays inside itself.
 
 use super::catalogue::VERSIONS;
-use super::spend::{SPEND_HEADER, SPEND_LINES};
+use super::spend::SPEND_LINES;
 use super::{GenerateOptions, GenerateSummary, TimeShape, generate};
+use daytwo_shared::money::Currency;
+use daytwo_shared::spend::{CSV_HEADER, parse_spend_csv};
 use daytwo_shared::time::{Day, MS_PER_DAY, Timestamp};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -163,7 +165,7 @@ fn spend_ledger_is_valid_and_mostly_acquisition() -> TestResult {
     let out = run(&o)?;
     let text = String::from_utf8(out.spend)?;
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(SPEND_HEADER));
+    assert_eq!(lines.next(), Some(CSV_HEADER.join(",").as_str()));
     let (mut acquisition, mut total) = (0.0, 0.0);
     let mut ids = HashSet::new();
     let mut rows = 0;
@@ -201,6 +203,8 @@ fn spend_ledger_is_valid_and_mostly_acquisition() -> TestResult {
     }
     assert_eq!(rows, out.summary.spend_entries);
     assert_eq!(rows, 12 * SPEND_LINES.len() as u32);
+    // The upload format, by construction: the server's parser reads every entry back.
+    assert_eq!(parse_spend_csv(&text, &Currency::parse("USD")?)?.len() as u32, rows);
     assert!(text.contains("sp-2026-01-search-brand,2026-01-01,2026-02-01,search-ads,q1-brand,"));
     let share = acquisition / total;
     assert!((0.65..=0.8).contains(&share), "acquisition share {share}");
@@ -239,7 +243,7 @@ fn bad_options_are_refused() -> TestResult {
     }
     let none = run(&opts(1, 0, 3)?)?;
     assert!(none.events.is_empty());
-    assert_eq!(String::from_utf8(none.spend)?, format!("{SPEND_HEADER}\n"));
+    assert_eq!(String::from_utf8(none.spend)?, format!("{}\n", CSV_HEADER.join(",")));
     Ok(())
 }
 
