@@ -13,6 +13,7 @@ impl Rng {
         Rng(s ^ stream)
     }
 
+    /// The next 64 random bits (SplitMix64's step and mix).
     pub(super) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -45,10 +46,12 @@ impl Rng {
         lo + (hi - lo) * self.unit()
     }
 
+    /// True with probability `p`.
     pub(super) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
+    /// A uniformly chosen element; `xs` must not be empty (catalogues never are, other callers check).
     pub(super) fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.below(xs.len() as u64) as usize]
     }
