@@ -243,7 +243,7 @@ fn bad_options_are_refused() -> TestResult {
     }
     let none = run(&opts(1, 0, 3)?)?;
     assert!(none.events.is_empty());
-    assert_eq!(String::from_utf8(none.spend)?, format!("{}\n", CSV_HEADER.join(",")));
+    assert_eq!(String::from_utf8(none.spend)?, format!("{}\r\n", CSV_HEADER.join(",")));
     Ok(())
 }
 
