@@ -13,6 +13,7 @@ pub mod data_status;
 pub mod engagement;
 pub mod event_time;
 pub mod export;
+pub mod identity;
 pub mod lifecycle;
 pub mod message;
 pub mod money;

@@ -6,6 +6,7 @@
 use crate::config::Settings;
 use crate::contribution::{AccountEntry, BudgetPart, EngagementPart, LifecyclePart, SiteTotals};
 use crate::export;
+use crate::identity::IdentityKey;
 use crate::money::Currency;
 use crate::report::{self, AccountQuery, AccountSort, Period};
 use crate::rollup::AccountHistory;
@@ -305,7 +306,7 @@ pub fn compute(
 /// The account keys an id given in a URL may mean, in the order they are tried: the key itself (`g:acme`),
 /// then the bare id (`acme`) as an account, a user, a visitor.
 pub fn account_key_candidates(id: &str) -> [String; 4] {
-    [id.to_owned(), format!("g:{id}"), format!("u:{id}"), format!("a:{id}")]
+    [id.to_owned(), IdentityKey::account(id).into(), IdentityKey::user(id).into(), IdentityKey::visitor(id).into()]
 }
 
 /// Finds an account by its key or bare id ([`account_key_candidates`]).

@@ -12,13 +12,14 @@
 //! arrives after the window no longer brings that visit into the user's history, and a visitor id seen again
 //! after the window counts as a new visitor (as a new visit does with the snippet's per-visit id).
 
+use crate::identity::{self, IdentityKind};
 use crate::rollup::{AccountHistory, DayCell, IdentityRecord};
 use crate::signals::Signal;
 use crate::time::Day;
 use std::collections::BTreeMap;
 
 /// The key pool histories are evaluated under: anonymous, like the visitors they stand for.
-pub const POOL_KEY: &str = "a:";
+pub const POOL_KEY: &str = IdentityKind::Visitor.prefix();
 
 /// Signals a compactable visitor may have: browsing and reading, nothing that makes a lead or a customer.
 const BROWSING: [Signal; 5] =
@@ -28,7 +29,11 @@ const BROWSING: [Signal; 5] =
 /// to itself (the caller checks it has no link), seen on exactly one day, with no name, module, revenue,
 /// survey score or version, and only browsing signals.
 pub fn compactable(key: &str, record: &IdentityRecord) -> Option<(Day, DayCell)> {
-    if !key.starts_with("a:") || record.name.is_some() || !record.modules.is_empty() || record.days.len() != 1 {
+    if !identity::is(key, IdentityKind::Visitor)
+        || record.name.is_some()
+        || !record.modules.is_empty()
+        || record.days.len() != 1
+    {
         return None;
     }
     let (day, cell) = record.days.iter().next()?;
