@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::store::{SiteRecord, Store};
 use base64::Engine;
+use daytwo_shared::site_rules::KeyFormat;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use worker::{Env, Request};
@@ -50,6 +51,11 @@ pub fn random_hex(n: usize) -> ApiResult<String> {
     let mut buf = vec![0u8; n];
     getrandom::getrandom(&mut buf).map_err(|e| ApiError::internal("random", e))?;
     Ok(hex(&buf))
+}
+
+/// A fresh credential of `format` (a write key, secret key or read token), from the runtime's CSPRNG.
+pub fn mint_key(format: KeyFormat) -> ApiResult<String> {
+    Ok(format.with_random_hex(&random_hex(format.random_bytes())?))
 }
 
 /// The bearer token of a request, if any.

@@ -2,12 +2,13 @@
 
 use crate::auth::{basic_user, random_hex};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, allow_origin, origin, origin_allowed};
+use crate::http::{self, allow_origin, origin};
 use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
     IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
 };
+use daytwo_shared::site_rules::origin_may_send;
 use serde_json::json;
 use std::io::Read;
 use worker::{Request, Response};
@@ -68,7 +69,7 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         ));
     }
     if let Some(o) = &browser_origin
-        && !origin_allowed(&site.allowed_origins, o)
+        && !origin_may_send(&site.allowed_origins, o)
     {
         return Err(ApiError::forbidden("origin_not_allowed", format!("origin {o} may not send events to this site")));
     }

@@ -24,6 +24,7 @@ pub use site_object::SiteState;
 
 use auth::Secrets;
 use daytwo_shared::query::{self, ReportKind};
+use daytwo_shared::site_rules;
 use error::{ApiError, ApiResult};
 use site_object::{Call, Op};
 use store::Store;
@@ -150,10 +151,7 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
         let names: Vec<String> = allowed.iter().map(|m| m.to_string()).collect();
         return Err(method_not_allowed(&names.join(", ")));
     }
-    if !admin::valid_site_id(site_id) {
-        return Err(ApiError::bad_request("invalid_site", "site ids are 1-64 characters of a-z, 0-9, - and _")
-            .with_field("site"));
-    }
+    site_rules::check_site_id(site_id)?;
     let secrets = Secrets::from_env(env);
     let now = http::now();
     let origin = http::origin(&req);
@@ -177,9 +175,7 @@ async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest:
     // Errors (a bad or expired token, a bad query) carry CORS headers too, so a widget on an allowed origin
     // can read them and say what is wrong instead of seeing an opaque network failure.
     let mut resp = read_route(&req, env, &secrets, store, &site, rest, now).await.unwrap_or_else(|e| e.to_response());
-    if let Some(o) =
-        origin.filter(|o| !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, o))
-    {
+    if let Some(o) = origin.filter(|o| site_rules::origin_may_read(&site.allowed_origins, o)) {
         http::allow_origin(&mut resp, &o, "GET, OPTIONS");
     }
     Ok(resp)
@@ -268,11 +264,11 @@ async fn read_route(
 /// CORS preflight of a site route: only report routes, only for the site's listed origins.
 async fn preflight_for_site(req: &Request, store: &Store, site_id: &str, access: &Access) -> ApiResult<Response> {
     let Some(origin) = http::origin(req) else { return Err(method_not_allowed("GET")) };
-    if matches!(access, Access::Admin) || !admin::valid_site_id(site_id) {
+    if matches!(access, Access::Admin) || !site_rules::is_valid_site_id(site_id) {
         return Err(ApiError::forbidden("origin_not_allowed", "this route does not accept cross-origin calls"));
     }
     match store.site(site_id).await? {
-        Some(site) if !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, &origin) => {
+        Some(site) if site_rules::origin_may_read(&site.allowed_origins, &origin) => {
             http::preflight(&origin, "GET, OPTIONS")
         }
         _ => Err(ApiError::forbidden("origin_not_allowed", format!("origin {origin} may not read this site"))),

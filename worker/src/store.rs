@@ -16,6 +16,7 @@ use daytwo_shared::config::{IngestSettings, Settings};
 use daytwo_shared::data_status::RollupRun;
 use daytwo_shared::message::{KeyKind, Message};
 use daytwo_shared::money::Currency;
+use daytwo_shared::site_rules::{SECRET_KEY, WRITE_KEY};
 use daytwo_shared::spend::SpendEntry;
 use daytwo_shared::time::{Day, Timestamp};
 use serde::de::DeserializeOwned;
@@ -104,23 +105,12 @@ fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(&redact(context), e)
 }
 
-/// Whether a token has the shape of a secret write key (`sk_` and 32 hex digits).
-pub fn is_secret_key_shape(token: &str) -> bool {
-    token.strip_prefix("sk_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// A KV key as it may appear in a log: a write key is a credential, so its key is never logged whole.
 fn redact(key: &str) -> String {
     match key.strip_prefix("writekey/") {
         Some(k) => format!("writekey/{}…", k.chars().take(6).collect::<String>()),
         None => key.to_owned(),
     }
-}
-
-/// Whether a token has the shape of a write key (`wk_` and 32 hex digits, as sites are given): anything else
-/// is refused without a KV lookup, so arbitrary bearer strings never become KV keys.
-pub fn is_write_key_shape(token: &str) -> bool {
-    token.strip_prefix("wk_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 impl Store {
@@ -281,12 +271,13 @@ impl Store {
         self.site(site).await?.ok_or_else(|| ApiError::not_found("site_not_found", format!("no site {site:?}")))
     }
 
-    /// The record of a public (`wk_…`) or secret (`sk_…`) write key; anything else is unknown without a lookup.
+    /// The record of a public (`wk_…`) or secret (`sk_…`) write key; anything else is unknown without a lookup
+    /// (`site_rules::KeyFormat::fits`), so arbitrary bearer strings never become KV keys.
     pub async fn ingest_record(&self, write_key: &str) -> ApiResult<Option<IngestRecord>> {
-        if is_write_key_shape(write_key) {
+        if WRITE_KEY.fits(write_key) {
             return self.get_json(&write_key_key(write_key)).await;
         }
-        if is_secret_key_shape(write_key) {
+        if SECRET_KEY.fits(write_key) {
             return self.get_json(&secret_key_key(&crate::auth::sha256_hex(write_key))).await;
         }
         Ok(None)
@@ -428,22 +419,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_keys_are_recognised_by_shape_and_never_logged_whole() {
+    fn write_keys_are_never_logged_whole() {
         let key = format!("wk_{}", "0123456789abcdef".repeat(2));
-        assert!(is_write_key_shape(&key));
-        for bad in [
-            "",
-            "wk_",
-            "wk_0123",
-            "rt_0123456789abcdef0123456789abcdef",
-            "../site/x",
-            &format!("{key}0"),
-            &key.replace('a', "g"),
-        ] {
-            assert!(!is_write_key_shape(bad), "{bad}");
-        }
-        let logged = redact(&format!("writekey/{key}"));
-        assert!(!logged.contains(&key[3..]), "{logged}");
+        let logged = redact(&write_key_key(&key));
+        assert_eq!(logged, "writekey/wk_012…");
         assert_eq!(redact("site/acme"), "site/acme");
     }
 
