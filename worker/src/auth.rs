@@ -153,7 +153,7 @@ async fn credential_site(token: &str, secrets: &Secrets, store: &Store) -> ApiRe
     if let EmbedCheck::Valid(..) = verify_embed(token, secrets, 0) {
         return Ok(Some(Credential::Read));
     }
-    if let Some(_site) = store.get_json::<String>(&crate::store::read_token_key(&sha256_hex(token))).await? {
+    if let Some(_site) = store.read_token_site(&sha256_hex(token)).await? {
         return Ok(Some(Credential::Read));
     }
     Ok(store.ingest_record(token).await?.map(|_| Credential::Write))
