@@ -2,7 +2,7 @@
 
 use crate::auth::{basic_user, random_hex};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, allow_origin, origin};
+use crate::http::{self, origin};
 use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
@@ -91,9 +91,6 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         }
         IngestSink::Queue(queue) => queues::enqueue(queue, &site.site, batch.messages).await?,
     }
-    let mut resp = http::json(200, &json!({"success": true}))?;
-    if let Some(o) = &browser_origin {
-        allow_origin(&mut resp, o, "POST, OPTIONS");
-    }
-    Ok(resp)
+    // CORS headers are added by the route (`lib.rs`), to this answer and to errors alike.
+    http::json(200, &json!({"success": true}))
 }
