@@ -23,6 +23,7 @@ pub mod query;
 pub mod report;
 pub mod rollup;
 pub mod signals;
+pub mod site_rules;
 pub mod spend;
 pub mod time;
 pub mod visitors;

@@ -5,15 +5,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::sql_state::SqlState;
 use crate::store::{self, SiteRecord, Store};
+use daytwo_shared::site_rules::embed_token_ttl;
 use serde_json::{Value, json};
 use worker::{Request, Response};
-
-/// Site ids: 1-64 of a-z, 0-9, `-` and `_`, so they are safe inside KV keys and URLs.
-pub fn valid_site_id(site: &str) -> bool {
-    !site.is_empty()
-        && site.len() <= 64
-        && site.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
 
 /// Largest body of an admin JSON call (site config, embed token).
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
@@ -36,16 +30,10 @@ async fn json_body(req: &mut Request) -> ApiResult<Value> {
         .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))
 }
 
-/// `POST …/embed-tokens {"ttl_seconds": N}`: 60 s to 30 days.
+/// `POST …/embed-tokens {"ttl_seconds": N}`: 60 s to 30 days (`site_rules::embed_token_ttl`).
 pub async fn embed_token(mut req: Request, secrets: &Secrets, site: &SiteRecord) -> ApiResult<Response> {
     let body = json_body(&mut req).await?;
-    let ttl = match body.get("ttl_seconds") {
-        None | Some(Value::Null) => 3600,
-        Some(v) => v.as_u64().filter(|t| (60..=30 * 86_400).contains(t)).ok_or_else(|| {
-            ApiError::bad_request("invalid_ttl", "ttl_seconds must be an integer from 60 to 2592000")
-                .with_field("ttl_seconds")
-        })?,
-    };
+    let ttl = embed_token_ttl(body.get("ttl_seconds"))?;
     let now_s = (http::now().0 / 1000) as u64;
     let expires = now_s + ttl;
     let token = mint_embed(&site.site, site.embed_generation, expires, secrets)?;

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::store::{SiteRecord, Store};
 use base64::Engine;
+use daytwo_shared::site_rules::KeyFormat;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use worker::{Env, Request};
@@ -52,16 +53,34 @@ pub fn random_hex(n: usize) -> ApiResult<String> {
     Ok(hex(&buf))
 }
 
+/// A fresh credential of `format` (a write key, secret key or read token), from the runtime's CSPRNG.
+pub fn mint_key(format: KeyFormat) -> ApiResult<String> {
+    Ok(format.with_random_hex(&random_hex(format.random_bytes())?))
+}
+
+fn authorization(req: &Request) -> Option<String> {
+    req.headers().get("authorization").ok().flatten()
+}
+
 /// The bearer token of a request, if any.
 pub fn bearer(req: &Request) -> Option<String> {
-    let h = req.headers().get("authorization").ok().flatten()?;
-    let (scheme, rest) = h.trim().split_once(' ')?;
+    bearer_token(&authorization(req)?)
+}
+
+/// The token of an `Authorization: Bearer …` header (the scheme in any case); `None` for another scheme.
+fn bearer_token(header: &str) -> Option<String> {
+    let (scheme, rest) = header.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// The user name of HTTP Basic auth: Segment SDKs send the write key there.
 pub fn basic_user(req: &Request) -> Result<Option<String>, ApiError> {
-    let Some(h) = req.headers().get("authorization").ok().flatten() else { return Ok(None) };
+    authorization(req).map_or(Ok(None), |h| basic_user_of(&h))
+}
+
+/// The user of an `Authorization: Basic …` header; `None` for another scheme or an empty user, 401
+/// `malformed_authorization` for a header with no scheme or credentials that are not base64 of UTF-8.
+fn basic_user_of(h: &str) -> Result<Option<String>, ApiError> {
     let Some((scheme, rest)) = h.trim().split_once(' ') else {
         return Err(ApiError::unauthorized("malformed_authorization", "Authorization header is malformed"));
     };
@@ -117,20 +136,26 @@ pub async fn require_reader(
         return Ok(());
     }
     if token.starts_with(EMBED_PREFIX) {
-        return match verify_embed(&token, secrets, now_s) {
-            EmbedCheck::Valid(s, generation) if s == site.site && generation == site.embed_generation => Ok(()),
-            EmbedCheck::Valid(s, _) if s == site.site => {
-                Err(ApiError::unauthorized("token_revoked", "the embed token was revoked; ask for a new one"))
-            }
-            EmbedCheck::Valid(..) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
-            EmbedCheck::Expired => Err(ApiError::unauthorized("token_expired", "the embed token has expired")),
-            EmbedCheck::Invalid => Err(ApiError::unauthorized("invalid_token", "the token is not valid")),
-        };
+        return embed_access(verify_embed(&token, secrets, now_s), &site.site, site.embed_generation);
     }
     match credential_site(&token, secrets, store).await? {
         Some(Credential::Read) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
         Some(Credential::Write) => Err(ApiError::forbidden("write_key_cannot_read", "a write key cannot read reports")),
         None => Err(ApiError::unauthorized("invalid_token", "the token is not valid")),
+    }
+}
+
+/// What an embed token's check means for a read of `site`, whose tokens are of `generation`: the site's own
+/// live token reads; one of an earlier generation was revoked (401); another site's is the wrong site (403).
+fn embed_access(check: EmbedCheck, site: &str, generation: u32) -> ApiResult<()> {
+    match check {
+        EmbedCheck::Valid(s, g) if s == site && g == generation => Ok(()),
+        EmbedCheck::Valid(s, _) if s == site => {
+            Err(ApiError::unauthorized("token_revoked", "the embed token was revoked; ask for a new one"))
+        }
+        EmbedCheck::Valid(..) => Err(ApiError::forbidden("wrong_site", "this token is for another site")),
+        EmbedCheck::Expired => Err(ApiError::unauthorized("token_expired", "the embed token has expired")),
+        EmbedCheck::Invalid => Err(ApiError::unauthorized("invalid_token", "the token is not valid")),
     }
 }
 
@@ -147,7 +172,7 @@ async fn credential_site(token: &str, secrets: &Secrets, store: &Store) -> ApiRe
     if let EmbedCheck::Valid(..) = verify_embed(token, secrets, 0) {
         return Ok(Some(Credential::Read));
     }
-    if let Some(_site) = store.get_json::<String>(&crate::store::read_token_key(&sha256_hex(token))).await? {
+    if let Some(_site) = store.read_token_site(&sha256_hex(token)).await? {
         return Ok(Some(Credential::Read));
     }
     Ok(store.ingest_record(token).await?.map(|_| Credential::Write))
@@ -208,6 +233,113 @@ pub fn verify_embed(token: &str, secrets: &Secrets, now_s: u64) -> EmbedCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn secrets() -> Secrets {
+        Secrets {
+            admin_token: Some("admin-token-0123456789".into()),
+            embed_secret: Some("0123456789abcdef0123".into()),
+        }
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        for (header, want) in [
+            ("Bearer rt_abc", Some("rt_abc")),
+            ("bearer  rt_abc ", Some("rt_abc")),
+            ("  BEARER et1.acme.1.sig", Some("et1.acme.1.sig")),
+            ("Bearer a b", Some("a b")),
+            ("Bearer", None),
+            ("Bearer  ", None),
+            ("Basic d2tfeDo=", None),
+            ("Token rt_abc", None),
+            ("rt_abc", None),
+        ] {
+            assert_eq!(bearer_token(header).as_deref(), want, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn basic_users() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for (header, want) in [
+            (format!("Basic {}", b64("wk_key:")), Some("wk_key")),
+            (format!("basic {}", b64("wk_key:password:with:colons")), Some("wk_key")),
+            (format!("Basic {}", b64("wk_key")), Some("wk_key")),
+            (format!("Basic {}", b64(":only-a-password")), None),
+            ("Bearer wk_key".to_owned(), None),
+        ] {
+            let got = basic_user_of(&header).unwrap_or_else(|e| panic!("{header}: {}", e.code));
+            assert_eq!(got.as_deref(), want, "{header}");
+        }
+        let not_utf8 = base64::engine::general_purpose::STANDARD.encode([0xff, 0xfe, b':']);
+        // A scheme with nothing after it ("Basic " trims to "Basic") is malformed too.
+        for header in ["Basic %%%", "Basic", "Basic ", "garbage", &format!("Basic {not_utf8}")] {
+            let e = basic_user_of(header).err().unwrap_or_else(|| panic!("{header} was accepted"));
+            assert_eq!((e.status, e.code), (401, "malformed_authorization"), "{header}");
+        }
+    }
+
+    #[test]
+    fn comparisons_and_digests() {
+        assert!(constant_time_eq(b"same", b"same"));
+        for (a, b) in [(&b"same"[..], &b"samE"[..]), (b"same", b"sam"), (b"", b"x")] {
+            assert!(!constant_time_eq(a, b), "{a:?} {b:?}");
+        }
+        assert!(constant_time_eq(b"", b""));
+        // FIPS 180-2's example: the digest of "abc".
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let s = secrets();
+        assert!(is_admin("admin-token-0123456789", &s));
+        for not in ["admin-token-012345678", "admin-token-01234567890", "", "ADMIN-TOKEN-0123456789"] {
+            assert!(!is_admin(not, &s), "{not}");
+        }
+        // Without an admin secret nothing is the admin token, not even an empty one.
+        assert!(!is_admin("", &Secrets { admin_token: None, embed_secret: None }));
+    }
+
+    /// What each embed check means for a read of site `acme`, whose tokens are of generation 2.
+    #[test]
+    fn embed_checks_decide_reads() {
+        let code = |check| embed_access(check, "acme", 2).err().map(|e| (e.status, e.code));
+        assert_eq!(code(EmbedCheck::Valid("acme".into(), 2)), None);
+        assert_eq!(code(EmbedCheck::Valid("acme".into(), 1)), Some((401, "token_revoked")));
+        assert_eq!(code(EmbedCheck::Valid("acme".into(), 3)), Some((401, "token_revoked")));
+        assert_eq!(code(EmbedCheck::Valid("acme-eu".into(), 2)), Some((403, "wrong_site")));
+        assert_eq!(code(EmbedCheck::Expired), Some((401, "token_expired")));
+        assert_eq!(code(EmbedCheck::Invalid), Some((401, "invalid_token")));
+    }
+
+    #[test]
+    fn embed_tokens_are_refused_unless_signed_whole() {
+        let s = secrets();
+        let t = mint_embed("acme", 0, 2_000_000_000, &s).unwrap_or_else(|e| panic!("{}", e.message));
+        assert!(t.starts_with("et1.acme.2000000000.") && t.len() == "et1.acme.2000000000.".len() + 64, "{t}");
+        // Expiry: strictly after now; `now_s == 0` skips it (what a credential is, regardless of its age).
+        assert!(matches!(verify_embed(&t, &s, 1_999_999_999), EmbedCheck::Valid(..)));
+        assert!(matches!(verify_embed(&t, &s, 2_000_000_000), EmbedCheck::Expired));
+        assert!(matches!(verify_embed(&t, &s, 0), EmbedCheck::Valid(..)));
+        let other_secret = Secrets { embed_secret: Some("another-secret-of-20".into()), ..secrets() };
+        let signed_other_prefix =
+            |payload: &str| format!("{payload}.{}", sign("0123456789abcdef0123", payload).unwrap_or_default());
+        for bad in [
+            String::new(),
+            "et1".into(),
+            "et1.acme.2000000000".into(),
+            t.replace("et1.", "et2."),
+            signed_other_prefix("et2.acme.2000000000"),
+            signed_other_prefix("et1.acme.soon"),
+            signed_other_prefix("et1.acme.2000000000.x1"),
+            signed_other_prefix("et1.acme.2000000000.g1.extra"),
+            format!("{t}0"),
+            t.to_uppercase(),
+        ] {
+            assert!(matches!(verify_embed(&bad, &s, 1), EmbedCheck::Invalid), "{bad}");
+        }
+        assert!(matches!(verify_embed(&t, &other_secret, 1), EmbedCheck::Invalid));
+        let no_secret = Secrets { embed_secret: None, ..secrets() };
+        assert!(matches!(verify_embed(&t, &no_secret, 1), EmbedCheck::Invalid));
+        assert!(mint_embed("acme", 0, 1, &no_secret).is_err_and(|e| e.code == "embed_tokens_disabled"));
+    }
 
     /// Tokens of every generation verify with theirs; a tampered generation, site or expiry does not.
     #[test]

@@ -4,6 +4,7 @@
 use daytwo_shared::config::ConfigError;
 use daytwo_shared::message::IngestError;
 use daytwo_shared::query::QueryError;
+use daytwo_shared::site_rules::SiteRuleError;
 use daytwo_shared::spend::SpendError;
 use serde_json::json;
 use worker::Response;
@@ -88,5 +89,11 @@ impl From<QueryError> for ApiError {
 impl From<ConfigError> for ApiError {
     fn from(e: ConfigError) -> ApiError {
         ApiError { status: 400, code: "invalid_settings", message: e.reason.clone(), field: Some(e.field) }
+    }
+}
+
+impl From<SiteRuleError> for ApiError {
+    fn from(e: SiteRuleError) -> ApiError {
+        ApiError { status: 400, code: e.code(), message: e.to_string(), field: Some(e.field()) }
     }
 }

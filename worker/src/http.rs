@@ -53,14 +53,6 @@ pub fn origin(req: &Request) -> Option<String> {
     req.headers().get("origin").ok().flatten().filter(|o| !o.is_empty())
 }
 
-/// Whether `origin` may call: an empty list allows every origin; `"null"` only where the list names it.
-pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
-    if origin == "null" {
-        return allowed.is_empty() || allowed.iter().any(|a| a == "null");
-    }
-    allowed.is_empty() || allowed.iter().any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(origin))
-}
-
 /// Adds the CORS headers that let `origin` read this response (never for the opaque `null` origin).
 pub fn allow_origin(resp: &mut Response, origin: &str, methods: &str) {
     if origin == "null" {
@@ -88,27 +80,4 @@ pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
 
 pub fn now() -> Timestamp {
     Timestamp(worker::Date::now().as_millis() as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_allowed;
-
-    /// (allowed list, origin, allowed?)
-    #[test]
-    fn origins() {
-        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let cases: [(&[&str], &str, bool); 7] = [
-            (&[], "https://a.example", true),
-            (&[], "null", true),
-            (&["https://a.example"], "https://a.example", true),
-            (&["https://a.example/"], "https://A.example", true),
-            (&["https://a.example"], "https://b.example", false),
-            (&["https://a.example"], "null", false),
-            (&["*"], "null", false),
-        ];
-        for (allowed, origin, want) in cases {
-            assert_eq!(origin_allowed(&list(allowed), origin), want, "{allowed:?} {origin}");
-        }
-    }
 }

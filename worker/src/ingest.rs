@@ -2,12 +2,13 @@
 
 use crate::auth::{basic_user, random_hex};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, allow_origin, origin, origin_allowed};
+use crate::http::{self, origin};
 use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
     IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
 };
+use daytwo_shared::site_rules::origin_may_send;
 use serde_json::json;
 use std::io::Read;
 use worker::{Request, Response};
@@ -68,7 +69,7 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         ));
     }
     if let Some(o) = &browser_origin
-        && !origin_allowed(&site.allowed_origins, o)
+        && !origin_may_send(&site.allowed_origins, o)
     {
         return Err(ApiError::forbidden("origin_not_allowed", format!("origin {o} may not send events to this site")));
     }
@@ -90,9 +91,64 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         }
         IngestSink::Queue(queue) => queues::enqueue(queue, &site.site, batch.messages).await?,
     }
-    let mut resp = http::json(200, &json!({"success": true}))?;
-    if let Some(o) = &browser_origin {
-        allow_origin(&mut resp, o, "POST, OPTIONS");
+    // CORS headers are added by the route (`lib.rs`), to this answer and to errors alike.
+    http::json(200, &json!({"success": true}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
     }
-    Ok(resp)
+
+    fn refused(body: Vec<u8>, encoding: &str) -> (u16, &'static str) {
+        match decode(body, Some(encoding)) {
+            Ok(out) => panic!("{encoding}: accepted {} bytes", out.len()),
+            Err(e) => (e.status, e.code),
+        }
+    }
+
+    #[test]
+    fn gzip_bodies_round_trip() {
+        let body = br#"{"batch":[{"type":"track","userId":"u","event":"Logged In"}]}"#.to_vec();
+        for encoding in ["gzip", "x-gzip", " GZip "] {
+            assert_eq!(decode(gzip(&body), Some(encoding)).unwrap(), body, "{encoding}");
+        }
+        // No encoding, or the identity one: the body as sent.
+        for encoding in [None, Some(""), Some("identity"), Some("Identity")] {
+            assert_eq!(decode(body.clone(), encoding).unwrap(), body, "{encoding:?}");
+        }
+    }
+
+    #[test]
+    fn corrupt_gzip_is_a_bad_request() {
+        let whole = gzip(&[b'x'; 10_000]);
+        for corrupt in [b"definitely not gzip".to_vec(), whole[..whole.len() / 2].to_vec(), Vec::new()] {
+            assert_eq!(refused(corrupt, "gzip"), (400, "invalid_encoding"));
+        }
+    }
+
+    /// A body may inflate to the batch limit and not a byte more, however small it is on the wire.
+    #[test]
+    fn gzip_inflates_up_to_the_batch_limit() {
+        let at_limit = gzip(&vec![b' '; MAX_BATCH_BYTES]);
+        assert!(at_limit.len() < 10_000, "{} bytes compressed", at_limit.len());
+        assert_eq!(decode(at_limit, Some("gzip")).unwrap().len(), MAX_BATCH_BYTES);
+        assert_eq!(refused(gzip(&vec![b' '; MAX_BATCH_BYTES + 1]), "gzip"), (413, "batch_too_large"));
+        assert_eq!(refused(gzip(&vec![b' '; 3_000_000]), "gzip"), (413, "batch_too_large"));
+    }
+
+    #[test]
+    fn other_encodings_are_unsupported() {
+        for encoding in ["br", "deflate", "gzip, br", "compress"] {
+            assert_eq!(refused(b"{}".to_vec(), encoding), (415, "unsupported_encoding"), "{encoding}");
+        }
+        let e = decode(Vec::new(), Some("br")).err().unwrap();
+        assert_eq!(e.message, "Content-Encoding br is not supported");
+    }
 }

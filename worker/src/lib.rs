@@ -1,8 +1,9 @@
 //! The Daytwo Worker: a thin shell over `daytwo-shared` (docs/design.md §4-§7).
 //!
-//! `fetch` routes every request through [`route`], which returns `ApiResult<Response>`; every error becomes
-//! the JSON error body with its status, so no input reaches a panic or an unhandled 5xx. `scheduled` runs the
-//! rollup of every site (the cron trigger in `wrangler.toml`).
+//! `fetch` resolves every request in the route table (`routes::ROUTES`, the Worker's map of its API), checks
+//! the credential its row names and calls its handler; every error becomes the JSON error body with its
+//! status, so no input reaches a panic or an unhandled 5xx. `scheduled` runs the rollup of every site (the
+//! cron trigger in `wrangler.toml`).
 
 mod admin;
 mod auth;
@@ -14,6 +15,7 @@ mod queues;
 mod read_model;
 mod reports;
 mod rollup;
+mod routes;
 mod site_config;
 mod site_object;
 mod sql_state;
@@ -23,15 +25,17 @@ mod visitors;
 pub use site_object::SiteState;
 
 use auth::Secrets;
-use daytwo_shared::query::{self, ReportKind};
+use daytwo_shared::query;
+use daytwo_shared::site_rules;
 use error::{ApiError, ApiResult};
+use routes::{
+    Access, AdminHandler, CrossOrigin, Matched, Params, PublicHandler, ReadHandler, Resolved, WriteKeyHandler,
+};
 use site_object::{Call, Op};
 use store::Store;
-use worker::{Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
+use worker::{Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 pub(crate) const KV_BINDING: &str = "DAYTWO";
-const INGEST_SEGMENTS: [&str; 14] =
-    ["batch", "track", "identify", "page", "screen", "group", "alias", "b", "t", "i", "p", "s", "g", "a"];
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -69,211 +73,167 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
     }
 }
 
-fn method_not_allowed(allowed: &str) -> ApiError {
-    ApiError::new(405, "method_not_allowed", format!("this route accepts {allowed}"))
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "no such route")
-}
-
 async fn route(req: Request, env: &Env, store: &Store) -> ApiResult<Response> {
-    let path = req.path();
-    let segments: Vec<String> = path
-        .trim_matches('/')
-        .split('/')
-        .map(|s| urlencoding::decode(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_owned()))
-        .collect();
-    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let method = req.method();
-    match seg.as_slice() {
-        ["health"] => match method {
-            Method::Get | Method::Head => http::json(200, &serde_json::json!({"status": "ok"})),
-            _ => Err(method_not_allowed("GET")),
-        },
-        ["v1", kind] if INGEST_SEGMENTS.contains(kind) => match method {
-            Method::Post => {
-                // Errors carry CORS for any browser origin: they hold nothing secret, and a page must be able to
-                // read why its events were refused (instead of a CORS failure in its console).
-                let origin = http::origin(&req);
-                let result = match queues::IngestSink::from_env(env) {
-                    Ok(sink) => ingest::handle(req, store, &sink, kind).await,
-                    Err(e) => Err(e),
-                };
-                result.or_else(|e| {
-                    let mut resp = e.to_response();
-                    if let Some(o) = origin {
-                        http::allow_origin(&mut resp, &o, "POST, OPTIONS");
-                    }
-                    Ok(resp)
-                })
+    match routes::resolve(&req.method(), &req.path())? {
+        Resolved::Call(route, matched) => match route.access {
+            Access::Public(PublicHandler::Health) => http::json(200, &serde_json::json!({"status": "ok"})),
+            Access::WriteKey(WriteKeyHandler::Ingest) => ingest_route(req, env, store, &matched).await,
+            Access::Admin(handler) => {
+                let site_id = matched.params.get("site");
+                site_rules::check_site_id(site_id)?;
+                let secrets = Secrets::from_env(env);
+                auth::require_admin(&req, &secrets, store).await?;
+                admin_route(handler, req, env, &secrets, store, site_id, &matched.params).await
             }
-            Method::Options => match http::origin(&req) {
-                Some(o) => http::preflight(&o, "POST, OPTIONS"),
-                None => http::json(204, &serde_json::json!({})),
-            },
-            _ => Err(method_not_allowed("POST")),
+            Access::Read(handler) => {
+                let site_id = matched.params.get("site");
+                site_rules::check_site_id(site_id)?;
+                read_route(handler, &req, env, store, site_id, &matched).await
+            }
         },
-        ["v1", "sites", site, rest @ ..] => site_route(req, env, store, site, rest).await,
-        _ => Err(not_found()),
-    }
-}
-
-/// Which credential a site route needs.
-enum Access {
-    Admin,
-    Read,
-}
-
-async fn site_route(req: Request, env: &Env, store: &Store, site_id: &str, rest: &[&str]) -> ApiResult<Response> {
-    let method = req.method();
-    // (access, allowed methods) of the route, or 404.
-    let (access, allowed): (Access, &[Method]) = match (rest, &method) {
-        ([], _) => (Access::Admin, &[Method::Get, Method::Put]),
-        (["spend"], _) => (Access::Admin, &[Method::Get, Method::Post]),
-        (["spend", _], _) => (Access::Admin, &[Method::Delete]),
-        (["rollup"], _) => (Access::Admin, &[Method::Post]),
-        (["embed-tokens"], _) => (Access::Admin, &[Method::Post]),
-        (["embed-tokens", "revoke"], _) => (Access::Admin, &[Method::Post]),
-        (["stats"], _) => (Access::Admin, &[Method::Get]),
-        (["people", _], _) => (Access::Admin, &[Method::Delete]),
-        (["accounts", _], Method::Delete) => (Access::Admin, &[Method::Get, Method::Delete]),
-        (["accounts", _], _) => (Access::Read, &[Method::Get, Method::Delete]),
-        (["accounts"], _) => (Access::Read, &[Method::Get]),
-        (["reports", kind], _) if ReportKind::from_path(kind).is_some() => (Access::Read, &[Method::Get]),
-        _ => return Err(not_found()),
-    };
-    if method == Method::Options {
-        return preflight_for_site(&req, store, site_id, &access).await;
-    }
-    if !allowed.contains(&method) {
-        let names: Vec<String> = allowed.iter().map(|m| m.to_string()).collect();
-        return Err(method_not_allowed(&names.join(", ")));
-    }
-    if !admin::valid_site_id(site_id) {
-        return Err(ApiError::bad_request("invalid_site", "site ids are 1-64 characters of a-z, 0-9, - and _")
-            .with_field("site"));
-    }
-    let secrets = Secrets::from_env(env);
-    let now = http::now();
-    let origin = http::origin(&req);
-    if let Access::Admin = access {
-        auth::require_admin(&req, &secrets, store).await?;
-        return admin_route(req, env, &secrets, store, site_id, rest, method).await;
-    }
-    // Read routes: the site's record decides which tokens are valid.
-    let Some(site) = store.site(site_id).await? else {
-        if auth::bearer(&req).is_none() {
-            return Err(ApiError::unauthorized(
-                "missing_token",
-                "reports need a read token or embed token as a Bearer token",
-            ));
+        Resolved::Preflight(CrossOrigin::AnyOrigin, matched) => match http::origin(&req) {
+            Some(o) => http::preflight(&o, &matched.cors_methods(CrossOrigin::AnyOrigin)),
+            None => http::json(204, &serde_json::json!({})),
+        },
+        Resolved::Preflight(cross_origin @ (CrossOrigin::SiteOrigins | CrossOrigin::Refused), matched) => {
+            preflight_for_site(&req, store, cross_origin, &matched).await
         }
-        auth::require_admin(&req, &secrets, store).await.map_err(|e| {
-            if e.status == 403 { ApiError::forbidden("wrong_site", "this token is for another site") } else { e }
-        })?;
-        return Err(ApiError::not_found("site_not_found", format!("no site {site_id:?}")));
+    }
+}
+
+/// Segment ingest. Every answer carries CORS for any browser origin: an accepted request's origin was
+/// checked against the site's list, and errors hold nothing secret, so a page can read why its events were
+/// refused (instead of a CORS failure in its console).
+async fn ingest_route(req: Request, env: &Env, store: &Store, matched: &Matched) -> ApiResult<Response> {
+    let origin = http::origin(&req);
+    let result = match queues::IngestSink::from_env(env) {
+        Ok(sink) => ingest::handle(req, store, &sink, matched.params.get("type")).await,
+        Err(e) => Err(e),
     };
-    // Errors (a bad or expired token, a bad query) carry CORS headers too, so a widget on an allowed origin
-    // can read them and say what is wrong instead of seeing an opaque network failure.
-    let mut resp = read_route(&req, env, &secrets, store, &site, rest, now).await.unwrap_or_else(|e| e.to_response());
-    if let Some(o) =
-        origin.filter(|o| !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, o))
-    {
-        http::allow_origin(&mut resp, &o, "GET, OPTIONS");
+    let mut resp = result.unwrap_or_else(|e| e.to_response());
+    if let Some(o) = origin {
+        http::allow_origin(&mut resp, &o, &matched.cors_methods(CrossOrigin::AnyOrigin));
     }
     Ok(resp)
 }
 
 /// An admin route (the admin token checked). Changes to the site's record and ledger run inside its object,
-/// one at a time (`site_config`); so do reads of them, which see every change the object made.
+/// one at a time (`site_config`); so do reads of them, which see every change the object made. The other
+/// routes need the site to exist, and pass its record along.
 async fn admin_route(
+    handler: AdminHandler,
     mut req: Request,
     env: &Env,
     secrets: &Secrets,
     store: &Store,
     site_id: &str,
-    rest: &[&str],
-    method: Method,
+    params: &Params,
 ) -> ApiResult<Response> {
     let by_id = Call::by_id(site_id);
     let query = http::query_pairs(&req)?;
-    match (rest, &method) {
-        ([], Method::Put) => {
+    let id = || Some(params.get("id").to_owned());
+    match handler {
+        AdminHandler::GetSite => site_object::call(env, store, Op::GetSite, &by_id).await,
+        AdminHandler::PutSite => {
             let body = admin::body_text(&mut req, admin::MAX_JSON_BODY).await?;
             let rotate = query.iter().any(|(k, v)| k == "rotate" && v == "true");
-            return site_object::call(env, store, Op::PutSite, &Call { body, rotate, ..by_id }).await;
+            site_object::call(env, store, Op::PutSite, &Call { body, rotate, ..by_id }).await
         }
-        ([], _) => return site_object::call(env, store, Op::GetSite, &by_id).await,
-        (["spend"], Method::Post) => {
+        AdminHandler::GetSpend => site_object::call(env, store, Op::GetSpend, &Call { query, ..by_id }).await,
+        AdminHandler::PostSpend => {
             let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
             let body = admin::body_text(&mut req, admin::MAX_SPEND_BODY).await?;
-            return site_object::call(env, store, Op::PostSpend, &Call { body, content_type, ..by_id }).await;
+            site_object::call(env, store, Op::PostSpend, &Call { body, content_type, ..by_id }).await
         }
-        (["spend"], _) => return site_object::call(env, store, Op::GetSpend, &Call { query, ..by_id }).await,
-        (["spend", id], _) => {
-            let call = Call { entry: Some((*id).to_owned()), ..by_id };
-            return site_object::call(env, store, Op::DeleteSpend, &call).await;
+        AdminHandler::DeleteSpend => {
+            site_object::call(env, store, Op::DeleteSpend, &Call { entry: id(), ..by_id }).await
         }
-        (["embed-tokens", "revoke"], _) => return site_object::call(env, store, Op::RevokeEmbed, &by_id).await,
-        _ => {}
-    }
-    // The rest need the site to exist, and pass its record along.
-    let site = store.existing_site(site_id).await?;
-    match rest {
-        ["rollup"] => site_object::call(env, store, Op::Rollup, &Call::new(&site)).await,
-        ["embed-tokens"] => admin::embed_token(req, secrets, &site).await,
-        ["stats"] => site_object::call(env, store, Op::Stats, &Call::new(&site)).await,
-        ["accounts", id] => {
-            let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
-            site_object::call(env, store, Op::Erase, &call).await
+        AdminHandler::RevokeEmbedTokens => site_object::call(env, store, Op::RevokeEmbed, &by_id).await,
+        AdminHandler::Rollup => {
+            let site = store.existing_site(site_id).await?;
+            site_object::call(env, store, Op::Rollup, &Call::new(&site)).await
         }
-        ["people", id] => {
-            let call = Call { account: Some((*id).to_owned()), ..Call::new(&site) };
-            site_object::call(env, store, Op::ErasePerson, &call).await
+        AdminHandler::MintEmbedToken => admin::embed_token(req, secrets, &store.existing_site(site_id).await?).await,
+        AdminHandler::Stats => {
+            let site = store.existing_site(site_id).await?;
+            site_object::call(env, store, Op::Stats, &Call::new(&site)).await
         }
-        _ => Err(not_found()),
+        AdminHandler::EraseAccount | AdminHandler::ErasePerson => {
+            let site = store.existing_site(site_id).await?;
+            let op = if handler == AdminHandler::EraseAccount { Op::Erase } else { Op::ErasePerson };
+            site_object::call(env, store, op, &Call { account: id(), ..Call::new(&site) }).await
+        }
     }
 }
 
-/// A read route of an existing site: the token, the query, the report.
+/// A read route: the site's record decides which tokens are valid; then the query, the report. Once the site
+/// is known, errors (a bad or expired token, a bad query) carry CORS headers too, so a widget on an allowed
+/// origin can read them and say what is wrong instead of seeing an opaque network failure.
 async fn read_route(
+    handler: ReadHandler,
     req: &Request,
     env: &Env,
-    secrets: &Secrets,
     store: &Store,
-    site: &store::SiteRecord,
-    rest: &[&str],
-    now: daytwo_shared::time::Timestamp,
+    site_id: &str,
+    matched: &Matched,
 ) -> ApiResult<Response> {
-    auth::require_reader(req, secrets, store, site, (now.0 / 1000) as u64).await?;
-    let pairs = http::query_pairs(req)?;
-    // Validated here, so a bad query costs no call to the site's object (which parses the pairs again).
-    let q = query::parse_query(&pairs, now.day())?;
-    if let ["accounts", _] = rest
-        && q.format == query::Format::Csv
-    {
-        return Err(ApiError::bad_request("invalid_query", "one account is not tabular; use JSON").with_field("format"));
-    }
-    let (op, report, account) = match rest {
-        ["accounts"] => (Op::Report, Some("accounts"), None),
-        ["accounts", id] => (Op::Account, None, Some((*id).to_owned())),
-        ["reports", kind] if ReportKind::from_path(kind).is_some() => (Op::Report, Some(*kind), None),
-        _ => return Err(not_found()),
+    let secrets = Secrets::from_env(env);
+    let now = http::now();
+    let origin = http::origin(req);
+    let Some(site) = store.site(site_id).await? else {
+        if auth::bearer(req).is_none() {
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "reports need a read token or embed token as a Bearer token",
+            ));
+        }
+        auth::require_admin(req, &secrets, store).await.map_err(|e| {
+            if e.status == 403 { ApiError::forbidden("wrong_site", "this token is for another site") } else { e }
+        })?;
+        return Err(ApiError::not_found("site_not_found", format!("no site {site_id:?}")));
     };
-    let call = Call { report: report.map(str::to_owned), account, query: pairs, ..Call::new(site) };
-    site_object::call(env, store, op, &call).await
+    let params = &matched.params;
+    let answer = async {
+        auth::require_reader(req, &secrets, store, &site, (now.0 / 1000) as u64).await?;
+        let pairs = http::query_pairs(req)?;
+        // Validated here, so a bad query costs no call to the site's object (which parses the pairs again).
+        let q = query::parse_query(&pairs, now.day())?;
+        let (op, report, account) = match handler {
+            ReadHandler::Report => (Op::Report, Some(params.get("report")), None),
+            ReadHandler::AccountList => (Op::Report, Some("accounts"), None),
+            ReadHandler::Account if q.format == query::Format::Csv => {
+                return Err(
+                    ApiError::bad_request("invalid_query", "one account is not tabular; use JSON").with_field("format")
+                );
+            }
+            ReadHandler::Account => (Op::Account, None, Some(params.get("id").to_owned())),
+        };
+        let call = Call { report: report.map(str::to_owned), account, query: pairs, ..Call::new(&site) };
+        site_object::call(env, store, op, &call).await
+    };
+    let mut resp = answer.await.unwrap_or_else(|e| e.to_response());
+    if let Some(o) = origin.filter(|o| site_rules::origin_may_read(&site.allowed_origins, o)) {
+        http::allow_origin(&mut resp, &o, &matched.cors_methods(CrossOrigin::SiteOrigins));
+    }
+    Ok(resp)
 }
 
-/// CORS preflight of a site route: only report routes, only for the site's listed origins.
-async fn preflight_for_site(req: &Request, store: &Store, site_id: &str, access: &Access) -> ApiResult<Response> {
-    let Some(origin) = http::origin(req) else { return Err(method_not_allowed("GET")) };
-    if matches!(access, Access::Admin) || !admin::valid_site_id(site_id) {
+/// CORS preflight of a site route: only read routes, only for the site's listed origins. (An `OPTIONS`
+/// without `Origin` is no preflight: 405.)
+async fn preflight_for_site(
+    req: &Request,
+    store: &Store,
+    cross_origin: CrossOrigin,
+    matched: &Matched,
+) -> ApiResult<Response> {
+    let Some(origin) = http::origin(req) else { return Err(routes::method_not_allowed("GET")) };
+    let site_id = matched.params.get("site");
+    if cross_origin != CrossOrigin::SiteOrigins || !site_rules::is_valid_site_id(site_id) {
         return Err(ApiError::forbidden("origin_not_allowed", "this route does not accept cross-origin calls"));
     }
     match store.site(site_id).await? {
-        Some(site) if !site.allowed_origins.is_empty() && http::origin_allowed(&site.allowed_origins, &origin) => {
-            http::preflight(&origin, "GET, OPTIONS")
+        Some(site) if site_rules::origin_may_read(&site.allowed_origins, &origin) => {
+            http::preflight(&origin, &matched.cors_methods(CrossOrigin::SiteOrigins))
         }
         _ => Err(ApiError::forbidden("origin_not_allowed", format!("origin {origin} may not read this site"))),
     }

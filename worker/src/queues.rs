@@ -124,8 +124,7 @@ pub async fn consume_events(batch: MessageBatch<String>, store: &Store) -> worke
 
 /// The cron: one rollup message per site, or (no `ROLLUPS` binding) every site in this invocation.
 pub async fn fan_out(env: &Env, store: &Store) {
-    let Ok(keys) = store.list_all("site/").await else { return };
-    let sites: Vec<String> = keys.iter().map(|k| k.trim_start_matches("site/").to_owned()).collect();
+    let Ok(sites) = store.site_ids().await else { return };
     match env.queue("ROLLUPS") {
         Ok(queue) => {
             for chunk in sites.chunks(100) {

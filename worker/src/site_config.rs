@@ -16,7 +16,7 @@
 //! KV keeps what the Worker reads without calling the object: `site/{id}`, `writekey/{key}`,
 //! `readtoken/{sha}` and the ledger under `spend/{id}` (written whole after every change).
 
-use crate::auth::{random_hex, sha256_hex};
+use crate::auth::{mint_key, random_hex, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::sql_state::{SqlState, Write, from_text, to_text};
@@ -24,6 +24,7 @@ use crate::store::{self, IngestRecord, SiteRecord, Store};
 use daytwo_shared::config::Settings;
 use daytwo_shared::message::KeyKind;
 use daytwo_shared::money::Currency;
+use daytwo_shared::site_rules::{READ_TOKEN, SECRET_KEY, WRITE_KEY, parse_allowed_origins};
 use daytwo_shared::spend::{MAX_ENTRIES, SpendEntry, parse_spend_csv, parse_spend_json};
 use serde_json::{Value, json};
 use worker::Response;
@@ -80,24 +81,6 @@ pub async fn get_site(store: &Store, db: &SqlState, site_id: &str) -> ApiResult<
     http::json(200, &public_view(&existing_site(store, db, site_id).await?))
 }
 
-/// `allowed_origins` as sent: each `https://host[:port]` (or `*`), without a trailing slash.
-fn parse_origins(v: &Value) -> ApiResult<Vec<String>> {
-    let list: Vec<String> = serde_json::from_value(v.clone()).map_err(|_| {
-        ApiError::bad_request("invalid_origins", "allowed_origins must be an array of strings")
-            .with_field("allowed_origins")
-    })?;
-    for (i, o) in list.iter().enumerate() {
-        let host = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));
-        let ok =
-            o == "*" || host.is_some_and(|h| !h.is_empty() && !h.trim_end_matches('/').contains('/') && o.len() <= 200);
-        if !ok {
-            return Err(ApiError::bad_request("invalid_origins", "an origin looks like https://example.com")
-                .with_field(format!("allowed_origins[{i}]")));
-        }
-    }
-    Ok(list.into_iter().map(|o| o.trim_end_matches('/').to_owned()).collect())
-}
-
 /// `PUT /v1/sites/{site}`: create (201, with fresh credentials) or update (200). `rotate` issues new
 /// credentials for an existing site (and revokes its embed tokens).
 pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, rotate: bool) -> ApiResult<Response> {
@@ -128,7 +111,7 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
     }
     let allowed_origins = match fields.get("allowed_origins") {
         None | Some(Value::Null) => existing.as_ref().map(|s| s.allowed_origins.clone()).unwrap_or_default(),
-        Some(v) => parse_origins(v)?,
+        Some(v) => parse_allowed_origins(v)?,
     };
     let settings = match fields.get("settings") {
         None | Some(Value::Null) => existing.as_ref().map(|s| s.settings.clone()).unwrap_or_default(),
@@ -137,7 +120,7 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
     let now = http::now().to_rfc3339();
     let fresh = existing.is_none() || rotate;
     let (write_key, read_token) = if fresh {
-        (format!("wk_{}", random_hex(16)?), Some(format!("rt_{}", random_hex(24)?)))
+        (mint_key(WRITE_KEY)?, Some(mint_key(READ_TOKEN)?))
     } else {
         (existing.as_ref().map(|s| s.write_key.clone()).unwrap_or_default(), None)
     };
@@ -145,7 +128,7 @@ pub async fn put_site(store: &Store, db: &SqlState, site_id: &str, body: &str, r
     let kept_secret = existing.as_ref().and_then(|s| s.secret_key_sha256.clone()).filter(|_| !fresh);
     let secret_key = match kept_secret {
         Some(_) => None,
-        None => Some(format!("sk_{}", random_hex(16)?)),
+        None => Some(mint_key(SECRET_KEY)?),
     };
     let secret_key_sha256 = secret_key.as_deref().map(sha256_hex).or(kept_secret);
     let record = SiteRecord {

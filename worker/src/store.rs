@@ -1,9 +1,11 @@
-//! Workers KV layout (docs/design.md §5). Every key the Worker touches is named here.
+//! Workers KV layout (docs/design.md §5). Every key the Worker touches is named here, by the functions below
+//! the [`Store`]: other modules never spell a key or a prefix.
 //!
 //! | key | value | written by |
 //! |---|---|---|
-//! | `site/{site}` | [`SiteRecord`] | admin PUT |
+//! | `site/{site}` | [`SiteRecord`]; the cron lists `site/` for every site ([`Store::site_ids`]) | admin PUT |
 //! | `writekey/{key}` | [`IngestRecord`]: what ingest needs, so it costs one read | admin PUT |
+//! | `secretkey/{sha256}` | [`IngestRecord`] of the secret write key (`via: secret`), by the key's SHA-256 | admin PUT |
 //! | `readtoken/{sha256}` | site id, to tell "another site's token" (403) from "no token" (401) | admin PUT |
 //! | `raw/{site}/{yyyy-mm-dd}/{ms}-{rand}-{bytes}` | one accepted request's (or consumer batch's) validated messages; `bytes` is the value's size, so reads are grouped under KV's bulk limit without a lookup | ingest, queue consumer |
 //! | `spend/{site}` | the spend ledger (array) | admin spend routes |
@@ -16,6 +18,7 @@ use daytwo_shared::config::{IngestSettings, Settings};
 use daytwo_shared::data_status::RollupRun;
 use daytwo_shared::message::{KeyKind, Message};
 use daytwo_shared::money::Currency;
+use daytwo_shared::site_rules::{SECRET_KEY, WRITE_KEY};
 use daytwo_shared::spend::SpendEntry;
 use daytwo_shared::time::{Day, Timestamp};
 use serde::de::DeserializeOwned;
@@ -104,23 +107,12 @@ fn kv_err(context: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(&redact(context), e)
 }
 
-/// Whether a token has the shape of a secret write key (`sk_` and 32 hex digits).
-pub fn is_secret_key_shape(token: &str) -> bool {
-    token.strip_prefix("sk_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// A KV key as it may appear in a log: a write key is a credential, so its key is never logged whole.
 fn redact(key: &str) -> String {
-    match key.strip_prefix("writekey/") {
-        Some(k) => format!("writekey/{}…", k.chars().take(6).collect::<String>()),
+    match key.strip_prefix(WRITE_KEY_PREFIX) {
+        Some(k) => format!("{WRITE_KEY_PREFIX}{}…", k.chars().take(6).collect::<String>()),
         None => key.to_owned(),
     }
-}
-
-/// Whether a token has the shape of a write key (`wk_` and 32 hex digits, as sites are given): anything else
-/// is refused without a KV lookup, so arbitrary bearer strings never become KV keys.
-pub fn is_write_key_shape(token: &str) -> bool {
-    token.strip_prefix("wk_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 impl Store {
@@ -273,6 +265,17 @@ impl Store {
         self.get_json(&rollup_run_key(site)).await
     }
 
+    /// The id of every site, in id order (the cron's fan-out).
+    pub async fn site_ids(&self) -> ApiResult<Vec<String>> {
+        let keys = self.list_all(SITE_PREFIX).await?;
+        Ok(keys.iter().filter_map(|k| site_id_of_key(k)).map(str::to_owned).collect())
+    }
+
+    /// The site a read token belongs to, by the token's SHA-256.
+    pub async fn read_token_site(&self, sha256: &str) -> ApiResult<Option<String>> {
+        self.get_json(&read_token_key(sha256)).await
+    }
+
     pub async fn site(&self, site: &str) -> ApiResult<Option<SiteRecord>> {
         self.get_json(&site_key(site)).await
     }
@@ -281,12 +284,13 @@ impl Store {
         self.site(site).await?.ok_or_else(|| ApiError::not_found("site_not_found", format!("no site {site:?}")))
     }
 
-    /// The record of a public (`wk_…`) or secret (`sk_…`) write key; anything else is unknown without a lookup.
+    /// The record of a public (`wk_…`) or secret (`sk_…`) write key; anything else is unknown without a lookup
+    /// (`site_rules::KeyFormat::fits`), so arbitrary bearer strings never become KV keys.
     pub async fn ingest_record(&self, write_key: &str) -> ApiResult<Option<IngestRecord>> {
-        if is_write_key_shape(write_key) {
+        if WRITE_KEY.fits(write_key) {
             return self.get_json(&write_key_key(write_key)).await;
         }
-        if is_secret_key_shape(write_key) {
+        if SECRET_KEY.fits(write_key) {
             return self.get_json(&secret_key_key(&crate::auth::sha256_hex(write_key))).await;
         }
         Ok(None)
@@ -302,13 +306,21 @@ impl Store {
     }
 }
 
+const SITE_PREFIX: &str = "site/";
+const WRITE_KEY_PREFIX: &str = "writekey/";
+
 pub fn site_key(site: &str) -> String {
-    format!("site/{site}")
+    format!("{SITE_PREFIX}{site}")
+}
+
+/// The site id a `site/{site}` key names; `None` for any other key.
+pub fn site_id_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix(SITE_PREFIX)
 }
 
 /// A write key's record (what ingest needs of its site).
 pub fn write_key_key(write_key: &str) -> String {
-    format!("writekey/{write_key}")
+    format!("{WRITE_KEY_PREFIX}{write_key}")
 }
 
 /// A secret write key's record, by the key's SHA-256 (the key itself is never stored).
@@ -428,23 +440,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_keys_are_recognised_by_shape_and_never_logged_whole() {
+    fn write_keys_are_never_logged_whole() {
         let key = format!("wk_{}", "0123456789abcdef".repeat(2));
-        assert!(is_write_key_shape(&key));
-        for bad in [
-            "",
-            "wk_",
-            "wk_0123",
-            "rt_0123456789abcdef0123456789abcdef",
-            "../site/x",
-            &format!("{key}0"),
-            &key.replace('a', "g"),
-        ] {
-            assert!(!is_write_key_shape(bad), "{bad}");
-        }
-        let logged = redact(&format!("writekey/{key}"));
-        assert!(!logged.contains(&key[3..]), "{logged}");
+        let logged = redact(&write_key_key(&key));
+        assert_eq!(logged, "writekey/wk_012…");
         assert_eq!(redact("site/acme"), "site/acme");
+    }
+
+    /// The exact spellings: they are what is stored, so changing one strands every key already written.
+    #[test]
+    fn every_key_is_spelled_here_and_reads_back() {
+        let t = Timestamp(1_790_000_000_123);
+        assert_eq!(site_key("acme"), "site/acme");
+        assert_eq!(write_key_key("wk_01"), "writekey/wk_01");
+        assert_eq!(secret_key_key("5e"), "secretkey/5e");
+        assert_eq!(read_token_key("7f"), "readtoken/7f");
+        assert_eq!(rollup_run_key("acme"), "rollup/acme");
+        assert_eq!(spend_key("acme"), "spend/acme");
+        assert_eq!(raw_prefix("acme"), "raw/acme/");
+        assert_eq!(raw_day_prefix("acme", t.day()), "raw/acme/2026-09-21/");
+        assert_eq!(raw_key("acme", t, ""), "raw/acme/2026-09-21/1790000000123-");
+        assert_eq!(raw_batch_key("acme", t, "a1b2c3", 42), "raw/acme/2026-09-21/1790000000123-a1b2c3-42");
+        // Before 1970 the time is clamped, so a name never holds a minus sign that would break its parsing.
+        assert_eq!(raw_key("acme", Timestamp(-5), "r"), "raw/acme/1969-12-31/0000000000000-r");
+
+        for id in ["acme", "a", "a-b_c", "0"] {
+            assert_eq!(site_id_of_key(&site_key(id)), Some(id));
+            let key = raw_batch_key(id, t, "r", 7);
+            assert_eq!((raw_key_time(&key), raw_value_bytes(&key)), (Some(t), Some(7)), "{key}");
+            assert!(key.starts_with(&raw_day_prefix(id, t.day())) && key.starts_with(&raw_prefix(id)), "{key}");
+        }
+        for other in [spend_key("acme"), rollup_run_key("acme"), raw_prefix("acme"), "sites/acme".into()] {
+            assert_eq!(site_id_of_key(&other), None, "{other}");
+        }
+        // A site's raw prefix holds only its own batches, not those of a site whose id starts with its id.
+        assert!(!raw_batch_key("acme-eu", t, "r", 1).starts_with(&raw_prefix("acme")));
+        assert_eq!(
+            (raw_key_time("raw/acme/2026-09-21/x-r"), raw_value_bytes("raw/acme/2026-09-21/1-r-x")),
+            (None, None)
+        );
     }
 
     #[test]
