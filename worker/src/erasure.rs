@@ -21,6 +21,7 @@ use crate::http;
 use crate::site_object::Limits;
 use crate::sql_state::{SqlState, Write, from_text, text, to_text};
 use crate::store::{self, SiteRecord, Store};
+use daytwo_shared::identity::{self, IdentityKey, IdentityKind};
 use daytwo_shared::message::Message;
 use daytwo_shared::rollup::{Classifier, IdentityRecord, RollupState, identity_keys, identity_of};
 use daytwo_shared::time::Day;
@@ -131,12 +132,12 @@ pub async fn erase(
             (key, doomed)
         }
         Target::Person => {
-            let user = id.strip_prefix("u:").or_else(|| id.strip_prefix("user:")).unwrap_or(id);
+            let user = identity::id_of(id, IdentityKind::User).or_else(|| id.strip_prefix("user:")).unwrap_or(id);
             let doomed = db.person_keys(user)?;
             if !doomed.iter().any(|k| db.knows(k).unwrap_or(false)) {
                 return Err(ApiError::not_found("person_not_found", format!("no user {user:?}")));
             }
-            (format!("u:{user}"), doomed)
+            (IdentityKey::user(user).into_string(), doomed)
         }
     };
     // No await from here to the commit.

@@ -19,6 +19,7 @@
 //! identity a chunk's links can move ([`SqlState::affected`]).
 
 use crate::error::{ApiError, ApiResult};
+use daytwo_shared::identity::{self, IdentityKey, IdentityKind};
 use daytwo_shared::rollup::{
     self, AccountHistory, DailyTotals, First, IdentityRecord, Latest, Links, MAX_LINK_HOPS, RollupState,
 };
@@ -301,7 +302,7 @@ impl SqlState {
                 if out.contains(&key) {
                     continue;
                 }
-                if let Some(user) = key.strip_prefix("u:") {
+                if let Some(user) = identity::id_of(&key, IdentityKind::User) {
                     for row in self.rows("SELECT k FROM user_link WHERE user = ?", vec![user.into()])? {
                         next.extend(row.first().and_then(text).filter(|k| !out.contains(*k)).map(str::to_owned));
                     }
@@ -394,7 +395,7 @@ impl SqlState {
     /// The identity keys that became user `user` (raw id) through user links, however many hops: the
     /// visitor ids and previous ids of one person.
     pub fn person_keys(&self, user: &str) -> ApiResult<BTreeSet<String>> {
-        let mut out = BTreeSet::from([format!("u:{user}")]);
+        let mut out = BTreeSet::from([IdentityKey::user(user).into_string()]);
         let mut frontier = vec![user.to_owned()];
         for _ in 0..=MAX_LINK_HOPS {
             let mut next = Vec::new();
@@ -402,7 +403,7 @@ impl SqlState {
                 for row in self.rows("SELECT k FROM user_link WHERE user = ?", vec![u.as_str().into()])? {
                     if let Some(k) = row.first().and_then(text)
                         && out.insert(k.to_owned())
-                        && let Some(previous) = k.strip_prefix("u:")
+                        && let Some(previous) = identity::id_of(k, IdentityKind::User)
                     {
                         next.push(previous.to_owned());
                     }
@@ -422,10 +423,10 @@ impl SqlState {
     pub fn account_keys(&self, account: &str) -> ApiResult<BTreeSet<String>> {
         let mut out = self.member_keys(account)?;
         out.insert(account.to_owned());
-        if let Some(group) = account.strip_prefix("g:") {
+        if let Some(group) = identity::id_of(account, IdentityKind::Account) {
             for row in self.rows("SELECT k FROM group_link WHERE grp = ?", vec![group.into()])? {
                 let Some(k) = row.first().and_then(text) else { continue };
-                match k.strip_prefix("u:") {
+                match identity::id_of(k, IdentityKind::User) {
                     Some(user) => out.extend(self.person_keys(user)?),
                     None => {
                         out.insert(k.to_owned());
@@ -452,14 +453,15 @@ impl SqlState {
     pub fn erase_identities(&self, doomed: BTreeSet<String>) -> ApiResult<(Vec<Write>, BTreeSet<String>)> {
         let mut dropped: Vec<(&'static str, String)> = Vec::new();
         for table in ["user_link", "group_link"] {
-            let (column, prefix) = if table == "user_link" { ("user", "u:") } else { ("grp", "g:") };
+            let (column, kind) =
+                if table == "user_link" { ("user", IdentityKind::User) } else { ("grp", IdentityKind::Account) };
             // A scan of the links (erasure is a rare admin operation), row by row, never all in memory.
             let query = format!("SELECT k, {column} FROM {table}");
             let cursor = self.sql.exec(&query, None).map_err(|e| sql_err(&query, e))?;
             for row in cursor.raw() {
                 let row = row.map_err(|e| sql_err(table, e))?;
                 let (Some(k), Some(to)) = (row.first().and_then(text), row.get(1).and_then(text)) else { continue };
-                if !rollup::link_survives_erasure(&doomed, k, &format!("{prefix}{to}")) {
+                if !rollup::link_survives_erasure(&doomed, k, IdentityKey::new(kind, to).as_str()) {
                     dropped.push((table, k.to_owned()));
                 }
             }

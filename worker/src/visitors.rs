@@ -13,6 +13,7 @@
 use crate::error::ApiResult;
 use crate::sql_state::{SqlState, Write, from_text, int, sql_err, text};
 use crate::store::SiteRecord;
+use daytwo_shared::identity::{self, IdentityKind};
 use daytwo_shared::rollup::{AccountHistory, DayCell, IdentityRecord, RollupState};
 use daytwo_shared::time::{Day, Timestamp};
 use daytwo_shared::visitors::{compactable, pool_history};
@@ -32,7 +33,7 @@ pub const COMPACT_PAGES_PER_RUN: usize = 5;
 
 /// In a rollup chunk: records when the anonymous identities the chunk touched were last received.
 pub fn touch(merged: &RollupState, received: Timestamp, out: &mut Vec<Write>) {
-    for key in merged.identities.keys().filter(|k| k.starts_with("a:")) {
+    for key in merged.identities.keys().filter(|k| identity::is(k, IdentityKind::Visitor)) {
         out.push(Write::new(
             "INSERT INTO visitor_seen(key, at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET at = max(at, excluded.at)",
             vec![key.as_str().into(), received.0.into()],
