@@ -48,6 +48,8 @@ pub enum VerdictKind {
 }
 
 impl Side {
+    pub const ALL: [Side; 2] = [Side::Acquisition, Side::Retention];
+
     /// The wire name (`acquisition`, `retention`), as serde writes it.
     pub fn as_str(self) -> &'static str {
         match self {
