@@ -1,13 +1,17 @@
-//! The API's JSON (parsed by the browser's `JSON.parse`) into the domain's report types.
+//! The API's JSON into the domain's report types, read from a [`JsonSource`]: in the browser the output of
+//! `JSON.parse`, in native tests `serde_json::Value`.
 //!
 //! Why not `serde`: the reports derive `Deserialize`, but the generated code for these six report types,
 //! instantiated for a deserializer and again for `#[serde(flatten)]`'s buffered path, was 43 KB of the
 //! widget's gzip transfer (measured: 211 KB → 169 KB without it), over a third of the 150 KB budget. These
-//! decoders build the same values with struct literals, so a field added to a report type fails to
-//! compile here; `tests/components.rs` checks they equal `serde_json`'s result on real reports. Like serde
-//! they ignore unknown keys (the Worker's `tail`), read a missing or `null` optional as `None`, and refuse
-//! a missing required field or a value of the wrong type.
+//! decoders build the same values with struct literals, so a field added to a report type fails to compile
+//! here, and take enum names from `shared` (`Stage::as_str`…), so no name is spelled twice. `tests/decode.rs`
+//! checks natively that they equal serde's result on generated reports of every variant and on the
+//! fixtures, `tests/components.rs` on the fixtures in the browser. Like serde they ignore unknown keys (the
+//! Worker's `tail`), read a missing or `null` optional as `None`, and refuse a missing required field or a
+//! value of the wrong type.
 
+use super::source::JsonSource;
 use daytwo_shared::config::Reference;
 use daytwo_shared::engagement::{Band, IndicatorScore};
 use daytwo_shared::lifecycle::Stage;
@@ -20,7 +24,7 @@ use daytwo_shared::report::{
 };
 use daytwo_shared::spend::{CampaignSpend, ChannelSpend};
 use daytwo_shared::time::Day;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// Why a value could not be decoded: the path of the field and what was wrong.
 pub type Error = String;
@@ -28,145 +32,211 @@ type R<T> = Result<T, Error>;
 
 /// A type the widget reads from the API's JSON.
 pub trait Decode: Sized {
-    fn decode(v: &JsValue) -> R<Self>;
+    /// Reads the fields of `o` (a value that is not an object has none: a required one is missing).
+    fn decode<S: JsonSource>(o: &S) -> R<Self>;
+}
+
+/// A report and its `data_status.notice` (present when figures are incomplete or the rollup is failing).
+pub fn decode_with_notice<T: Decode, S: JsonSource>(v: &S) -> R<(T, Option<String>)> {
+    let notice = v.key("data_status").key("notice").string();
+    Ok((T::decode(v)?, notice))
+}
+
+/// `(code, message)` of an API error body `{"error":{"code","message"}}` (empty when absent).
+pub fn error_fields_of<S: JsonSource>(v: &S) -> (String, String) {
+    let e = v.key("error");
+    (e.key("code").string().unwrap_or_default(), e.key("message").string().unwrap_or_default())
+}
+
+/// The browser's `JSON.parse`.
+fn parse(text: &str) -> R<JsValue> {
+    js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())
 }
 
 /// Parses JSON text and decodes it.
 pub fn from_json<T: Decode>(text: &str) -> R<T> {
-    let v = js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())?;
-    T::decode(&v)
+    T::decode(&parse(text)?)
 }
 
-/// A report and its `data_status.notice` (present when figures are incomplete or the rollup is failing).
+/// [`decode_with_notice`] of JSON text.
 pub fn from_json_with_notice<T: Decode>(text: &str) -> R<(T, Option<String>)> {
-    let v = js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())?;
-    let notice = get(&get(&v, "data_status"), "notice").as_string();
-    Ok((T::decode(&v)?, notice))
+    decode_with_notice(&parse(text)?)
 }
 
-/// `(code, message)` of an API error body `{"error":{"code","message"}}` (empty when absent).
+/// [`error_fields_of`] JSON text (empty when it is not JSON).
 pub fn error_fields(text: &str) -> (String, String) {
-    let e = js_sys::JSON::parse(text).map(|v| get(&v, "error")).unwrap_or(JsValue::UNDEFINED);
-    (get(&e, "code").as_string().unwrap_or_default(), get(&e, "message").as_string().unwrap_or_default())
+    parse(text).map(|v| error_fields_of(&v)).unwrap_or_default()
 }
 
-/// `o[key]`; `undefined` when `o` is not an object or has no such key.
-fn get(o: &JsValue, key: &str) -> JsValue {
-    if !o.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+/// What was wrong with the field `key` (not generic, so there is one copy in the wasm).
+fn wrong(key: &str, what: &str) -> Error {
+    format!("`{key}`: expected {what}")
 }
 
-fn missing(v: &JsValue) -> bool {
-    v.is_undefined() || v.is_null()
+/// Absent or `null`: an optional field that is `None`.
+fn missing<S: JsonSource>(v: &S) -> bool {
+    v.is_absent() || v.is_null()
 }
 
-fn err<T>(key: &str, what: &str) -> R<T> {
-    Err(format!("`{key}`: expected {what}"))
-}
+// Readers of one value, naming the field `k` in their errors.
 
-fn f64_of(v: &JsValue, key: &str) -> R<f64> {
-    match v.as_f64() {
+fn number<S: JsonSource>(v: &S, k: &str) -> R<f64> {
+    match v.number() {
         Some(x) if x.is_finite() => Ok(x),
-        _ => err(key, "a number"),
-    }
-}
-
-/// An integer within `lo..=hi` (JSON numbers are exact up to 2^53, beyond any amount the API sends).
-fn int_of(v: &JsValue, key: &str, lo: f64, hi: f64) -> R<i64> {
-    match v.as_f64() {
-        Some(x) if x.fract() == 0.0 && (lo..=hi).contains(&x) => Ok(x as i64),
-        _ => err(key, "an integer"),
+        _ => Err(wrong(k, "a number")),
     }
 }
 
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-fn f64_(o: &JsValue, k: &str) -> R<f64> {
-    f64_of(&get(o, k), k)
+/// An integer within `lo..=hi` (JSON numbers are exact up to 2^53, beyond any amount the API sends).
+fn integer<S: JsonSource>(v: &S, k: &str, lo: f64, hi: f64) -> R<i64> {
+    match v.number() {
+        Some(x) if x.fract() == 0.0 && (lo..=hi).contains(&x) => Ok(x as i64),
+        _ => Err(wrong(k, "an integer")),
+    }
 }
-fn opt_f64(o: &JsValue, k: &str) -> R<Option<f64>> {
-    let v = get(o, k);
-    if missing(&v) { Ok(None) } else { f64_of(&v, k).map(Some) }
+fn text<S: JsonSource>(v: &S, k: &str) -> R<String> {
+    v.string().ok_or_else(|| wrong(k, "a string"))
 }
-fn i64_(o: &JsValue, k: &str) -> R<i64> {
-    int_of(&get(o, k), k, -MAX_SAFE, MAX_SAFE)
+fn date<S: JsonSource>(v: &S, k: &str) -> R<Day> {
+    Day::parse(&text(v, k)?).map_err(|_| wrong(k, "a date as YYYY-MM-DD"))
 }
-fn opt_i64(o: &JsValue, k: &str) -> R<Option<i64>> {
-    let v = get(o, k);
-    if missing(&v) { Ok(None) } else { int_of(&v, k, -MAX_SAFE, MAX_SAFE).map(Some) }
-}
-fn u64_(o: &JsValue, k: &str) -> R<u64> {
-    int_of(&get(o, k), k, 0.0, MAX_SAFE).map(|x| x as u64)
-}
-fn string(o: &JsValue, k: &str) -> R<String> {
-    get(o, k).as_string().map_or_else(|| err(k, "a string"), Ok)
-}
-fn opt_string(o: &JsValue, k: &str) -> R<Option<String>> {
-    let v = get(o, k);
-    if missing(&v) { Ok(None) } else { v.as_string().map_or_else(|| err(k, "a string"), |s| Ok(Some(s))) }
-}
-fn bool_(o: &JsValue, k: &str) -> R<bool> {
-    get(o, k).as_bool().map_or_else(|| err(k, "true or false"), Ok)
-}
-fn day(o: &JsValue, k: &str) -> R<Day> {
-    let s = string(o, k)?;
-    Day::parse(&s).or_else(|_| err(k, "a date as YYYY-MM-DD"))
-}
-fn opt_day(o: &JsValue, k: &str) -> R<Option<Day>> {
-    let v = get(o, k);
-    if missing(&v) { Ok(None) } else { day(o, k).map(Some) }
-}
-fn field<T: Decode>(o: &JsValue, k: &str) -> R<T> {
-    T::decode(&get(o, k)).map_err(|e| format!("{k}.{e}"))
-}
-fn list<T: Decode>(o: &JsValue, k: &str) -> R<Vec<T>> {
-    let v = get(o, k);
-    let Some(a) = v.dyn_ref::<js_sys::Array>() else { return err(k, "an array") };
-    a.iter().enumerate().map(|(i, x)| T::decode(&x).map_err(|e| format!("{k}[{i}].{e}"))).collect()
-}
-fn strings(o: &JsValue, k: &str) -> R<Vec<String>> {
-    let v = get(o, k);
-    let Some(a) = v.dyn_ref::<js_sys::Array>() else { return err(k, "an array") };
-    a.iter().map(|x| x.as_string().map_or_else(|| err(k, "strings"), Ok)).collect()
-}
-/// A snake_case enum value among `options`.
-fn variant<T: Copy>(o: &JsValue, k: &str, options: &[(&str, T)]) -> R<T> {
-    let s = string(o, k)?;
-    options.iter().find(|(name, _)| *name == s).map_or_else(|| err(k, "a known value"), |(_, t)| Ok(*t))
-}
-fn opt_variant<T: Copy>(o: &JsValue, k: &str, options: &[(&str, T)]) -> R<Option<T>> {
-    let v = get(o, k);
-    if missing(&v) { Ok(None) } else { variant(o, k, options).map(Some) }
+/// One of `T`'s names.
+fn known<S: JsonSource, T: Named>(v: &S, k: &str) -> R<T> {
+    let s = text(v, k)?;
+    T::ALL.iter().copied().find(|t| t.name() == s).ok_or_else(|| wrong(k, "a known value"))
 }
 
-const STAGES: [(&str, Stage); 6] = [
-    ("prospect", Stage::Prospect),
-    ("lead", Stage::Lead),
-    ("new_customer", Stage::NewCustomer),
-    ("active", Stage::Active),
-    ("at_risk", Stage::AtRisk),
-    ("lapsed", Stage::Lapsed),
-];
-const BANDS: [(&str, Band); 3] =
-    [("engaged", Band::Engaged), ("neutral", Band::Neutral), ("disengaged", Band::Disengaged)];
-const PURPOSES: [(&str, Side); 2] = [("acquisition", Side::Acquisition), ("retention", Side::Retention)];
-const VERDICTS: [(&str, VerdictKind); 4] = [
-    ("overweight_acquisition", VerdictKind::OverweightAcquisition),
-    ("overweight_retention", VerdictKind::OverweightRetention),
-    ("balanced", VerdictKind::Balanced),
-    ("insufficient_data", VerdictKind::InsufficientData),
-];
+// Readers of one field of `o`: one call per field keeps the wasm small.
 
+fn f64_<S: JsonSource>(o: &S, k: &str) -> R<f64> {
+    number(&o.key(k), k)
+}
+fn opt_f64<S: JsonSource>(o: &S, k: &str) -> R<Option<f64>> {
+    let v = o.key(k);
+    if missing(&v) { Ok(None) } else { number(&v, k).map(Some) }
+}
+fn i64_<S: JsonSource>(o: &S, k: &str) -> R<i64> {
+    integer(&o.key(k), k, -MAX_SAFE, MAX_SAFE)
+}
+fn opt_i64<S: JsonSource>(o: &S, k: &str) -> R<Option<i64>> {
+    opt_int(o, k, -MAX_SAFE, MAX_SAFE)
+}
+fn opt_int<S: JsonSource>(o: &S, k: &str, lo: f64, hi: f64) -> R<Option<i64>> {
+    let v = o.key(k);
+    if missing(&v) { Ok(None) } else { integer(&v, k, lo, hi).map(Some) }
+}
+fn i32_<S: JsonSource>(o: &S, k: &str) -> R<i32> {
+    integer(&o.key(k), k, f64::from(i32::MIN), f64::from(i32::MAX)).map(|x| x as i32)
+}
+fn u64_<S: JsonSource>(o: &S, k: &str) -> R<u64> {
+    integer(&o.key(k), k, 0.0, MAX_SAFE).map(|x| x as u64)
+}
+fn string<S: JsonSource>(o: &S, k: &str) -> R<String> {
+    text(&o.key(k), k)
+}
+fn opt_string<S: JsonSource>(o: &S, k: &str) -> R<Option<String>> {
+    let v = o.key(k);
+    if missing(&v) { Ok(None) } else { text(&v, k).map(Some) }
+}
+fn bool_<S: JsonSource>(o: &S, k: &str) -> R<bool> {
+    o.key(k).boolean().ok_or_else(|| wrong(k, "true or false"))
+}
+fn day<S: JsonSource>(o: &S, k: &str) -> R<Day> {
+    date(&o.key(k), k)
+}
+fn opt_day<S: JsonSource>(o: &S, k: &str) -> R<Option<Day>> {
+    let v = o.key(k);
+    if missing(&v) { Ok(None) } else { date(&v, k).map(Some) }
+}
+fn currency<S: JsonSource>(o: &S, k: &str) -> R<Currency> {
+    Currency::parse(&string(o, k)?).map_err(|_| wrong(k, "an ISO 4217 code"))
+}
+fn variant<S: JsonSource, T: Named>(o: &S, k: &str) -> R<T> {
+    known(&o.key(k), k)
+}
+fn opt_variant<S: JsonSource, T: Named>(o: &S, k: &str) -> R<Option<T>> {
+    let v = o.key(k);
+    if missing(&v) { Ok(None) } else { known(&v, k).map(Some) }
+}
+/// A nested object (absent or not an object, it fails at its first required field).
+fn field<S: JsonSource, T: Decode>(o: &S, k: &str) -> R<T> {
+    T::decode(&o.key(k)).map_err(|e| format!("{k}.{e}"))
+}
+fn list<S: JsonSource, T: Decode>(o: &S, k: &str) -> R<Vec<T>> {
+    let v = o.key(k);
+    let Some(items) = v.elements() else { return Err(wrong(k, "an array")) };
+    items.enumerate().map(|(i, x)| T::decode(&x).map_err(|e| format!("{k}[{i}].{e}"))).collect()
+}
+fn strings<S: JsonSource>(o: &S, k: &str) -> R<Vec<String>> {
+    let v = o.key(k);
+    let Some(items) = v.elements() else { return Err(wrong(k, "an array")) };
+    items.map(|x| x.string().ok_or_else(|| wrong(k, "strings"))).collect()
+}
+/// Two numbers; absent is `default` (`null` is refused, as serde does).
+fn pair<S: JsonSource>(o: &S, k: &str, default: [f64; 2]) -> R<[f64; 2]> {
+    let v = o.key(k);
+    if v.is_absent() {
+        return Ok(default);
+    }
+    let Some(mut items) = v.elements() else { return Err(wrong(k, "two numbers")) };
+    match (items.next(), items.next(), items.next()) {
+        (Some(a), Some(b), None) => Ok([number(&a, k)?, number(&b, k)?]),
+        _ => Err(wrong(k, "two numbers")),
+    }
+}
+fn ten_counts<S: JsonSource>(o: &S, k: &str) -> R<[u64; 10]> {
+    let mut counts = [0u64; 10];
+    let v = o.key(k);
+    let Some(mut items) = v.elements() else { return Err(wrong(k, "ten counts")) };
+    for slot in &mut counts {
+        let Some(x) = items.next() else { return Err(wrong(k, "ten counts")) };
+        *slot = integer(&x, k, 0.0, MAX_SAFE)? as u64;
+    }
+    if items.next().is_some() {
+        return Err(wrong(k, "ten counts"));
+    }
+    Ok(counts)
+}
+
+/// An enum the API writes as its snake_case name: its variants and names come from `shared`.
+trait Named: Copy + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+}
+impl Named for Stage {
+    const ALL: &'static [Self] = &Stage::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+impl Named for Band {
+    const ALL: &'static [Self] = &Band::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+impl Named for Side {
+    const ALL: &'static [Self] = &Side::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+impl Named for VerdictKind {
+    const ALL: &'static [Self] = &VerdictKind::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
 impl Decode for Period {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(Period { from: day(o, "from")?, to: day(o, "to")? })
     }
 }
 
 impl Decode for AcquisitionFigures {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(AcquisitionFigures {
             spend_minor: i64_(o, "spend_minor")?,
             share: opt_f64(o, "share")?,
@@ -180,7 +250,7 @@ impl Decode for AcquisitionFigures {
 }
 
 impl Decode for RetentionFigures {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(RetentionFigures {
             spend_minor: i64_(o, "spend_minor")?,
             share: opt_f64(o, "share")?,
@@ -196,7 +266,7 @@ impl Decode for RetentionFigures {
 }
 
 impl Decode for FunnelConversion {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(FunnelConversion {
             awareness_to_consideration: opt_f64(o, "awareness_to_consideration")?,
             consideration_to_lead: opt_f64(o, "consideration_to_lead")?,
@@ -207,7 +277,7 @@ impl Decode for FunnelConversion {
 }
 
 impl Decode for FunnelReport {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(FunnelReport {
             period: field(o, "period")?,
             awareness: u64_(o, "awareness")?,
@@ -220,7 +290,7 @@ impl Decode for FunnelReport {
 }
 
 impl Decode for CampaignSpend {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(CampaignSpend {
             campaign: string(o, "campaign")?,
             acquisition_minor: i64_(o, "acquisition_minor")?,
@@ -231,7 +301,7 @@ impl Decode for CampaignSpend {
 }
 
 impl Decode for ChannelSpend {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(ChannelSpend {
             channel: string(o, "channel")?,
             acquisition_minor: i64_(o, "acquisition_minor")?,
@@ -243,7 +313,7 @@ impl Decode for ChannelSpend {
 }
 
 impl Decode for BudgetFigures {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(BudgetFigures {
             period: field(o, "period")?,
             acquisition: field(o, "acquisition")?,
@@ -260,12 +330,12 @@ impl Decode for BudgetFigures {
 }
 
 impl Decode for WhatIf {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(WhatIf {
-            from_purpose: variant(o, "from_purpose", &PURPOSES)?,
-            to_purpose: variant(o, "to_purpose", &PURPOSES)?,
+            from_purpose: variant(o, "from_purpose")?,
+            to_purpose: variant(o, "to_purpose")?,
             moved_minor: i64_(o, "moved_minor")?,
-            position_bp: i32::try_from(i64_(o, "position_bp")?).or_else(|_| err("position_bp", "basis points"))?,
+            position_bp: i32_(o, "position_bp")?,
             moved_pct_of_total: opt_f64(o, "moved_pct_of_total")?,
             acquisition_spend_minor: i64_(o, "acquisition_spend_minor")?,
             retention_spend_minor: i64_(o, "retention_spend_minor")?,
@@ -274,26 +344,19 @@ impl Decode for WhatIf {
             retention_revenue_minor: opt_i64(o, "retention_revenue_minor")?,
             revenue_delta_minor: opt_i64(o, "revenue_delta_minor")?,
             new_revenue_share: opt_f64(o, "new_revenue_share")?,
-            verdict_kind: variant(o, "verdict_kind", &VERDICTS)?,
+            verdict_kind: variant(o, "verdict_kind")?,
         })
     }
 }
 
-fn pair(o: &JsValue, k: &str, default: [f64; 2]) -> R<[f64; 2]> {
-    let v = get(o, k);
-    if v.is_undefined() {
-        return Ok(default);
-    }
-    match v.dyn_ref::<js_sys::Array>() {
-        Some(a) if a.length() == 2 => Ok([f64_of(&a.get(0), k)?, f64_of(&a.get(1), k)?]),
-        _ => err(k, "two numbers"),
-    }
-}
-
 impl Decode for Reference {
-    /// Every field has a default, as in the settings.
-    fn decode(o: &JsValue) -> R<Self> {
+    /// Every field has a default, as in the settings; the object itself is required, as serde requires it.
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
+        if !o.is_object() {
+            return Err("expected an object".into());
+        }
         let d = Reference::default();
+        let source = o.key("source");
         Ok(Reference {
             existing_customer_purchase_probability: pair(
                 o,
@@ -301,15 +364,15 @@ impl Decode for Reference {
                 d.existing_customer_purchase_probability,
             )?,
             prospect_purchase_probability: pair(o, "prospect_purchase_probability", d.prospect_purchase_probability)?,
-            source: if get(o, "source").is_undefined() { d.source } else { string(o, "source")? },
+            source: if source.is_absent() { d.source } else { text(&source, "source")? },
         })
     }
 }
 
 impl Decode for Verdict {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(Verdict {
-            kind: variant(o, "kind", &VERDICTS)?,
+            kind: variant(o, "kind")?,
             message: string(o, "message")?,
             acquisition_spend_share: opt_f64(o, "acquisition_spend_share")?,
             new_revenue_share: opt_f64(o, "new_revenue_share")?,
@@ -322,7 +385,7 @@ impl Decode for Verdict {
 }
 
 impl Decode for BudgetDeltas {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(BudgetDeltas {
             acquisition_spend_minor: i64_(o, "acquisition_spend_minor")?,
             retention_spend_minor: i64_(o, "retention_spend_minor")?,
@@ -345,10 +408,9 @@ impl Decode for BudgetDeltas {
 }
 
 impl Decode for BudgetReport {
-    fn decode(o: &JsValue) -> R<Self> {
-        let currency = string(o, "currency")?;
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(BudgetReport {
-            currency: Currency::parse(&currency).or_else(|_| err("currency", "an ISO 4217 code"))?,
+            currency: currency(o, "currency")?,
             // `current` is flattened into the report's top level.
             current: BudgetFigures::decode(o)?,
             verdict: field(o, "verdict")?,
@@ -360,7 +422,7 @@ impl Decode for BudgetReport {
 }
 
 impl Decode for StageCounts {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(StageCounts {
             prospect: u64_(o, "prospect")?,
             lead: u64_(o, "lead")?,
@@ -373,7 +435,7 @@ impl Decode for StageCounts {
 }
 
 impl Decode for LifecycleReport {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(LifecycleReport {
             as_of: day(o, "as_of")?,
             stages: field(o, "stages")?,
@@ -385,7 +447,7 @@ impl Decode for LifecycleReport {
 }
 
 impl Decode for BandCounts {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(BandCounts {
             engaged: u64_(o, "engaged")?,
             neutral: u64_(o, "neutral")?,
@@ -395,7 +457,7 @@ impl Decode for BandCounts {
 }
 
 impl Decode for IndicatorAverage {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(IndicatorAverage {
             id: string(o, "id")?,
             name: string(o, "name")?,
@@ -407,22 +469,12 @@ impl Decode for IndicatorAverage {
 }
 
 impl Decode for EngagementReport {
-    fn decode(o: &JsValue) -> R<Self> {
-        let v = get(o, "histogram");
-        let mut histogram = [0u64; 10];
-        match v.dyn_ref::<js_sys::Array>() {
-            Some(a) if a.length() == 10 => {
-                for (i, slot) in histogram.iter_mut().enumerate() {
-                    *slot = int_of(&a.get(i as u32), "histogram", 0.0, MAX_SAFE)? as u64;
-                }
-            }
-            _ => return err("histogram", "ten counts"),
-        }
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(EngagementReport {
             as_of: day(o, "as_of")?,
             customers: u64_(o, "customers")?,
             bands: field(o, "bands")?,
-            histogram,
+            histogram: ten_counts(o, "histogram")?,
             average_score: opt_f64(o, "average_score")?,
             indicators: list(o, "indicators")?,
         })
@@ -430,19 +482,17 @@ impl Decode for EngagementReport {
 }
 
 impl Decode for AccountSummary {
-    fn decode(o: &JsValue) -> R<Self> {
-        let score = get(o, "score");
-        let trend = get(o, "trend");
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(AccountSummary {
             id: string(o, "id")?,
             kind: string(o, "kind")?,
             name: opt_string(o, "name")?,
-            stage: variant(o, "stage", &STAGES)?,
+            stage: variant(o, "stage")?,
             reactivated: bool_(o, "reactivated")?,
             advocate: bool_(o, "advocate")?,
-            score: if missing(&score) { None } else { Some(int_of(&score, "score", 0.0, 255.0)? as u8) },
-            band: opt_variant(o, "band", &BANDS)?,
-            trend: if missing(&trend) { None } else { Some(int_of(&trend, "trend", -32768.0, 32767.0)? as i16) },
+            score: opt_int(o, "score", 0.0, 255.0)?.map(|x| x as u8),
+            band: opt_variant(o, "band")?,
+            trend: opt_int(o, "trend", -32768.0, 32767.0)?.map(|x| x as i16),
             first_seen: day(o, "first_seen")?,
             last_seen: opt_day(o, "last_seen")?,
             first_purchase: opt_day(o, "first_purchase")?,
@@ -455,7 +505,7 @@ impl Decode for AccountSummary {
 }
 
 impl Decode for AccountPage {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(AccountPage {
             as_of: day(o, "as_of")?,
             total: u64_(o, "total")? as usize,
@@ -466,7 +516,7 @@ impl Decode for AccountPage {
 }
 
 impl Decode for IndicatorScore {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(IndicatorScore {
             id: string(o, "id")?,
             name: string(o, "name")?,
@@ -480,7 +530,7 @@ impl Decode for IndicatorScore {
 }
 
 impl Decode for Action {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(Action {
             id: string(o, "id")?,
             title: string(o, "title")?,
@@ -491,7 +541,7 @@ impl Decode for Action {
 }
 
 impl Decode for AccountDetail {
-    fn decode(o: &JsValue) -> R<Self> {
+    fn decode<S: JsonSource>(o: &S) -> R<Self> {
         Ok(AccountDetail {
             // The summary is flattened into the detail's top level.
             summary: AccountSummary::decode(o)?,
