@@ -1,7 +1,8 @@
 //! Component tests in a real browser (wasm-bindgen-test, headless Chromium):
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p daytwo-widget --target wasm32-unknown-unknown`.
 //!
-//! Fixtures are real reports (`daytwo report … --json` on `daytwo generate --seed 3 --accounts 80`).
+//! Fixtures are the API's real answers over a generated site, rewritten by one command
+//! (`tests/fixtures/README.md`).
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
 
@@ -342,7 +343,8 @@ async fn app_with_an_unreachable_worker_offers_retry() {
     handle.destroy();
 }
 
-/// The hand-written decoders give exactly what serde's derived `Deserialize` gives, on real reports.
+/// The hand-written decoders, reading the browser's `JSON.parse` output, give exactly what serde's derived
+/// `Deserialize` gives on every fixture (`tests/decode.rs` checks them natively on generated reports too).
 #[wasm_bindgen_test]
 fn decoders_agree_with_serde() {
     fn same<T: Decode + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(json: &str) {
@@ -356,6 +358,11 @@ fn decoders_agree_with_serde() {
     same::<FunnelReport>(FUNNEL);
     same::<AccountPage>(AT_RISK);
     same::<AccountDetail>(DETAIL);
+    same::<BudgetReport>(include_str!("fixtures/budget_q4_2025.json"));
+    same::<BudgetReport>(include_str!("fixtures/budget_no_data.json"));
+    same::<AccountPage>(include_str!("fixtures/lapsed.json"));
+    same::<AccountPage>(include_str!("fixtures/accounts.json"));
+    same::<AccountDetail>(include_str!("fixtures/prospect_detail.json"));
     // Unknown keys are ignored (the Worker adds `tail`), nulls read as None.
     let mut v: Value = serde_json::from_str(BUDGET).unwrap();
     v["tail"] = serde_json::json!({"keys": 3, "truncated": false});
