@@ -48,7 +48,7 @@ fn load_details(config: &Config, dispatch: &Dispatcher, generation: u32, as_of: 
         let (c, d) = (config.clone(), dispatch.clone());
         spawn_local(async move {
             let r = report(api::account(&c, &id, as_of).await, &d, generation);
-            d.dispatch(Action::Loaded(generation, Payload::Detail(id, r)));
+            d.dispatch(Action::Loaded(generation, Payload::Detail(id, Box::new(r))));
         });
     }
 }

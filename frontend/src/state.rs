@@ -193,7 +193,8 @@ pub enum Payload {
         result: Result<AccountPage, ApiError>,
         append: bool,
     },
-    Detail(String, Result<AccountDetail, ApiError>),
+    /// Boxed too: a detail is the largest of the rest (on a 64-bit target, where native tests build it).
+    Detail(String, Box<Result<AccountDetail, ApiError>>),
 }
 
 #[derive(Debug)]
@@ -342,7 +343,7 @@ impl Reducible for State {
                             (_, result, _) => s.accounts = Remote::from_result(result),
                         }
                     }
-                    Payload::Detail(id, r) => set_detail(&mut s.details, id, Remote::from_result(r), true),
+                    Payload::Detail(id, r) => set_detail(&mut s.details, id, Remote::from_result(*r), true),
                 }
             }
             Action::SetAccountStage(stage) => {

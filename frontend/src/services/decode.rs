@@ -73,6 +73,12 @@ fn wrong(key: &str, what: &str) -> Error {
     format!("`{key}`: expected {what}")
 }
 
+/// Checks that `o` is an object, for a type whose fields are all optional (or defaulted): absent, `null`
+/// or a number would otherwise read as all `None`, where serde refuses it.
+fn object<S: JsonSource>(o: &S) -> R<()> {
+    if o.is_object() { Ok(()) } else { Err("expected an object".into()) }
+}
+
 /// Absent or `null`: an optional field that is `None`.
 fn missing<S: JsonSource>(v: &S) -> bool {
     v.is_absent() || v.is_null()
@@ -267,6 +273,7 @@ impl Decode for RetentionFigures {
 
 impl Decode for FunnelConversion {
     fn decode<S: JsonSource>(o: &S) -> R<Self> {
+        object(o)?;
         Ok(FunnelConversion {
             awareness_to_consideration: opt_f64(o, "awareness_to_consideration")?,
             consideration_to_lead: opt_f64(o, "consideration_to_lead")?,
@@ -350,11 +357,9 @@ impl Decode for WhatIf {
 }
 
 impl Decode for Reference {
-    /// Every field has a default, as in the settings; the object itself is required, as serde requires it.
+    /// Every field has a default, as in the settings.
     fn decode<S: JsonSource>(o: &S) -> R<Self> {
-        if !o.is_object() {
-            return Err("expected an object".into());
-        }
+        object(o)?;
         let d = Reference::default();
         let source = o.key("source");
         Ok(Reference {
