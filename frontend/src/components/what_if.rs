@@ -46,6 +46,10 @@ fn movement(w: &WhatIf, cur: &Currency) -> String {
     format!("Move {} ({} of spend) from {from} to {to}", money(w.moved_minor, cur), pct(w.moved_pct_of_total))
 }
 
+/// What an arrow key and a page key move the slider by: 1 % and 10 % of total spend.
+const KEY_STEP_BP: BasisPoints = 100;
+const PAGE_STEP_BP: BasisPoints = 1000;
+
 /// A position as a percentage of total spend ("12.5%").
 fn position_pct(position: BasisPoints) -> String {
     pct(Some(f64::from(position) / 10_000.0))
@@ -70,6 +74,22 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
         if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
             cb.emit(input.value().parse().unwrap_or(0));
         }
+    };
+    // The slider holds every basis point (so the verdict's 12.5 % is a position), but the keyboard moves it
+    // by whole percent of spend, as a reader expects of a percentage slider.
+    let keys = on_move.clone();
+    let onkeydown = move |e: KeyboardEvent| {
+        let step = match e.key().as_str() {
+            "ArrowRight" | "ArrowUp" => KEY_STEP_BP,
+            "ArrowLeft" | "ArrowDown" => -KEY_STEP_BP,
+            "PageUp" => PAGE_STEP_BP,
+            "PageDown" => -PAGE_STEP_BP,
+            "Home" => lo - pos,
+            "End" => hi - pos,
+            _ => return,
+        };
+        e.prevent_default();
+        keys.emit((pos + step).clamp(lo, hi));
     };
     let suggested = r.verdict.what_if.position_bp;
     let (reset, suggest) = (on_move.reform(|_: MouseEvent| 0), on_move.reform(move |_: MouseEvent| suggested));
@@ -172,7 +192,7 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
                 <div class="dt-slider">
                     <label for="dt-move" class="dt-move" data-whatif="movement">{ movement(&w, cur) }</label>
                     <input id="dt-move" class="dt-range" type="range" min={lo.to_string()} max={hi.to_string()} step="1"
-                        value={pos.to_string()} aria-valuetext={movement(&w, cur)} {oninput} />
+                        value={pos.to_string()} aria-valuetext={movement(&w, cur)} {oninput} {onkeydown} />
                     <div class="dt-scale" aria-hidden="true">
                         <span>{ format!("← more to acquisition (up to {})", position_pct(-lo)) }</span>
                         <span>{ format!("more to retention (up to {}) →", position_pct(hi)) }</span>
