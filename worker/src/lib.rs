@@ -11,6 +11,7 @@ mod erasure;
 mod error;
 mod http;
 mod ingest;
+mod openapi;
 mod queues;
 mod read_model;
 mod reports;
@@ -77,6 +78,7 @@ async fn route(req: Request, env: &Env, store: &Store) -> ApiResult<Response> {
     match routes::resolve(&req.method(), &req.path())? {
         Resolved::Call(route, matched) => match route.access {
             Access::Public(PublicHandler::Health) => http::json(200, &serde_json::json!({"status": "ok"})),
+            Access::Public(PublicHandler::OpenApi) => openapi::response(),
             Access::WriteKey(WriteKeyHandler::Ingest) => ingest_route(req, env, store, &matched).await,
             Access::Admin(handler) => {
                 let site_id = matched.params.get("site");
