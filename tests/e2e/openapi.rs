@@ -334,6 +334,10 @@ fn every_route_answers_as_described() {
         d.check_unrouted(&format!("{method} {path}"), &call(method, path, admin, &[], None), status);
     }
 
+    // A CORS preflight is no operation: on an ingest path without `Origin` (no browser asked), a bare 204.
+    let r = call("OPTIONS", "/v1/batch", None, &[JSON], Some(b"{}"));
+    assert_eq!((r.status, r.body.len()), (204, 0), "OPTIONS /v1/batch without Origin: {}", r.text());
+
     // Every operation of the description answered with success at least once here.
     let seen = d.seen.lock().unwrap().clone();
     for (path, item) in d.doc["paths"].as_object().unwrap() {
