@@ -105,9 +105,9 @@ fn seed(base: &str, admin: &str) -> Result<Credentials> {
     call("POST", &format!("{base}/v1/batch"), "", "application/json", &batch.to_string())?;
     let spend = json!([
         {"id": "oct-search", "from": "2026-10-01", "to": "2026-11-01", "channel": "search", "amount_minor": 300000,
-         "purpose": "acquisition"},
+         "currency": "USD", "purpose": "acquisition"},
         {"id": "oct-news", "from": "2026-10-01", "to": "2026-11-01", "channel": "email", "amount_minor": 100000,
-         "purpose": "retention"}
+         "currency": "USD", "purpose": "retention"}
     ]);
     call("POST", &format!("{site}/spend"), &bearer, "application/json", &spend.to_string())?;
     call("POST", &format!("{site}/rollup"), &bearer, "application/json", "")?;
