@@ -194,7 +194,8 @@ fn schemathesis_run(
         .args(pass.filter)
         .args(["--report", "junit,ndjson", "--report-dir"])
         .arg(pass.report)
-        .current_dir(root());
+        // schemathesis keeps its example database in the working folder: the run's own, not the repository.
+        .current_dir(pass.report.parent().unwrap_or(&root()));
     eprintln!("$ {cmd:?}");
     let mut child = cmd.spawn().map_err(|e| format!("schemathesis: {e}"))?;
     // A time bound that stops the run (schemathesis's own `--max-time` is a budget it fills).
