@@ -94,8 +94,8 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
     let suggested = r.verdict.what_if.position_bp;
     let (reset, suggest) = (on_move.reform(|_: MouseEvent| 0), on_move.reform(move |_: MouseEvent| suggested));
     let rev_delta = w.revenue_delta_minor;
-    let kpi_delta =
-        |now: i64, then: Option<i64>, pol| then.map(|t| (Some((t - now) as f64), money_delta(Some(t - now), cur), pol));
+    let change = w.changes_from(c);
+    let kpi_delta = |delta: Option<i64>, pol| delta.map(|d| (Some(d as f64), money_delta(Some(d), cur), pol));
     let seg = |share: Option<f64>, class, name: &str| Segment {
         value: share.unwrap_or(0.0),
         class,
@@ -144,28 +144,28 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
             id: "wi_acquisition_spend",
             label: "Acquisition spend",
             value: money(w.acquisition_spend_minor, cur),
-            delta: kpi_delta(c.acquisition.spend_minor, Some(w.acquisition_spend_minor), Polarity::Neutral),
+            delta: kpi_delta(Some(change.acquisition_spend_minor), Polarity::Neutral),
             note: format!("{} of spend", pct(w.acquisition_share)),
         },
         Kpi {
             id: "wi_retention_spend",
             label: "Retention spend",
             value: money(w.retention_spend_minor, cur),
-            delta: kpi_delta(c.retention.spend_minor, Some(w.retention_spend_minor), Polarity::Neutral),
+            delta: kpi_delta(Some(change.retention_spend_minor), Polarity::Neutral),
             note: format!("{} of spend", pct(w.retention_share())),
         },
         Kpi {
             id: "wi_revenue_new",
             label: "Revenue, new customers",
             value: money_opt(w.acquisition_revenue_minor, cur),
-            delta: kpi_delta(c.acquisition.revenue_minor, w.acquisition_revenue_minor, Polarity::UpIsGood),
+            delta: kpi_delta(change.revenue_new_minor, Polarity::UpIsGood),
             note: format!("at {} per {} spent", per_unit(c.acquisition.return_per_dollar), cur.code()),
         },
         Kpi {
             id: "wi_revenue_existing",
             label: "Revenue, existing customers",
             value: money_opt(w.retention_revenue_minor, cur),
-            delta: kpi_delta(c.retention.revenue_minor, w.retention_revenue_minor, Polarity::UpIsGood),
+            delta: kpi_delta(change.revenue_existing_minor, Polarity::UpIsGood),
             note: format!("at {} per {} spent", per_unit(c.retention.return_per_dollar), cur.code()),
         },
         Kpi {
