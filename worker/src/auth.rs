@@ -17,6 +17,16 @@ pub struct Secrets {
     pub embed_secret: Option<String>,
 }
 
+/// Says which secrets are set, never their values (a debug print must not leak them into logs).
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "…"))
+            .field("embed_secret", &self.embed_secret.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
 impl Secrets {
     pub fn from_env(env: &Env) -> Secrets {
         let read = |name: &str| {
@@ -200,6 +210,7 @@ pub fn mint_embed(site: &str, generation: u32, expires_s: u64, secrets: &Secrets
     Ok(format!("{payload}.{sig}"))
 }
 
+#[derive(Debug, PartialEq, Eq)]
 pub enum EmbedCheck {
     /// Signed for this site, in this generation.
     Valid(String, u32),
@@ -293,6 +304,9 @@ mod tests {
         for not in ["admin-token-012345678", "admin-token-01234567890", "", "ADMIN-TOKEN-0123456789"] {
             assert!(!is_admin(not, &s), "{not}");
         }
+        // A debug print says which secrets are set, never what they are.
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("admin-token") && !printed.contains("0123456789abcdef0123"), "{printed}");
         // Without an admin secret nothing is the admin token, not even an empty one.
         assert!(!is_admin("", &Secrets { admin_token: None, embed_secret: None }));
     }

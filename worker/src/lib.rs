@@ -25,6 +25,14 @@ mod visitors;
 
 pub use site_object::SiteState;
 
+/// The embed-token functions, for the fuzz targets (`fuzz/`). The crate is a cdylib only (with an rlib beside
+/// it cargo skips LTO), so `fuzz/` compiles this same source as a native library of its own and calls the
+/// real minting and verifying code through here. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::auth::{EmbedCheck, Secrets, mint_embed, verify_embed};
+}
+
 use auth::Secrets;
 use daytwo_shared::query;
 use daytwo_shared::site_rules;

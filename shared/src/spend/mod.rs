@@ -201,7 +201,8 @@ impl SpendEntry {
 ///
 /// `parse_spend_csv(&to_csv(x), currency) == x` for valid entries whose channel and campaign do not start
 /// with `=`, `+`, `-`, `@`, tab or CR: those cells get a leading apostrophe so spreadsheets show them as text,
-/// and it stays part of the name when read back. Ids round-trip regardless.
+/// and it stays part of the name when read back (not counted against the name's length limit, so a name at
+/// its limit reads back too). Ids round-trip regardless.
 pub fn to_csv(entries: &[SpendEntry]) -> String {
     use crate::export::{Cell, table};
     let rows: Vec<Vec<Cell>> = entries

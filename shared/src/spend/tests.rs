@@ -579,6 +579,25 @@ fn csv_defuses_formulas() {
     assert_ne!(back[0], e);
 }
 
+/// Found by the spend_csv fuzz target (`fuzz/`): a channel of `MAX_CHANNEL_CHARS` starting like a formula was
+/// written with its protective apostrophe, one character over the limit, and `to_csv`'s own output was refused.
+#[test]
+fn labels_at_their_limit_read_back_with_their_apostrophe() {
+    let channel = format!("-{}", "c".repeat(MAX_CHANNEL_CHARS - 1));
+    let campaign = format!("={}", "p".repeat(MAX_CAMPAIGN_CHARS - 1));
+    let e = entry(&channel, &campaign, "2026-01-01", "2026-02-01", 5, Purpose::Acquisition);
+    let back = parse_spend_csv(&to_csv(std::slice::from_ref(&e)), &usd()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((back[0].channel.clone(), back[0].campaign.clone()), (format!("'{channel}"), format!("'{campaign}")));
+    // Written and read again, it stays as it is.
+    assert_eq!(parse_spend_csv(&to_csv(&back), &usd()).unwrap_or_else(|e| panic!("{e}")), back);
+    // The apostrophe is free only before a formula character: a name one over the limit is still refused.
+    for over in [format!("'{}", "c".repeat(MAX_CHANNEL_CHARS)), format!("-{}", "c".repeat(MAX_CHANNEL_CHARS))] {
+        let text = format!("{HEADER}\r\n,2026-01-01,2026-02-01,{over},,5,USD,acquisition,\r\n");
+        let err = parse_spend_csv(&text, &usd()).unwrap_err();
+        assert_eq!(err.code(), "invalid_channel", "{over}");
+    }
+}
+
 fn purpose_strategy() -> impl Strategy<Value = Purpose> {
     prop_oneof![
         Just(Purpose::Acquisition),
