@@ -209,6 +209,16 @@ async fn what_if_slider_recomputes_live_with_the_domain_function() {
         text(&root, "[data-whatif=movement]"),
         "Move USD 8,200.52 (30.0% of spend) from acquisition to retention"
     );
+    // The keyboard moves whole percent of spend (the slider itself holds every basis point).
+    for key in ["ArrowRight", "ArrowRight", "PageDown"] {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        slider.dispatch_event(&ev).unwrap();
+        settle().await;
+    }
+    assert_eq!(slider.value(), "2200");
     handle.destroy();
 }
 

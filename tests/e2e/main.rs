@@ -19,6 +19,7 @@ mod fault;
 mod harness;
 mod idempotence;
 mod large_batches;
+mod openapi;
 mod operations;
 mod privacy;
 mod queue_ingest;

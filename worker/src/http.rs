@@ -67,9 +67,14 @@ pub fn allow_origin(resp: &mut Response, origin: &str, methods: &str) {
 }
 
 pub fn preflight(origin: &str, methods: &str) -> ApiResult<Response> {
-    let mut r = Response::empty().map_err(|e| ApiError::internal("response", e))?.with_status(204);
+    let mut r = no_content()?;
     allow_origin(&mut r, origin, methods);
     Ok(r)
+}
+
+/// 204 with no body (the platform refuses a 204 that has one).
+pub fn no_content() -> ApiResult<Response> {
+    Ok(Response::empty().map_err(|e| ApiError::internal("response", e))?.with_status(204))
 }
 
 /// Decoded query pairs.

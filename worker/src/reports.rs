@@ -41,7 +41,7 @@ pub async fn tail(store: &Store, db: &SqlState, site: &SiteRecord) -> ApiResult<
     let mut keys: Vec<String> =
         pending.keys.into_iter().filter(|k| checkpoint.as_ref().is_none_or(|c| k > c)).collect();
     let pending_batches = keys.len() as u64;
-    let included = crate::store::raw_read_groups(&keys, MAX_TAIL_KEYS, MAX_TAIL_BYTES).first().map_or(0, |g| g.len());
+    let included = crate::store::raw_read_prefix(&keys, MAX_TAIL_KEYS, MAX_TAIL_BYTES);
     keys.truncate(included);
     let (batches, unreadable) = store.get_raw_batches(&keys).await?;
     let classifier = Classifier::new(&site.settings.mapping);

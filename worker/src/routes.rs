@@ -24,6 +24,7 @@ pub const ROUTES: &[Route] = {
     &[
         public(GET, "/health", Health),
         public(HEAD, "/health", Health),
+        public(GET, "/openapi.json", OpenApi),
         write_key(POST, "/v1/{type}", Ingest),
         admin(GET, "/v1/sites/{site}", GetSite),
         admin(PUT, "/v1/sites/{site}", PutSite),
@@ -76,6 +77,8 @@ pub enum Access {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublicHandler {
     Health,
+    /// The OpenAPI description of this table (`openapi::DOCUMENT`).
+    OpenApi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,6 +289,7 @@ mod tests {
         let mut cases: Vec<Case> = vec![
             (GET, "/health".into(), Access::Public(PublicHandler::Health), vec![]),
             (HEAD, "/health".into(), Access::Public(PublicHandler::Health), vec![]),
+            (GET, "/openapi.json".into(), Access::Public(PublicHandler::OpenApi), vec![]),
             (GET, "/v1/sites/acme".into(), Access::Admin(A::GetSite), vec![("site", "acme")]),
             (PUT, "/v1/sites/acme".into(), Access::Admin(A::PutSite), vec![("site", "acme")]),
             (GET, "/v1/sites/acme/spend".into(), Access::Admin(A::GetSpend), vec![("site", "acme")]),
@@ -338,6 +342,8 @@ mod tests {
         for (method, path, allowed) in [
             (POST, "/health", "GET"),
             (Method::Options, "/health", "GET"),
+            (HEAD, "/openapi.json", "GET"),
+            (Method::Options, "/openapi.json", "GET"),
             (GET, "/v1/batch", "POST"),
             (PUT, "/v1/track", "POST"),
             (DELETE, "/v1/sites/x", "GET, PUT"),
@@ -367,6 +373,9 @@ mod tests {
             "/nope",
             "/health/x",
             "/HEALTH",
+            "/openapi",
+            "/openapi.json/x",
+            "/v1/openapi.json",
             "/v1",
             "/v1/nothing",
             "/v1/batch/x",

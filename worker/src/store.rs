@@ -227,11 +227,10 @@ impl Store {
         let mut todo: Vec<&[String]> = raw_read_groups(keys, 100, BULK_READ_BYTES);
         todo.reverse();
         while let Some(group) = todo.pop() {
+            self.count(|o| o.reads += 1);
             let texts: Vec<(String, Option<String>)> = if let [key] = group {
-                self.count(|o| o.reads += 1);
                 vec![(key.clone(), self.kv.get(key).text().await.map_err(|e| kv_err("raw read", e))?)]
             } else {
-                self.count(|o| o.reads += 1);
                 match self.kv.get_bulk(group).text().await {
                     Ok(mut values) => group.iter().map(|k| (k.clone(), values.remove(k).flatten())).collect(),
                     Err(e) => {
@@ -380,19 +379,27 @@ pub const BULK_READ_BYTES: u64 = 16 * 1024 * 1024;
 /// recorded sizes; a key larger than `max_bytes` is a group of its own. Every key is in exactly one group.
 pub fn raw_read_groups(keys: &[String], max_keys: usize, max_bytes: u64) -> Vec<&[String]> {
     let mut groups = Vec::new();
-    let (mut start, mut bytes) = (0, 0u64);
+    let mut rest = keys;
+    while !rest.is_empty() {
+        let (group, after) = rest.split_at(raw_read_prefix(rest, max_keys, max_bytes));
+        groups.push(group);
+        rest = after;
+    }
+    groups
+}
+
+/// How many of `keys`, from the first, one read takes: at most `max_keys` keys and `max_bytes` (by the sizes
+/// in their names), and at least one key whatever its size (0 only for no keys).
+pub fn raw_read_prefix(keys: &[String], max_keys: usize, max_bytes: u64) -> usize {
+    let mut bytes = 0u64;
     for (i, key) in keys.iter().enumerate() {
         let size = raw_value_bytes(key).unwrap_or(UNKNOWN_RAW_BYTES);
-        if i > start && (i - start >= max_keys.max(1) || bytes.saturating_add(size) > max_bytes) {
-            groups.push(&keys[start..i]);
-            (start, bytes) = (i, 0);
+        if i > 0 && (i >= max_keys.max(1) || bytes.saturating_add(size) > max_bytes) {
+            return i;
         }
         bytes = bytes.saturating_add(size);
     }
-    if start < keys.len() {
-        groups.push(&keys[start..]);
-    }
-    groups
+    keys.len()
 }
 
 /// Prefixes under `raw/{site}/{day of from}/` that together hold every raw key received from `from` to `to`
@@ -546,6 +553,11 @@ mod tests {
         let groups = raw_read_groups(&keys, 10, 8 * 1024 * 1024);
         assert_eq!(groups[0].len(), 2, "{groups:?}");
         assert!(raw_read_groups(&[], 10, 1).is_empty());
+        // A report's tail is the first group: the prefix one read takes.
+        assert_eq!(raw_read_prefix(&keys, 10, 8 * 1024 * 1024), 2);
+        assert_eq!(raw_read_prefix(&keys[2..], 10, 8 * 1024 * 1024), groups[1].len());
+        assert_eq!(raw_read_prefix(&keys, 3, 1), 1, "one key is read whatever its size");
+        assert_eq!(raw_read_prefix(&[], 3, 1), 0);
     }
 
     #[test]

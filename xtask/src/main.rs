@@ -10,11 +10,14 @@
 //!   through the real Worker (import, rollup, largest value, report latency beside `/health`).
 //! - `cargo xtask fault`: the kill/restart/concurrent-rollup tests, then 60 s of sustained load on 127.0.0.1
 //!   (zero errors, workerd's memory sampled, every acknowledged event rolled up), into BENCHMARKS.md.
+//! - `cargo xtask fuzz-api [--max-examples N] [--max-time S]`: schemathesis (PyPI) against the Worker on
+//!   127.0.0.1 from `docs/openapi.json`, bounded; fails on any server error or answer outside the description.
 //!
 //! Each command installs what it needs, so a fresh machine needs no manual step.
 
 mod assets;
 mod demo;
+mod fuzz_api;
 mod load;
 mod scale;
 mod tools;
@@ -158,6 +161,20 @@ fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
+/// `--max-examples N` and `--max-time S` of `cargo xtask fuzz-api`, over the defaults.
+fn fuzz_api_bounds(args: &[String]) -> Result<fuzz_api::Bounds> {
+    let usage = || "usage: cargo xtask fuzz-api [--max-examples N] [--max-time SECONDS]".to_owned();
+    let number = |name: &str, default: u32| match flag(args, name) {
+        None => Ok(default),
+        Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(usage),
+    };
+    let defaults = fuzz_api::Bounds::default();
+    Ok(fuzz_api::Bounds {
+        max_examples: number("--max-examples", defaults.max_examples)?,
+        max_time_s: number("--max-time", defaults.max_time_s)?,
+    })
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -169,6 +186,7 @@ fn main() -> ExitCode {
             None => bench(),
         },
         Some("fault") => load::run(),
+        Some("fuzz-api") => fuzz_api_bounds(&args).and_then(fuzz_api::run),
         Some("build-worker") => worker::build(),
         Some("build-assets") => assets::build(),
         Some("build") => worker::build().and_then(|()| assets::build()),
@@ -176,7 +194,7 @@ fn main() -> ExitCode {
             (Some(port), Some(state)) => worker::serve(&worker::ServeOptions { port, state: PathBuf::from(state) }),
             _ => Err("usage: cargo xtask serve --port P --state DIR".into()),
         },
-        _ => Err("usage: cargo xtask <run|test|serve|build-worker|bench|fault>".into()),
+        _ => Err("usage: cargo xtask <run|test|serve|build-worker|bench|fault|fuzz-api>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -57,7 +57,8 @@ pub fn up_to_date(output: &Path, dirs: &[&str], files: &[&str]) -> bool {
 /// output is newer than every source (wrangler runs this as its build command on every start).
 pub fn build() -> Result {
     let wasm = root().join("worker/build/index_bg.wasm");
-    let sources = ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml"];
+    // docs/openapi.json is compiled in (`GET /openapi.json`).
+    let sources = ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml", "docs/openapi.json"];
     if up_to_date(&wasm, &["worker/src", "shared/src"], &sources) && root().join("worker/build/index.js").exists() {
         eprintln!("worker build is up to date");
         return Ok(());

@@ -20,7 +20,7 @@ pub fn bands(r: &EngagementReport) -> Html {
             ),
         );
     }
-    let share = |n: u64| Some(n as f64 / r.customers as f64);
+    let share = |n: u64| r.share_of_customers(n);
     let bands = [
         ("Engaged", r.bands.engaged, "k-engaged"),
         ("Neutral", r.bands.neutral, "k-neutral"),

@@ -15,7 +15,7 @@ pub fn spend(r: &BudgetReport) -> Html {
         );
     }
     let total = c.total_spend_minor;
-    let share = |v: i64| (total != 0).then(|| v as f64 / total as f64);
+    let share = |v: i64| c.share_of_spend(v);
     let rows: Vec<BarRow> = c
         .channels
         .iter()

@@ -46,6 +46,10 @@ fn movement(w: &WhatIf, cur: &Currency) -> String {
     format!("Move {} ({} of spend) from {from} to {to}", money(w.moved_minor, cur), pct(w.moved_pct_of_total))
 }
 
+/// What an arrow key and a page key move the slider by: 1 % and 10 % of total spend.
+const KEY_STEP_BP: BasisPoints = 100;
+const PAGE_STEP_BP: BasisPoints = 1000;
+
 /// A position as a percentage of total spend ("12.5%").
 fn position_pct(position: BasisPoints) -> String {
     pct(Some(f64::from(position) / 10_000.0))
@@ -71,11 +75,27 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
             cb.emit(input.value().parse().unwrap_or(0));
         }
     };
+    // The slider holds every basis point (so the verdict's 12.5 % is a position), but the keyboard moves it
+    // by whole percent of spend, as a reader expects of a percentage slider.
+    let keys = on_move.clone();
+    let onkeydown = move |e: KeyboardEvent| {
+        let step = match e.key().as_str() {
+            "ArrowRight" | "ArrowUp" => KEY_STEP_BP,
+            "ArrowLeft" | "ArrowDown" => -KEY_STEP_BP,
+            "PageUp" => PAGE_STEP_BP,
+            "PageDown" => -PAGE_STEP_BP,
+            "Home" => lo - pos,
+            "End" => hi - pos,
+            _ => return,
+        };
+        e.prevent_default();
+        keys.emit((pos + step).clamp(lo, hi));
+    };
     let suggested = r.verdict.what_if.position_bp;
     let (reset, suggest) = (on_move.reform(|_: MouseEvent| 0), on_move.reform(move |_: MouseEvent| suggested));
     let rev_delta = w.revenue_delta_minor;
-    let kpi_delta =
-        |now: i64, then: Option<i64>, pol| then.map(|t| (Some((t - now) as f64), money_delta(Some(t - now), cur), pol));
+    let change = w.changes_from(c);
+    let kpi_delta = |delta: Option<i64>, pol| delta.map(|d| (Some(d as f64), money_delta(Some(d), cur), pol));
     let seg = |share: Option<f64>, class, name: &str| Segment {
         value: share.unwrap_or(0.0),
         class,
@@ -124,28 +144,28 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
             id: "wi_acquisition_spend",
             label: "Acquisition spend",
             value: money(w.acquisition_spend_minor, cur),
-            delta: kpi_delta(c.acquisition.spend_minor, Some(w.acquisition_spend_minor), Polarity::Neutral),
+            delta: kpi_delta(Some(change.acquisition_spend_minor), Polarity::Neutral),
             note: format!("{} of spend", pct(w.acquisition_share)),
         },
         Kpi {
             id: "wi_retention_spend",
             label: "Retention spend",
             value: money(w.retention_spend_minor, cur),
-            delta: kpi_delta(c.retention.spend_minor, Some(w.retention_spend_minor), Polarity::Neutral),
+            delta: kpi_delta(Some(change.retention_spend_minor), Polarity::Neutral),
             note: format!("{} of spend", pct(w.retention_share())),
         },
         Kpi {
             id: "wi_revenue_new",
             label: "Revenue, new customers",
             value: money_opt(w.acquisition_revenue_minor, cur),
-            delta: kpi_delta(c.acquisition.revenue_minor, w.acquisition_revenue_minor, Polarity::UpIsGood),
+            delta: kpi_delta(change.revenue_new_minor, Polarity::UpIsGood),
             note: format!("at {} per {} spent", per_unit(c.acquisition.return_per_dollar), cur.code()),
         },
         Kpi {
             id: "wi_revenue_existing",
             label: "Revenue, existing customers",
             value: money_opt(w.retention_revenue_minor, cur),
-            delta: kpi_delta(c.retention.revenue_minor, w.retention_revenue_minor, Polarity::UpIsGood),
+            delta: kpi_delta(change.revenue_existing_minor, Polarity::UpIsGood),
             note: format!("at {} per {} spent", per_unit(c.retention.return_per_dollar), cur.code()),
         },
         Kpi {
@@ -172,7 +192,7 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
                 <div class="dt-slider">
                     <label for="dt-move" class="dt-move" data-whatif="movement">{ movement(&w, cur) }</label>
                     <input id="dt-move" class="dt-range" type="range" min={lo.to_string()} max={hi.to_string()} step="1"
-                        value={pos.to_string()} aria-valuetext={movement(&w, cur)} {oninput} />
+                        value={pos.to_string()} aria-valuetext={movement(&w, cur)} {oninput} {onkeydown} />
                     <div class="dt-scale" aria-hidden="true">
                         <span>{ format!("← more to acquisition (up to {})", position_pct(-lo)) }</span>
                         <span>{ format!("more to retention (up to {}) →", position_pct(hi)) }</span>

@@ -87,6 +87,13 @@ pub struct BudgetFigures {
     pub public_key_revenue_minor: i64,
 }
 
+impl BudgetFigures {
+    /// The share of the period's total spend that `minor` is (a channel's or a campaign's); `None` without spend.
+    pub fn share_of_spend(&self, minor: i64) -> Option<f64> {
+        ratio_i(minor, self.total_spend_minor)
+    }
+}
+
 /// Differences current − previous; `None` where either side is undefined.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BudgetDeltas {

@@ -124,6 +124,13 @@ pub struct EngagementReport {
     pub indicators: Vec<IndicatorAverage>,
 }
 
+impl EngagementReport {
+    /// The share of scored customers that `n` of them are (a band's share); `None` without customers.
+    pub fn share_of_customers(&self, n: u64) -> Option<f64> {
+        ratio(n as f64, self.customers as f64)
+    }
+}
+
 pub fn engagement_report(evaluated: &[Evaluated<'_>], settings: &Settings, as_of: Day) -> EngagementReport {
     let mut sums = EngagementSums::default();
     for part in evaluated.iter().filter_map(EngagementPart::of) {

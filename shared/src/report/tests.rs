@@ -68,6 +68,11 @@ fn verdict_kinds_and_what_if() {
     assert_eq!(what_if_at(&f, -20_000, 15.0).moved_minor, 2000);
     assert_eq!(what_if_at(&f, -20_000, 15.0).from_purpose, Side::Retention);
     assert_eq!(what_if_at(&f, -20_000, 15.0).position_bp, -2000);
+    // What the widget's tiles show beside each projected figure: its change from now.
+    let c = w.changes_from(&f);
+    assert_eq!((c.acquisition_spend_minor, c.retention_spend_minor), (-1000, 1000));
+    assert_eq!((c.revenue_new_minor, c.revenue_existing_minor), (Some(-125), Some(4500)));
+    assert_eq!(f.share_of_spend(2000), Some(0.2));
 }
 
 /// The settings' `what_if_pct` and the slider share one unit: 12.5 % is 1,250 basis points, and the verdict's

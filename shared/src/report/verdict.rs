@@ -109,6 +109,15 @@ fn classify(acq_share: Option<f64>, new_rev_share: Option<f64>, tolerance: f64) 
     }
 }
 
+/// A what-if's figures minus the figures it starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WhatIfChanges {
+    pub acquisition_spend_minor: i64,
+    pub retention_spend_minor: i64,
+    pub revenue_new_minor: Option<i64>,
+    pub revenue_existing_minor: Option<i64>,
+}
+
 /// Basis points of a period's total spend (1/100 of a percent): the one unit of every what-if position,
 /// positive from acquisition to retention. The settings' `what_if_pct` and the widget's slider both become
 /// basis points before any money moves, so one position always gives one what-if (a `what_if_pct` of 12.5
@@ -162,6 +171,18 @@ impl WhatIf {
         match (self.acquisition_revenue_minor, self.retention_revenue_minor) {
             (Some(x), Some(y)) => ratio_i(y, x.saturating_add(y)),
             _ => None,
+        }
+    }
+
+    /// How each figure moves from `now` (the figures the what-if starts from) to the projection; `None`
+    /// where the projection is.
+    pub fn changes_from(&self, now: &BudgetFigures) -> WhatIfChanges {
+        let from = |projected: Option<i64>, current: i64| projected.map(|p| p.saturating_sub(current));
+        WhatIfChanges {
+            acquisition_spend_minor: self.acquisition_spend_minor.saturating_sub(now.acquisition.spend_minor),
+            retention_spend_minor: self.retention_spend_minor.saturating_sub(now.retention.spend_minor),
+            revenue_new_minor: from(self.acquisition_revenue_minor, now.acquisition.revenue_minor),
+            revenue_existing_minor: from(self.retention_revenue_minor, now.retention.revenue_minor),
         }
     }
 
