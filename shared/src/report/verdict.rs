@@ -199,8 +199,8 @@ fn project(f: &BudgetFigures, moved_minor: i64, tolerance_points: f64) -> WhatIf
     let r = &f.retention;
     // Never move more than a side has.
     let moved = moved_minor.clamp(-r.spend_minor.max(0), a.spend_minor.max(0));
-    let acq_spend = a.spend_minor - moved;
-    let ret_spend = r.spend_minor + moved;
+    let acq_spend = a.spend_minor.saturating_sub(moved);
+    let ret_spend = r.spend_minor.saturating_add(moved);
     // revenue' = revenue + Δspend · revenue / spend, in integers, rounded half away from zero.
     let project = |revenue: i64, spend: i64, delta: i64| -> Option<i64> {
         if spend == 0 {
@@ -212,10 +212,10 @@ fn project(f: &BudgetFigures, moved_minor: i64, tolerance_points: f64) -> WhatIf
     };
     let acq_rev = project(a.revenue_minor, a.spend_minor, -moved);
     let ret_rev = project(r.revenue_minor, r.spend_minor, moved);
-    let total_spend = acq_spend + ret_spend;
+    let total_spend = acq_spend.saturating_add(ret_spend);
     let acq_share = ratio_i(acq_spend, total_spend);
     let new_share = match (acq_rev, ret_rev) {
-        (Some(x), Some(y)) => ratio_i(x, x + y),
+        (Some(x), Some(y)) => ratio_i(x, x.saturating_add(y)),
         _ => None,
     };
     let (from_purpose, to_purpose) =
