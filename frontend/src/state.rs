@@ -5,6 +5,7 @@
 
 use crate::services::api::ApiError;
 use daytwo_shared::query::default_as_of;
+use daytwo_shared::read_model::PeriodPreset;
 use daytwo_shared::report::{
     AccountDetail, AccountPage, BasisPoints, BudgetReport, EngagementReport, LifecycleReport, Period,
 };
@@ -79,16 +80,12 @@ impl Preset {
         Preset::ALL.into_iter().find(|p| p.key() == k)
     }
 
-    /// The period this preset means on `today` (`None` for custom: the user picks it).
+    /// The period this preset means on `today` (`None` for custom: the user picks it). The rule is
+    /// `shared`'s, whose read model keeps these periods' figures, so the picker's choices answer fast.
     pub fn period(self, today: Day) -> Option<Period> {
-        let to = today.plus(1);
         match self {
-            Preset::Days(n) => Some(Period { from: to.plus(-n), to }),
-            Preset::LastQuarter => {
-                let (y, m, _) = today.ymd();
-                let start = Day::from_ymd(y, (m - 1) / 3 * 3 + 1, 1)?;
-                Some(Period { from: start.add_months(-3), to: start })
-            }
+            Preset::Days(n) => Some(PeriodPreset::Days(n).period(today)),
+            Preset::LastQuarter => Some(PeriodPreset::LastQuarter.period(today)),
             Preset::Custom => None,
         }
     }

@@ -492,3 +492,20 @@ async fn incomplete_data_shows_a_notice_above_the_figures() {
     settle().await;
     assert!(empty.query_selector(".dt-notice").unwrap().is_none());
 }
+
+/// Every choice of the period picker but "Custom" is a period the Worker's read model keeps (with the period
+/// before it, and its default day), so picking it never waits for a fold of the site's history.
+#[wasm_bindgen_test]
+fn every_preset_is_one_the_read_model_keeps() {
+    use daytwo_shared::query::default_as_of;
+    use daytwo_shared::read_model::IndexPlan;
+    use daytwo_widget::state::{Preset, today};
+    let today = today();
+    let plan = IndexPlan::of(today);
+    let periods: Vec<_> = Preset::ALL.into_iter().filter_map(|p| p.period(today)).collect();
+    assert_eq!(periods.len(), Preset::ALL.len() - 1);
+    for p in periods {
+        assert!(plan.periods.contains(&p) && plan.periods.contains(&p.previous()), "{p:?}");
+        assert!(plan.days.contains(&default_as_of(p, today)), "{p:?}");
+    }
+}

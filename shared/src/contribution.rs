@@ -11,6 +11,7 @@
 use crate::config::Settings;
 use crate::engagement::Band;
 use crate::lifecycle::{self, CustomerHistory, FunnelStep, Stage};
+use crate::read_model::{IndexEntry, IndexPlan, Selection};
 use crate::report::{
     AcquisitionFigures, BandCounts, BudgetFigures, EngagementReport, Evaluated, FunnelConversion, FunnelReport,
     IndicatorAverage, LifecycleReport, Period, RetentionFigures, StageCounts, ratio, ratio_i, sat_sum,
@@ -28,30 +29,47 @@ fn clamp_i64(v: i128) -> i64 {
     v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
 fn count(v: i64) -> u64 {
     v.max(0) as u64
 }
 
-/// One account's part in the budget figures (and the funnel) of one period.
+/// One account's part in the budget figures (and the funnel) of one period. Stored in the read model for
+/// several periods per account, so what is false, zero or absent (most accounts: nobody bought) is left out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetPart {
     /// A customer by the period's end (first purchase on or before its last day).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub customer_ever: bool,
     /// First purchase inside the period.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub new_customer: bool,
     /// A paying customer at the end of the day before the period (and not new in it).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub at_start: bool,
     /// Of those, still paying at the end of the period's last day.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub retained: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub revenue_new: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub revenue_existing: i64,
     /// Revenue up to the period's last day, if a customer by then.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub lifetime_revenue: i64,
     /// The funnel step reached by the period's end, if the account is in the period's funnel population
     /// (not a customer before it, active in it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funnel: Option<FunnelStep>,
     /// Revenue in the period that came with the public write key, counted or not (`TrustSettings`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub public_revenue: i64,
 }
 
@@ -331,10 +349,15 @@ impl EngagementSums {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListKeys {
     pub stage: Stage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band: Option<Band>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<u8>,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub revenue_minor: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -350,23 +373,10 @@ pub struct AccountEntry {
 }
 
 impl AccountEntry {
+    /// The entry of one day and period: a read model of that day and period alone (`read_model`).
     pub fn of(h: &AccountHistory, settings: &Settings, as_of: Day, period: Period) -> AccountEntry {
-        let h = &*h.counted(&settings.trust);
-        let evaluated = crate::report::evaluate_one(h, settings, as_of);
-        AccountEntry {
-            lifecycle: evaluated.as_ref().map(LifecyclePart::of),
-            engagement: evaluated.as_ref().and_then(EngagementPart::of),
-            list: evaluated.as_ref().map(|e| ListKeys {
-                stage: e.status.stage,
-                band: e.score.as_ref().map(|s| s.band),
-                score: e.score.as_ref().map(|s| s.score),
-                revenue_minor: sat_sum(h.until(as_of).map(|(_, c)| c.revenue_minor)),
-                last_seen: h.until(as_of).next_back().map(|(d, _)| *d),
-                name: h.name.clone(),
-            }),
-            current: BudgetPart::of(h, settings, period),
-            previous: BudgetPart::of(h, settings, period.previous()),
-        }
+        let plan = IndexPlan { today: as_of, days: vec![as_of], periods: vec![period, period.previous()] };
+        IndexEntry::of(h, settings, &plan).view(Selection { day: Some(0), current: Some(0), previous: Some(1) })
     }
 }
 

@@ -20,6 +20,7 @@ pub mod money;
 pub mod playbook;
 pub mod privacy;
 pub mod query;
+pub mod read_model;
 pub mod report;
 pub mod rollup;
 pub mod signals;

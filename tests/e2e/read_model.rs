@@ -8,6 +8,8 @@
 
 use crate::cross_check::first_difference;
 use crate::harness::{Server, Site, daytwo, rfc3339, scratch, server, unix_now};
+use daytwo_shared::read_model::PeriodPreset;
+use daytwo_shared::time::Day;
 use serde_json::{Value, json};
 
 const KINDS: [&str; 5] = ["budget", "lifecycle", "funnel", "engagement", "accounts"];
@@ -26,18 +28,39 @@ fn api(site: &Site, rest: &str) -> (Value, String) {
     (v, r.header("x-daytwo-read-model").unwrap_or("none").to_owned())
 }
 
-/// Every default report from the API equals the CLI's over `files`, and came from the index.
+/// Today (UTC), as the Worker sees it.
+fn today() -> Day {
+    Day((unix_now() / 86_400) as i32)
+}
+
+/// `from=…&to=…` of `preset` today.
+fn preset_query(preset: PeriodPreset) -> String {
+    let p = preset.period(today());
+    format!("from={}&to={}", p.from, p.to)
+}
+
+/// Every report of every preset period (the widget's period picker) from the API equals the CLI's over
+/// `files`, and came from the index; so does the default request (no parameters).
 fn same_as_cli(site: &Site, files: &[&str], when: &str) {
-    for kind in KINDS {
-        let (api, path_used) = api(site, &path(kind));
-        assert_eq!(path_used, "index", "{when}: {kind} did not come from the read model");
-        let mut args = vec!["report", kind, "--events"];
-        args.extend_from_slice(files);
-        args.push("--json");
-        let mut cli: Value = serde_json::from_str(&daytwo(&args)).unwrap_or_else(|e| panic!("{kind}: {e}"));
-        cli.as_object_mut().and_then(|o| o.remove("data_status"));
-        if let Some(diff) = first_difference(&api, &cli, kind) {
-            panic!("{when}: {kind} from the read model differs from the CLI at {diff}");
+    for preset in PeriodPreset::ALL {
+        let period = preset.period(today());
+        for kind in KINDS {
+            let sep = if kind == "accounts" { '&' } else { '?' };
+            let (answer, path_used) = api(site, &format!("{}{sep}{}", path(kind), preset_query(preset)));
+            assert_eq!(path_used, "index", "{when}: {preset:?} {kind} did not come from the read model");
+            if preset == PeriodPreset::ALL[0] {
+                let (default, _) = api(site, &path(kind));
+                assert_eq!(default, answer, "{when}: {kind}: the default request is the first preset");
+            }
+            let (from, to) = (period.from.to_string(), period.to.to_string());
+            let mut args = vec!["report", kind, "--from", &from, "--to", &to, "--events"];
+            args.extend_from_slice(files);
+            args.push("--json");
+            let mut cli: Value = serde_json::from_str(&daytwo(&args)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            cli.as_object_mut().and_then(|o| o.remove("data_status"));
+            if let Some(diff) = first_difference(&answer, &cli, kind) {
+                panic!("{when}: {preset:?} {kind} from the read model differs from the CLI at {diff}");
+            }
         }
     }
 }
@@ -100,7 +123,9 @@ fn todays_reports_come_from_the_read_model_and_equal_a_full_fold() {
 
     // Every order and filter of the list: from the index, then from the full fold (a settings change retires
     // the index until the next rollup), equal.
-    let variants = [
+    // Today's list and the last quarter's (evaluated on its last day: the index's other day).
+    let quarter = preset_query(PeriodPreset::LastQuarter);
+    let mut variants: Vec<String> = [
         "accounts?sort=score&limit=7",
         "accounts?sort=score_desc&limit=7&cursor=7",
         "accounts?sort=revenue&limit=10",
@@ -109,7 +134,13 @@ fn todays_reports_come_from_the_read_model_and_equal_a_full_fold() {
         "accounts?stage=active&limit=5",
         "accounts?band=disengaged&sort=score",
         "accounts?stage=lead&band=neutral",
-    ];
+    ]
+    .map(str::to_owned)
+    .into();
+    variants.extend(
+        ["accounts?sort=score_desc&limit=9&cursor=9", "accounts?stage=lapsed&sort=revenue", "accounts?band=engaged"]
+            .map(|v| format!("{v}&{quarter}")),
+    );
     let from_index: Vec<Value> = variants
         .iter()
         .map(|v| {

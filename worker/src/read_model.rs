@@ -1,10 +1,12 @@
-//! The read model: what every account adds to today's reports, kept by the rollup, so the reports the
-//! widget asks for first (as of today, over the default 90 days) never fold the site's history.
+//! The read model: what every account adds to the reports of the standard periods (`shared::read_model`:
+//! the widget's presets, the API's default), kept by the rollup, so those reports never fold the site's
+//! history.
 //!
 //! | where | what |
 //! |---|---|
-//! | `account_index(account, stage, band, score, revenue, last_seen, name, entry)` | one row per account: its `shared::contribution::AccountEntry` for the index's day and period (JSON), and the columns the account list filters and sorts by |
-//! | `meta('index')` | [`IndexMeta`]: the day, the settings it was built with, ready or not, and the `SiteTotals` of every entry |
+//! | `account_entry(account, entry)` | one row per account: its `shared::read_model::IndexEntry` (JSON): its part in each preset's period and the one before, and on each preset's default day |
+//! | `account_list(slot, account, stage, band, score, revenue, last_seen, name)` | per day of the plan (`slot`), the columns the account list filters and sorts by, for the accounts it lists that day |
+//! | `meta('index')` | [`IndexMeta`]: the plan (day, periods, days), the settings it was built with, ready or not, and the `IndexTotals` of every entry |
 //!
 //! Kept exact by whole accounts: when a rollup chunk changes accounts, their stored entries are removed from
 //! the totals and their fresh entries added, in the chunk's transaction; a report corrects the totals the
@@ -15,27 +17,32 @@
 //! [`REBUILD_PAGE_ROWS`] identity rows, one transaction per page, at most [`REBUILD_ROWS_PER_RUN`] rows per
 //! run: the header keeps a cursor (accounts up to it are in the index), so a large site's rebuild resumes
 //! across runs like the rollup itself, and rollup chunks in between keep the rebuilt part current. Until it
-//! is ready, and for any other `as_of` or period, reports take the full path: the same result, at the cost
-//! of reading every account.
+//! is ready, and for a period or day that is not a preset's, reports take the full path: the same result, at
+//! the cost of reading every account.
 
 use crate::error::ApiResult;
 use crate::sql_state::{Overlay, SqlState, Write, from_text, int, sql_err, text, to_text};
 use crate::store::SiteRecord;
-use daytwo_shared::contribution::{AccountEntry, SiteTotals};
-use daytwo_shared::query::{ReportBuilder, ReportKind, ReportQuery, default_period};
-use daytwo_shared::report::{AccountSort, Period};
+use daytwo_shared::contribution::ListKeys;
+use daytwo_shared::query::{ReportBuilder, ReportKind, ReportQuery};
+use daytwo_shared::read_model::{IndexEntry, IndexPlan, IndexTotals, Selection};
+use daytwo_shared::report::AccountSort;
 use daytwo_shared::rollup::{AccountHistory, IdentityRecord};
 use daytwo_shared::time::Day;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use worker::SqlStorageValue;
 
+/// `account_index` was the layout of one day and period (before the presets); its index is rebuilt anyway
+/// (the header's version changed), so the table goes.
 pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS account_index(account TEXT PRIMARY KEY, stage TEXT, band TEXT, score INTEGER,
-  revenue INTEGER NOT NULL, last_seen INTEGER, name TEXT, entry TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS account_index_score ON account_index(score, account);
-CREATE INDEX IF NOT EXISTS account_index_stage ON account_index(stage, score, account);
-CREATE INDEX IF NOT EXISTS account_index_band ON account_index(band, score, account);
+DROP TABLE IF EXISTS account_index;
+CREATE TABLE IF NOT EXISTS account_entry(account TEXT PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account_list(slot INTEGER NOT NULL, account TEXT NOT NULL, stage TEXT NOT NULL,
+  band TEXT, score INTEGER, revenue INTEGER NOT NULL, last_seen INTEGER, name TEXT, PRIMARY KEY(slot, account));
+CREATE INDEX IF NOT EXISTS account_list_score ON account_list(slot, score, account);
+CREATE INDEX IF NOT EXISTS account_list_stage ON account_list(slot, stage, score, account);
+CREATE INDEX IF NOT EXISTS account_list_band ON account_list(slot, band, score, account);
 ";
 
 /// Identity rows per page of a rebuild (and per transaction); the object's `Limits` may lower it.
@@ -48,8 +55,8 @@ pub const REBUILD_PAGES_PER_RUN: usize = 20;
 /// The read model's header, one row of `meta`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IndexMeta {
-    pub as_of: Day,
-    pub period: Period,
+    /// The day the index is for (`plan.today`), and the periods and days it holds.
+    pub plan: IndexPlan,
     /// The site settings the entries were computed with (their JSON): a change invalidates the index.
     pub settings: String,
     pub ready: bool,
@@ -57,11 +64,7 @@ pub struct IndexMeta {
     /// and Rust's `str` both do, byte-wise); `None` before the first page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
-    pub totals: SiteTotals,
-    /// Rows of the index that the account list lists (`entry.list` present): the list's unfiltered total
-    /// without counting 100,000 rows per request.
-    #[serde(default)]
-    pub listed: i64,
+    pub totals: IndexTotals,
 }
 
 impl IndexMeta {
@@ -73,11 +76,12 @@ impl IndexMeta {
 
 /// The settings an index was built with, and the layout of its header: either changing retires it.
 fn settings_key(site: &SiteRecord) -> String {
-    format!("v3:{}", serde_json::to_string(&site.settings).unwrap_or_default())
+    format!("v4:{}", serde_json::to_string(&site.settings).unwrap_or_default())
 }
 
-fn listed(e: &AccountEntry) -> i64 {
-    i64::from(e.list.is_some())
+/// Whether `m` is the index of `day` with the site's current settings.
+fn is_for(m: &IndexMeta, site: &SiteRecord, day: Day) -> bool {
+    m.plan.today == day && m.settings == settings_key(site) && m.plan == IndexPlan::of(day)
 }
 
 /// The index as stored, if any.
@@ -103,38 +107,66 @@ pub fn invalidate() -> Write {
 
 /// The index if it is ready for `day` with the site's current settings.
 pub fn usable(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult<Option<IndexMeta>> {
-    Ok(meta(db)?.filter(|m| m.ready && m.as_of == day && m.settings == settings_key(site)))
+    Ok(meta(db)?.filter(|m| m.ready && is_for(m, site, day)))
 }
 
-fn stored_entry(db: &SqlState, account: &str) -> ApiResult<Option<AccountEntry>> {
-    let rows = db.rows("SELECT entry FROM account_index WHERE account = ?", vec![account.into()])?;
-    rows.first().map(|r| from_text(r.first(), "account_index")).transpose()
+fn stored_entry(db: &SqlState, account: &str) -> ApiResult<Option<IndexEntry>> {
+    let rows = db.rows("SELECT entry FROM account_entry WHERE account = ?", vec![account.into()])?;
+    rows.first().map(|r| from_text(r.first(), "account_entry")).transpose()
 }
 
-fn upsert(account: &str, entry: &AccountEntry) -> ApiResult<Write> {
-    let list = entry.list.as_ref();
+/// The writes that store `account`'s entry: the entry, and its list row on each day of the plan it is
+/// listed on (none on the others).
+fn upsert(account: &str, entry: &IndexEntry, plan: &IndexPlan, writes: &mut Vec<Write>) -> ApiResult<()> {
+    writes.push(Write::new(
+        "INSERT INTO account_entry(account, entry) VALUES (?, ?) \
+         ON CONFLICT(account) DO UPDATE SET entry = excluded.entry",
+        vec![account.into(), to_text(entry)?],
+    ));
+    for slot in 0..plan.days.len() {
+        match entry.list(slot) {
+            Some(l) => writes.push(list_row(slot, account, l)),
+            None => writes.push(Write::new(
+                "DELETE FROM account_list WHERE slot = ? AND account = ?",
+                vec![(slot as i64).into(), account.into()],
+            )),
+        }
+    }
+    Ok(())
+}
+
+fn list_row(slot: usize, account: &str, l: &ListKeys) -> Write {
     let opt_text = |v: Option<String>| v.map_or(SqlStorageValue::Null, SqlStorageValue::String);
-    Ok(Write::new(
-        "INSERT INTO account_index(account, stage, band, score, revenue, last_seen, name, entry) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET stage = excluded.stage, \
-         band = excluded.band, score = excluded.score, revenue = excluded.revenue, \
-         last_seen = excluded.last_seen, name = excluded.name, entry = excluded.entry",
+    Write::new(
+        "INSERT OR REPLACE INTO account_list(slot, account, stage, band, score, revenue, last_seen, name) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
+            (slot as i64).into(),
             account.into(),
-            opt_text(list.map(|l| l.stage.as_str().to_owned())),
-            opt_text(list.and_then(|l| l.band).map(|b| b.as_str().to_owned())),
-            list.and_then(|l| l.score).map_or(SqlStorageValue::Null, |s| i64::from(s).into()),
-            list.map_or(0, |l| l.revenue_minor).into(),
-            list.and_then(|l| l.last_seen).map_or(SqlStorageValue::Null, |d| d.0.into()),
-            opt_text(list.and_then(|l| l.name.clone())),
-            to_text(entry)?,
+            l.stage.as_str().into(),
+            opt_text(l.band.map(|b| b.as_str().to_owned())),
+            l.score.map_or(SqlStorageValue::Null, |s| i64::from(s).into()),
+            l.revenue_minor.into(),
+            l.last_seen.map_or(SqlStorageValue::Null, |d| d.0.into()),
+            opt_text(l.name.clone()),
         ],
-    ))
+    )
+}
+
+/// The writes that remove `account` from the index.
+fn remove(account: &str, plan: &IndexPlan, writes: &mut Vec<Write>) {
+    writes.push(Write::new("DELETE FROM account_entry WHERE account = ?", vec![account.into()]));
+    for slot in 0..plan.days.len() {
+        writes.push(Write::new(
+            "DELETE FROM account_list WHERE slot = ? AND account = ?",
+            vec![(slot as i64).into(), account.into()],
+        ));
+    }
 }
 
 /// The index for `day` and the site's settings, ready or being rebuilt.
 fn current(db: &SqlState, site: &SiteRecord, day: Day) -> ApiResult<Option<IndexMeta>> {
-    Ok(meta(db)?.filter(|m| m.as_of == day && m.settings == settings_key(site)))
+    Ok(meta(db)?.filter(|m| is_for(m, site, day)))
 }
 
 /// In a rollup chunk: replaces the entries of every account `overlay` (the chunk, not written yet) changes,
@@ -146,16 +178,14 @@ pub fn apply(db: &SqlState, overlay: &Overlay, site: &SiteRecord, day: Day, writ
     for account in covered {
         if let Some(old) = stored_entry(db, &account)? {
             m.totals.add(&old, -1);
-            m.listed -= listed(&old);
         }
         match db.account(overlay, &account)? {
             Some(h) => {
-                let entry = AccountEntry::of(&h, &site.settings, m.as_of, m.period);
+                let entry = IndexEntry::of(&h, &site.settings, &m.plan);
                 m.totals.add(&entry, 1);
-                m.listed += listed(&entry);
-                writes.push(upsert(&account, &entry)?);
+                upsert(&account, &entry, &m.plan, writes)?;
             }
-            None => writes.push(Write::new("DELETE FROM account_index WHERE account = ?", vec![account.into()])),
+            None => remove(&account, &m.plan, writes),
         }
     }
     writes.push(write_meta(&m)?);
@@ -178,12 +208,11 @@ pub fn compacted(
         if m.covers(&v.account) {
             if let Some(old) = stored_entry(db, &v.account)? {
                 m.totals.add(&old, -1);
-                m.listed -= listed(&old);
             }
-            writes.push(Write::new("DELETE FROM account_index WHERE account = ?", vec![v.account.as_str().into()]));
+            remove(&v.account, &m.plan, writes);
         }
         let h = daytwo_shared::visitors::pool_history(v.day, v.cell.clone());
-        m.totals.add(&AccountEntry::of(&h, &site.settings, m.as_of, m.period), 1);
+        m.totals.add(&IndexEntry::of(&h, &site.settings, &m.plan), 1);
     }
     writes.push(write_meta(&m)?);
     Ok(())
@@ -204,20 +233,15 @@ pub fn rebuild_step(
         Some(m) => m,
         None => {
             // The visitor pool is part of the totals from the start; compaction keeps it so (`compacted`).
-            let (period, mut totals) = (default_period(day), SiteTotals::default());
+            let plan = IndexPlan::of(day);
+            let mut totals = IndexTotals::new(&plan);
             crate::visitors::for_each_pool_row(db, |h, n| {
-                totals.add(&AccountEntry::of(h, &site.settings, day, period), n);
+                totals.add(&IndexEntry::of(h, &site.settings, &plan), n);
             })?;
-            let m = IndexMeta {
-                as_of: day,
-                period,
-                settings: settings_key(site),
-                ready: false,
-                after: None,
-                totals,
-                listed: 0,
-            };
-            db.commit(vec![Write::new("DELETE FROM account_index", Vec::new()), write_meta(&m)?], u64::MAX)?;
+            let m = IndexMeta { plan, settings: settings_key(site), ready: false, after: None, totals };
+            let clear = |sql: &'static str| Write::new(sql, Vec::new());
+            let writes = vec![clear("DELETE FROM account_entry"), clear("DELETE FROM account_list"), write_meta(&m)?];
+            db.commit(writes, u64::MAX)?;
             m
         }
     };
@@ -259,10 +283,9 @@ pub fn rebuild_step(
         let mut writes = Vec::new();
         for (account, members) in accounts {
             let Some(h) = history(&account, members, page_rows, db)? else { continue };
-            let entry = AccountEntry::of(&h, &site.settings, m.as_of, m.period);
+            let entry = IndexEntry::of(&h, &site.settings, &m.plan);
             m.totals.add(&entry, 1);
-            m.listed += listed(&entry);
-            writes.push(upsert(&account, &entry)?);
+            upsert(&account, &entry, &m.plan, &mut writes)?;
         }
         m.ready = !full;
         m.after = if m.ready { None } else { Some(last) };
@@ -287,9 +310,9 @@ fn history(
     Ok(Overlay::empty().history(account, members))
 }
 
-/// Whether `q` asks for what the index holds: its day, and (for budget and funnel) its period.
-pub fn answers(m: &IndexMeta, kind: ReportKind, q: &ReportQuery) -> bool {
-    q.as_of == m.as_of && (!matches!(kind, ReportKind::Budget | ReportKind::Funnel) || q.period == m.period)
+/// Where the index holds what `q` asks for (a preset's period, or day), if it does.
+pub fn answers(m: &IndexMeta, kind: ReportKind, q: &ReportQuery) -> Option<Selection> {
+    m.plan.select(kind, q)
 }
 
 /// A report from the index: the totals, corrected by whole accounts for what `overlay` (the report's tail)
@@ -297,26 +320,29 @@ pub fn answers(m: &IndexMeta, kind: ReportKind, q: &ReportQuery) -> bool {
 pub fn report<'q>(
     db: &SqlState,
     m: IndexMeta,
+    sel: Selection,
     overlay: &Overlay,
     kind: ReportKind,
     site: &'q SiteRecord,
     q: &'q ReportQuery,
 ) -> ApiResult<ReportBuilder<'q>> {
     let changed = overlay.accounts();
-    let listed_rows = m.listed;
-    let mut builder = ReportBuilder::from_totals(kind, &site.settings, q, m.totals);
-    if kind != ReportKind::Accounts {
-        for account in &changed {
-            if let Some(old) = stored_entry(db, account)? {
-                builder.add_entry(&old, -1);
-            }
-            if let Some(h) = db.account(overlay, account)? {
-                builder.add_entry(&AccountEntry::of(&h, &site.settings, m.as_of, m.period), 1);
+    let mut builder = ReportBuilder::from_totals(kind, &site.settings, q, m.totals.view(sel));
+    match (kind, sel.day) {
+        (ReportKind::Accounts, Some(slot)) => {
+            list(db, overlay, &changed, &mut builder, q, slot, m.totals.listed(slot))?;
+        }
+        _ => {
+            for account in &changed {
+                if let Some(old) = stored_entry(db, account)? {
+                    builder.add_entry(&old.view(sel), -1);
+                }
+                if let Some(h) = db.account(overlay, account)? {
+                    builder.add_entry(&IndexEntry::of(&h, &site.settings, &m.plan).view(sel), 1);
+                }
             }
         }
-        return Ok(builder);
     }
-    list(db, overlay, &changed, &mut builder, q, listed_rows)?;
     Ok(builder)
 }
 
@@ -328,11 +354,12 @@ fn list(
     changed: &BTreeSet<String>,
     builder: &mut ReportBuilder<'_>,
     q: &ReportQuery,
+    slot: usize,
     listed_rows: i64,
 ) -> ApiResult<()> {
     let a = &q.accounts;
-    let mut filter = String::from("stage IS NOT NULL");
-    let mut args: Vec<SqlStorageValue> = Vec::new();
+    let mut filter = String::from("slot = ?");
+    let mut args: Vec<SqlStorageValue> = vec![(slot as i64).into()];
     if let Some(stage) = a.stage {
         filter.push_str(" AND stage = ?");
         args.push(stage.as_str().into());
@@ -353,10 +380,10 @@ fn list(
     let start = a.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
     let want = start + a.limit.unwrap_or(daytwo_shared::report::DEFAULT_PAGE).clamp(1, daytwo_shared::report::MAX_PAGE);
     // Unfiltered, the header knows the count; a stage or band filter counts through its index.
-    let total = if args.is_empty() {
+    let total = if args.len() == 1 {
         listed_rows.max(0) as usize
     } else {
-        db.rows(&format!("SELECT COUNT(*) FROM account_index WHERE {filter}"), args.clone())?
+        db.rows(&format!("SELECT COUNT(*) FROM account_list WHERE {filter}"), args.clone())?
             .first()
             .and_then(|r| r.first())
             .and_then(int)
@@ -366,7 +393,7 @@ fn list(
     let mut page_args = args.clone();
     page_args.push(((want + changed.len()) as i64).into());
     let rows =
-        db.rows(&format!("SELECT account FROM account_index WHERE {filter} ORDER BY {order} LIMIT ?"), page_args)?;
+        db.rows(&format!("SELECT account FROM account_list WHERE {filter} ORDER BY {order} LIMIT ?"), page_args)?;
     let mut listed = 0usize;
     for account in rows.iter().filter_map(|r| r.first().and_then(text)).filter(|a| !changed.contains(*a)).take(want) {
         if let Some(h) = db.account(overlay, account)? {
@@ -379,7 +406,7 @@ fn list(
     for account in changed {
         let mut check_args = args.clone();
         check_args.push(account.as_str().into());
-        let hit = db.rows(&format!("SELECT 1 FROM account_index WHERE {filter} AND account = ?"), check_args)?;
+        let hit = db.rows(&format!("SELECT 1 FROM account_list WHERE {filter} AND account = ?"), check_args)?;
         stored_changed += usize::from(!hit.is_empty());
         if let Some(h) = db.account(overlay, account)? {
             builder.add(&h);

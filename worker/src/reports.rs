@@ -81,9 +81,10 @@ pub async fn report(
         if kind == ReportKind::Budget { crate::site_config::ledger(store, db, site).await? } else { Vec::new() };
     // No await from here: the rows read belong to one committed state.
     let overlay = Overlay::of(db, &tail.state)?;
-    let index = read_model::usable(db, site, http::now().day())?.filter(|m| read_model::answers(m, kind, q));
+    let index = read_model::usable(db, site, http::now().day())?
+        .and_then(|m| read_model::answers(&m, kind, q).map(|sel| (m, sel)));
     let (builder, path) = match index {
-        Some(m) => (read_model::report(db, m, &overlay, kind, site, q)?, "index"),
+        Some((m, sel)) => (read_model::report(db, m, sel, &overlay, kind, site, q)?, "index"),
         None => {
             let mut builder = ReportBuilder::new(kind, &site.settings, q);
             db.for_each_account(&overlay, |h| builder.add(h))?;

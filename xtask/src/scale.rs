@@ -268,39 +268,74 @@ pub fn run_scale(n: u32) -> Result {
 
     let health =
         median((0..15).map(|_| call("GET", &format!("{base}/health"), None, None).map_or(f64::NAN, |r| r.2)).collect());
-    // Today's reports over the default period come from the read model; a past `as_of` or another period
+    // Today's reports over the preset periods come from the read model; a custom `as_of` or period
     // folds every account (ARCHITECTURE.md, "Read model"). Both are measured, and each report but the account
     // pages is compared with `daytwo report` on the same files (its arguments: kind, then options).
-    let reports: [(&str, String, &[&str]); 11] = [
-        ("budget, default (today, last 90 days)", "reports/budget".to_owned(), &["budget"]),
-        ("lifecycle, default (today)", "reports/lifecycle".to_owned(), &["lifecycle"]),
-        ("funnel, default", "reports/funnel".to_owned(), &["funnel"]),
-        ("engagement, default", "reports/engagement".to_owned(), &["engagement"]),
-        ("accounts page, default order", "accounts?limit=50".to_owned(), &[]),
-        ("accounts page, at risk by score", "accounts?stage=at_risk&sort=score&limit=50".to_owned(), &[]),
-        (
-            "budget, Aug–Oct",
+    // The other presets of the widget's period picker come from the read model too: the last 365 days, and the
+    // last quarter (evaluated on its last day, the index's second day).
+    let today = daytwo_shared::time::Day(
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) / 86_400) as i32,
+    );
+    let quarter = daytwo_shared::read_model::PeriodPreset::LastQuarter.period(today);
+    let year = daytwo_shared::read_model::PeriodPreset::Days(365).period(today);
+    let (qf, qt, ql) = (quarter.from.to_string(), quarter.to.to_string(), quarter.last_day().to_string());
+    let (yf, yt) = (year.from.to_string(), year.to.to_string());
+    let row = |name: String, path: String, cli: &[&str]| (name, path, cli.iter().map(|a| (*a).to_owned()).collect());
+    let reports: Vec<(String, String, Vec<String>)> = vec![
+        row("budget, default (today, last 90 days)".into(), "reports/budget".into(), &["budget"]),
+        row("lifecycle, default (today)".into(), "reports/lifecycle".into(), &["lifecycle"]),
+        row("funnel, default".into(), "reports/funnel".into(), &["funnel"]),
+        row("engagement, default".into(), "reports/engagement".into(), &["engagement"]),
+        row("accounts page, default order".into(), "accounts?limit=50".into(), &[]),
+        row("accounts page, at risk by score".into(), "accounts?stage=at_risk&sort=score&limit=50".into(), &[]),
+        row(
+            format!("budget, last 365 days (preset, {yf}..{yt})"),
+            format!("reports/budget?from={yf}&to={yt}"),
+            &["budget", "--from", &yf, "--to", &yt],
+        ),
+        row(
+            format!("budget, last quarter (preset, {qf}..{qt})"),
+            format!("reports/budget?from={qf}&to={qt}"),
+            &["budget", "--from", &qf, "--to", &qt],
+        ),
+        row(
+            format!("lifecycle, last quarter (as of {ql})"),
+            format!("reports/lifecycle?from={qf}&to={qt}"),
+            &["lifecycle", "--from", &qf, "--to", &qt],
+        ),
+        row(
+            format!("engagement, last quarter (as of {ql})"),
+            format!("reports/engagement?from={qf}&to={qt}"),
+            &["engagement", "--from", &qf, "--to", &qt],
+        ),
+        row(
+            "accounts page, last quarter, at risk by score".into(),
+            format!("accounts?from={qf}&to={qt}&stage=at_risk&sort=score&limit=50"),
+            &[],
+        ),
+        row(
+            "budget, Aug–Oct (custom)".into(),
             format!("reports/budget?from=2026-08-01&to={END}"),
             &["budget", "--from", "2026-08-01", "--to", END],
         ),
-        (
-            "lifecycle, as of 2026-10-31",
-            "reports/lifecycle?as_of=2026-10-31".to_owned(),
+        row(
+            "lifecycle, as of 2026-10-31 (custom)".into(),
+            "reports/lifecycle?as_of=2026-10-31".into(),
             &["lifecycle", "--as-of", "2026-10-31"],
         ),
-        (
-            "funnel, Aug–Oct",
+        row(
+            "funnel, Aug–Oct (custom)".into(),
             format!("reports/funnel?from=2026-08-01&to={END}"),
             &["funnel", "--from", "2026-08-01", "--to", END],
         ),
-        (
-            "engagement, as of 2026-10-31",
-            "reports/engagement?as_of=2026-10-31".to_owned(),
+        row(
+            "engagement, as of 2026-10-31 (custom)".into(),
+            "reports/engagement?as_of=2026-10-31".into(),
             &["engagement", "--as-of", "2026-10-31"],
         ),
-        (
-            "accounts page, as of 2026-10-31",
-            "accounts?as_of=2026-10-31&stage=at_risk&sort=score&limit=50".to_owned(),
+        row(
+            "accounts page, as of 2026-10-31 (custom)".into(),
+            "accounts?as_of=2026-10-31&stage=at_risk&sort=score&limit=50".into(),
             &[],
         ),
     ];
@@ -328,7 +363,8 @@ pub fn run_scale(n: u32) -> Result {
             "—".to_owned()
         } else {
             api.as_object_mut().and_then(|o| o.remove("data_status"));
-            if cli_report(&bin, &data, cli_args)? == api { "yes".to_owned() } else { "**no**".to_owned() }
+            let args: Vec<&str> = cli_args.iter().map(String::as_str).collect();
+            if cli_report(&bin, &data, &args)? == api { "yes".to_owned() } else { "**no**".to_owned() }
         };
         let m = median(times);
         rows.push(format!("| {name} | {:.3} s | {:.0}× | {cpu_ms:.0} ms | {same} | {status_note} |", m, m / health));
