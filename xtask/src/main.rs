@@ -16,6 +16,7 @@
 //! Each command installs what it needs, so a fresh machine needs no manual step.
 
 mod assets;
+mod cost;
 mod demo;
 mod fuzz_api;
 mod load;
@@ -180,9 +181,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("run" | "demo") => demo::run(flag(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(8787)),
+        Some("bench") if args.iter().any(|a| a == "--cost") => cost::run(),
         Some("bench") => match flag(&args, "--scale").map(|n| n.parse::<u32>()) {
             Some(Ok(n)) if n > 0 => scale::run_scale(n),
-            Some(_) => Err("usage: cargo xtask bench [--scale N]".into()),
+            Some(_) => Err("usage: cargo xtask bench [--scale N | --cost]".into()),
             None => bench(),
         },
         Some("fault") => load::run(),

@@ -176,6 +176,11 @@ pub(crate) struct Server {
 /// Builds and starts the Worker (`cargo xtask serve`) on a free loopback port with its state in `dir/state`
 /// and its log in `dir/server.log`, admin token [`ADMIN`]; returns it with its base URL once `/health` answers.
 pub(crate) fn start_server(dir: &Path) -> Result<(Server, String)> {
+    start_server_with(dir, &[])
+}
+
+/// [`start_server`] with extra environment for `cargo xtask serve` (e.g. `DAYTWO_INGEST=queue`).
+pub(crate) fn start_server_with(dir: &Path, env: &[(&str, &str)]) -> Result<(Server, String)> {
     crate::worker::build()?;
     crate::assets::build()?;
     let port = free_port()?;
@@ -186,6 +191,7 @@ pub(crate) fn start_server(dir: &Path) -> Result<(Server, String)> {
         .args(["xtask", "serve", "--port", &port.to_string(), "--state"])
         .arg(dir.join("state"))
         .env("DAYTWO_ADMIN_TOKEN", ADMIN)
+        .envs(env.iter().copied())
         .current_dir(root())
         .stdin(Stdio::null())
         .stdout(log)
