@@ -97,7 +97,7 @@ pub fn build_widget(node: &NodeTools) -> Result {
         ],
         &[],
     )?;
-    let wasm = root().join("target/wasm32-unknown-unknown/widget/daytwo_widget.wasm");
+    let wasm = crate::target_dir().join("wasm32-unknown-unknown/widget/daytwo_widget.wasm");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let bindgen = tools::ensure_wasm_bindgen()?.display().to_string();
     let dir_s = dir.display().to_string();

@@ -35,7 +35,7 @@ pub(crate) fn agent() -> ureq::Agent {
         .into()
 }
 
-fn call(method: &str, url: &str, token: &str, body: Option<&str>) -> Result<Value> {
+pub(crate) fn call(method: &str, url: &str, token: &str, body: Option<&str>) -> Result<Value> {
     let a = agent();
     let auth = format!("Bearer {token}");
     let res = match (method, body) {

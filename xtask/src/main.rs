@@ -7,7 +7,8 @@
 //! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (docs/design.md §9).
 //! - `cargo xtask build`: the Worker's wasm bundle and the static assets (wrangler.toml's build command).
 //! - `cargo xtask bench`: the CLI on a million generated events, timed; `--scale N`: a site of N accounts
-//!   through the real Worker (import, rollup, largest value, report latency beside `/health`).
+//!   through the real Worker (import, rollup, largest value, report latency beside `/health`); `--cost`: dollars
+//!   per million events; `--first-chart`: time from navigation to the widget's first chart in headless Chromium.
 //! - `cargo xtask fault`: the kill/restart/concurrent-rollup tests, then 60 s of sustained load on 127.0.0.1
 //!   (zero errors, workerd's memory sampled, every acknowledged event rolled up), into BENCHMARKS.md.
 //! - `cargo xtask fuzz-api [--max-examples N] [--max-time S]`: schemathesis (PyPI) against the Worker on
@@ -18,6 +19,7 @@
 mod assets;
 mod cost;
 mod demo;
+mod first_chart;
 mod fuzz_api;
 mod load;
 mod scale;
@@ -125,7 +127,15 @@ fn test() -> Result {
 
 pub(crate) fn daytwo_bin() -> Result<PathBuf> {
     run("cargo", &["build", "--quiet", "--release", "--locked", "-p", "daytwo-cli"])?;
-    Ok(root().join("target/release/daytwo"))
+    Ok(target_dir().join("release/daytwo"))
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the root when relative), else `target/`.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if !d.is_empty() => root().join(d),
+        _ => root().join("target"),
+    }
 }
 
 fn bench() -> Result {
@@ -182,9 +192,10 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("run" | "demo") => demo::run(flag(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(8787)),
         Some("bench") if args.iter().any(|a| a == "--cost") => cost::run(),
+        Some("bench") if args.iter().any(|a| a == "--first-chart") => first_chart::run(),
         Some("bench") => match flag(&args, "--scale").map(|n| n.parse::<u32>()) {
             Some(Ok(n)) if n > 0 => scale::run_scale(n),
-            Some(_) => Err("usage: cargo xtask bench [--scale N | --cost]".into()),
+            Some(_) => Err("usage: cargo xtask bench [--scale N | --cost | --first-chart]".into()),
             None => bench(),
         },
         Some("fault") => load::run(),
