@@ -203,7 +203,11 @@ impl SiteState {
             .into_iter()
             .find(|op| path.trim_start_matches('/') == op.name())
             .ok_or_else(|| ApiError::not_found("not_found", "no such operation"))?;
-        let call: Call = req.json().await.map_err(|e| ApiError::internal("site object call", e))?;
+        // `serde_json`, not `Request::json` (JS `JSON.parse` + `serde_wasm_bindgen`): the call was written by
+        // `serde_json`, and a second deserialiser would compile every type of the call (the site record and its
+        // settings) once more into the bundle.
+        let text = req.text().await.map_err(|e| ApiError::internal("site object call", e))?;
+        let call: Call = serde_json::from_str(&text).map_err(|e| ApiError::internal("site object call", e))?;
         let db = SqlState::open(self.state.storage())?;
         let limits = Limits::from_env(&self.env);
         let now = http::now();
