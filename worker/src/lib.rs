@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod erasure;
 mod error;
+mod gzip;
 mod http;
 mod ingest;
 mod openapi;
