@@ -17,6 +17,7 @@ pub mod identity;
 pub mod lifecycle;
 pub mod message;
 pub mod money;
+pub mod order;
 pub mod playbook;
 pub mod privacy;
 pub mod query;

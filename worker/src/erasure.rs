@@ -23,6 +23,7 @@ use crate::sql_state::{SqlState, Write, from_text, text, to_text};
 use crate::store::{self, SiteRecord, Store};
 use daytwo_shared::identity::{self, IdentityKey, IdentityKind};
 use daytwo_shared::message::Message;
+use daytwo_shared::order;
 use daytwo_shared::rollup::{Classifier, IdentityRecord, RollupState, identity_keys, identity_of};
 use daytwo_shared::time::Day;
 use serde::{Deserialize, Serialize};
@@ -314,9 +315,9 @@ pub fn filter<'a>(
     if erased.digests.is_empty() {
         return (BTreeSet::new(), Vec::new());
     }
-    let hit: BTreeSet<&str> = fresh.iter().filter(|m| erased.hits(m)).map(|m| m.message_id.as_str()).collect();
+    let hit = order::set(fresh.iter().filter(|m| erased.hits(m)).map(|m| m.message_id.as_str()));
     fresh.retain(|m| !hit.contains(m.message_id.as_str()));
-    let keys = batches.iter().filter(|(_, b)| b.iter().any(|m| erased.hits(m))).map(|(k, _)| k.clone()).collect();
+    let keys = order::set(batches.iter().filter(|(_, b)| b.iter().any(|m| erased.hits(m))).map(|(k, _)| k.clone()));
     (keys, hit.into_iter().map(str::to_owned).collect())
 }
 

@@ -10,7 +10,6 @@ use daytwo_shared::message::{
 };
 use daytwo_shared::site_rules::origin_may_send;
 use serde_json::json;
-use std::io::Read;
 use worker::{Request, Response};
 
 /// Decodes `Content-Encoding: gzip` (some SDKs compress), refusing anything that inflates past the limit.
@@ -19,11 +18,7 @@ fn decode(body: Vec<u8>, encoding: Option<&str>) -> ApiResult<Vec<u8>> {
         None => Ok(body),
         Some(e) if e.is_empty() || e == "identity" => Ok(body),
         Some(e) if e == "gzip" || e == "x-gzip" => {
-            let mut out = Vec::new();
-            let limit = (MAX_BATCH_BYTES + 1) as u64;
-            flate2::read::GzDecoder::new(&body[..])
-                .take(limit)
-                .read_to_end(&mut out)
+            let out = crate::gzip::decode(&body, MAX_BATCH_BYTES + 1)
                 .map_err(|_| ApiError::bad_request("invalid_encoding", "the gzip body cannot be decoded"))?;
             if out.len() > MAX_BATCH_BYTES {
                 return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES }.into());

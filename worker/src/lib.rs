@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod erasure;
 mod error;
+mod gzip;
 mod http;
 mod ingest;
 mod openapi;
@@ -86,7 +87,7 @@ async fn route(req: Request, env: &Env, store: &Store) -> ApiResult<Response> {
     match routes::resolve(&req.method(), &req.path())? {
         Resolved::Call(route, matched) => match route.access {
             Access::Public(PublicHandler::Health) => http::json(200, &serde_json::json!({"status": "ok"})),
-            Access::Public(PublicHandler::OpenApi) => openapi::response(),
+            Access::Public(PublicHandler::OpenApi) => openapi::response(env).await,
             Access::WriteKey(WriteKeyHandler::Ingest) => ingest_route(req, env, store, &matched).await,
             Access::Admin(handler) => {
                 let site_id = matched.params.get("site");

@@ -265,8 +265,7 @@ pub async fn post_spend(
     let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
     // The stored ledger is read back through the same parser, which takes at most `MAX_ENTRIES`: refuse a
     // change that would make it unreadable.
-    let stored: std::collections::BTreeSet<String> =
-        ledger(store, db, &site).await?.into_iter().map(|e| e.id).collect();
+    let stored = daytwo_shared::order::set(ledger(store, db, &site).await?.into_iter().map(|e| e.id));
     let size = stored.len() + ids.iter().filter(|id| !stored.contains(*id)).count();
     if size > MAX_ENTRIES {
         return Err(ApiError::new(

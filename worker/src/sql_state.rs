@@ -20,6 +20,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use daytwo_shared::identity::{self, IdentityKey, IdentityKind};
+use daytwo_shared::order;
 use daytwo_shared::rollup::{
     self, AccountHistory, DailyTotals, First, IdentityRecord, Latest, Links, MAX_LINK_HOPS, RollupState,
 };
@@ -231,10 +232,8 @@ impl SqlState {
                 merged.daily.insert(*day, from_text::<DailyTotals>(row.first(), "daily")?);
             }
         }
-        let stored_user: BTreeMap<String, String> =
-            merged.user_of.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
-        let stored_group: BTreeMap<String, String> =
-            merged.group_of.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        let stored_user = order::map(merged.user_of.iter().map(|(k, v)| (k.clone(), v.value.clone())));
+        let stored_group = order::map(merged.group_of.iter().map(|(k, v)| (k.clone(), v.value.clone())));
         merged.merge(delta);
         // A link repeated with the same target (every message of a grouped user repeats its group) moves nobody.
         let changed = |stored: &BTreeMap<String, String>, k: &String, v: &String| stored.get(k) != Some(v);
@@ -321,7 +320,7 @@ impl SqlState {
     pub fn resolve(&self, keys: &BTreeSet<String>, overlay: &RollupState) -> BTreeMap<String, String> {
         let none = HashSet::new();
         let links = SqlLinks { db: self, overlay, removed: &none };
-        keys.iter().map(|k| (k.clone(), rollup::account_of(&links, k))).collect()
+        order::map(keys.iter().map(|k| (k.clone(), rollup::account_of(&links, k))))
     }
 
     /// The stored identities of one account, in key order.
@@ -339,7 +338,7 @@ impl SqlState {
     /// The stored identity keys of one account.
     pub fn member_keys(&self, account: &str) -> ApiResult<BTreeSet<String>> {
         let rows = self.rows("SELECT key FROM identity WHERE account = ?", vec![account.into()])?;
-        Ok(rows.iter().filter_map(|r| r.first().and_then(text).map(str::to_owned)).collect())
+        Ok(order::set(rows.iter().filter_map(|r| r.first().and_then(text).map(str::to_owned))))
     }
 
     /// Streams every account of the site, one resolved history at a time, with `overlay` (a report's tail)
@@ -376,7 +375,7 @@ impl SqlState {
         }
         flush(current.take());
         // Accounts only the tail knows (new ones, or formed by the tail's links).
-        let rest: BTreeSet<&String> = overlay.moved.values().filter(|a| !emitted.contains(*a)).collect();
+        let rest = order::set(overlay.moved.values().filter(|a| !emitted.contains(*a)));
         for account in rest {
             if let Some(h) = overlay.history(account, Vec::new()) {
                 f(&h);
@@ -645,7 +644,7 @@ impl Overlay {
 
     /// Every account whose history the overlay changes: where its identities are now and where they were.
     pub fn accounts(&self) -> BTreeSet<String> {
-        self.moved.values().chain(self.previous.values()).cloned().collect()
+        order::set(self.moved.values().chain(self.previous.values()).cloned())
     }
 
     /// The history of `account` from its stored members (moved ones already left out) and the moved
@@ -661,7 +660,7 @@ impl Overlay {
         if members.is_empty() {
             return None;
         }
-        members.sort_by(|a, b| a.0.cmp(&b.0));
+        order::sort_by(&mut members, |a, b| a.0.cmp(&b.0));
         let mut h = AccountHistory { key: account.to_owned(), ..AccountHistory::default() };
         for (key, rec) in members {
             h.absorb_member(key, rec);

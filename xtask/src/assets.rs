@@ -2,6 +2,8 @@
 //! - `/s.js`: the tracking snippet, minified by esbuild from `frontend/snippet/s.js`;
 //! - `/widget/daytwo.js` + `/widget/daytwo_widget{.js,_bg.wasm}`: the yew widget, built with LTO and wasm-opt;
 //! - `/demo/…`: the demo intranet page and customer site, copied from `frontend/demo/`;
+//! - `openapi.json`: `docs/openapi.json`, which the Worker answers `GET /openapi.json` with (through the `ASSETS`
+//!   binding; wrangler.toml routes the path to the Worker first);
 //! - `_headers` (not served; read by `wrangler dev` and by a Cloudflare deploy), copied from `frontend/_headers`:
 //!   CORS (`Access-Control-Allow-Origin: *`), `Cross-Origin-Resource-Policy` and `Cache-Control` on
 //!   `/widget/*` and `/s.js`, which pages of other origins load (a module script, its glue and its wasm are
@@ -147,6 +149,9 @@ pub fn build() -> Result {
     build_widget(&node)?;
     let headers = root().join("frontend/_headers");
     std::fs::copy(&headers, out_dir().join("_headers")).map_err(|e| format!("{}: {e}", headers.display()))?;
+    // `GET /openapi.json`: the Worker serves it from here (worker/src/openapi.rs), outside its bundle.
+    let openapi = root().join("docs/openapi.json");
+    std::fs::copy(&openapi, out_dir().join("openapi.json")).map_err(|e| format!("{}: {e}", openapi.display()))?;
     let demo = root().join("frontend/demo");
     if demo.exists() {
         copy_dir(&demo, &out_dir().join("demo"))?;

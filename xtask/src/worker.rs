@@ -53,15 +53,20 @@ pub fn up_to_date(output: &Path, dirs: &[&str], files: &[&str]) -> bool {
     matches!((built, newest_source(dirs, files)), (Some(b), Some(src)) if b > src)
 }
 
+/// The Worker bundle's budget, gzip bytes: the bundle is the Worker's cold start. A build over it fails.
+pub const BUNDLE_BUDGET_GZIP: usize = 409_600;
+
 /// `worker-build --profile worker` (Cargo.toml: size-optimised, LTO) in `worker/`, producing `worker/build/index.js` and its wasm; skipped when the
-/// output is newer than every source (wrangler runs this as its build command on every start).
+/// output is newer than every source (wrangler runs this as its build command on every start). Fails when the
+/// bundle is over [`BUNDLE_BUDGET_GZIP`], the up-to-date one included. `DAYTWO_WORKER_NAMES=1` also writes
+/// `.daytwo/index_bg.names.wasm`, the same bundle with its function names, for `twiggy` (never deployed).
 pub fn build() -> Result {
     let wasm = root().join("worker/build/index_bg.wasm");
-    // docs/openapi.json is compiled in (`GET /openapi.json`).
-    let sources = ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml", "docs/openapi.json"];
+    // docs/openapi.json is not compiled in: it is a static asset (`assets::build`, worker/src/openapi.rs).
+    let sources = ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml"];
     if up_to_date(&wasm, &["worker/src", "shared/src"], &sources) && root().join("worker/build/index.js").exists() {
         eprintln!("worker build is up to date");
-        return Ok(());
+        return check_budget(&wasm);
     }
     tools::ensure_wasm_target()?;
     let t = tools::ensure_worker_tools()?;
@@ -75,26 +80,44 @@ pub fn build() -> Result {
     // worker-build's own wasm-opt pass is `-O` and keeps the name section; the bundle is the cold start, so
     // shrink it once more: -Oz without names (measured: 477 KB → 415 KB gzip).
     let wasm_s = wasm.display().to_string();
-    run_env(
-        &t.node.tool("wasm-opt").display().to_string(),
-        &[
-            "-Oz",
-            "--strip-debug",
-            "--strip-producers",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            "-o",
-            &wasm_s,
-            &wasm_s,
-        ],
-        &env_ref,
-    )?;
-    if let Ok((raw, gz)) = crate::assets::sizes(&wasm) {
-        println!("worker bundle: {raw} B wasm, {gz} B gzip (budget 409600 B gzip)");
+    let wasm_opt = t.node.tool("wasm-opt").display().to_string();
+    const FEATURES: [&str; 6] = [
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ];
+    if std::env::var("DAYTWO_WORKER_NAMES").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(root().join(".daytwo")).map_err(|e| e.to_string())?;
+        let named = root().join(".daytwo/index_bg.names.wasm").display().to_string();
+        let mut args = vec!["-Oz", "-g", "--strip-producers"];
+        args.extend(FEATURES);
+        args.extend(["-o", &named, &wasm_s]);
+        run_env(&wasm_opt, &args, &env_ref)?;
+        eprintln!("with names (for `twiggy top -n 50 {named}`): {named}");
+    }
+    let mut args = vec!["-Oz", "--strip-debug", "--strip-producers"];
+    args.extend(FEATURES);
+    args.extend(["-o", &wasm_s, &wasm_s]);
+    run_env(&wasm_opt, &args, &env_ref)?;
+    check_budget(&wasm)
+}
+
+/// Prints the bundle's size and fails when it is over the budget. The output stays (wrangler and the tests
+/// would only rebuild the same bytes), so every later build, up to date or not, fails the same way until the
+/// bundle is back under.
+fn check_budget(wasm: &Path) -> Result {
+    let (raw, gz) = crate::assets::sizes(wasm)?;
+    println!("worker bundle: {raw} B wasm, {gz} B gzip (budget {BUNDLE_BUDGET_GZIP} B gzip)");
+    if gz > BUNDLE_BUDGET_GZIP {
+        return Err(format!(
+            "the Worker bundle is {gz} B gzip, over its {BUNDLE_BUDGET_GZIP} B budget by {} B: it is the Worker's \
+             cold start (ARCHITECTURE.md, worker/, \"The bundle\" says what it costs and what brought it down; \
+             DAYTWO_WORKER_NAMES=1 writes a copy with names for twiggy)",
+            gz - BUNDLE_BUDGET_GZIP
+        ));
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ pub fn summary(e: &Evaluated<'_>, settings: &Settings, as_of: Day) -> AccountSum
         .flat_map(|s| s.breakdown.iter())
         .filter(|b| b.normalised.is_some() && b.shortfall > 0.5)
         .collect();
-    down.sort_by(|a, b| b.shortfall.total_cmp(&a.shortfall).then_with(|| a.id.cmp(&b.id)));
+    crate::order::sort_by(&mut down, |a, b| b.shortfall.total_cmp(&a.shortfall).then_with(|| a.id.cmp(&b.id)));
     AccountSummary {
         id: h.key.clone(),
         kind: h.kind().to_owned(),
@@ -158,18 +158,17 @@ impl AccountListTally {
 
     pub fn finish(self) -> AccountPage {
         let (q, mut rows) = (self.query, self.rows);
-        let key = |a: &AccountSummary| a.id.clone();
-        match q.sort {
-            AccountSort::Score => rows.sort_by(|a, b| a.score.cmp(&b.score).then_with(|| key(a).cmp(&key(b)))),
-            AccountSort::ScoreDesc => rows.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| key(a).cmp(&key(b)))),
-            AccountSort::Revenue => {
-                rows.sort_by(|a, b| b.revenue_minor.cmp(&a.revenue_minor).then_with(|| key(a).cmp(&key(b))))
-            }
-            AccountSort::LastSeen => {
-                rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| key(a).cmp(&key(b))))
-            }
-            AccountSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| key(a).cmp(&key(b)))),
-        }
+        // One comparison for every order: one sort in the Worker's bundle instead of five (`order`).
+        crate::order::sort_by(&mut rows, |a, b| {
+            let first = match q.sort {
+                AccountSort::Score => a.score.cmp(&b.score),
+                AccountSort::ScoreDesc => b.score.cmp(&a.score),
+                AccountSort::Revenue => b.revenue_minor.cmp(&a.revenue_minor),
+                AccountSort::LastSeen => b.last_seen.cmp(&a.last_seen),
+                AccountSort::Name => a.name.cmp(&b.name),
+            };
+            first.then_with(|| a.id.cmp(&b.id))
+        });
         let total = rows.len() + self.unlisted;
         let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let start = q.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(total);

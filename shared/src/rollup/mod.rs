@@ -283,7 +283,7 @@ pub fn identity_keys(m: &Message) -> Vec<String> {
         keys.push(IdentityKey::user(p).into());
         keys.push(IdentityKey::visitor(p).into());
     }
-    keys.sort();
+    crate::order::sort(&mut keys);
     keys.dedup();
     keys
 }

@@ -54,12 +54,16 @@ pub fn allocate(entries: &[SpendEntry], from: Day, to: Day) -> SpendAllocation {
             continue;
         }
         ch.total_minor = ch.acquisition_minor.saturating_add(ch.retention_minor);
-        ch.campaigns.sort_by(|x, y| y.total_minor.cmp(&x.total_minor).then_with(|| x.campaign.cmp(&y.campaign)));
+        crate::order::sort_by(&mut ch.campaigns, |x, y| {
+            y.total_minor.cmp(&x.total_minor).then_with(|| x.campaign.cmp(&y.campaign))
+        });
         out.acquisition_minor = out.acquisition_minor.saturating_add(ch.acquisition_minor);
         out.retention_minor = out.retention_minor.saturating_add(ch.retention_minor);
         out.channels.push(ch);
     }
     out.total_minor = out.acquisition_minor.saturating_add(out.retention_minor);
-    out.channels.sort_by(|x, y| y.total_minor.cmp(&x.total_minor).then_with(|| x.channel.cmp(&y.channel)));
+    crate::order::sort_by(&mut out.channels, |x, y| {
+        y.total_minor.cmp(&x.total_minor).then_with(|| x.channel.cmp(&y.channel))
+    });
     out
 }
