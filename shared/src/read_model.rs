@@ -225,6 +225,16 @@ impl IndexTotals {
         self.accounts += sign;
     }
 
+    /// Adds `n` pooled visitors whose entry is `e` (a row of the site's visitor pool): in every figure, but
+    /// not in the list's counts, since the account list lists accounts, not pooled visitors.
+    pub fn add_pooled(&mut self, e: &IndexEntry, n: i64) {
+        let listed: Vec<i64> = self.days.iter().map(|d| d.listed).collect();
+        self.add(e, n);
+        for (d, l) in self.days.iter_mut().zip(listed) {
+            d.listed = l;
+        }
+    }
+
     /// Accounts listed on the plan's day `slot`.
     pub fn listed(&self, slot: usize) -> i64 {
         self.days.get(slot).map_or(0, |d| d.listed)

@@ -212,7 +212,7 @@ pub fn compacted(
             remove(&v.account, &m.plan, writes);
         }
         let h = daytwo_shared::visitors::pool_history(v.day, v.cell.clone());
-        m.totals.add(&IndexEntry::of(&h, &site.settings, &m.plan), 1);
+        m.totals.add_pooled(&IndexEntry::of(&h, &site.settings, &m.plan), 1);
     }
     writes.push(write_meta(&m)?);
     Ok(())
@@ -236,7 +236,7 @@ pub fn rebuild_step(
             let plan = IndexPlan::of(day);
             let mut totals = IndexTotals::new(&plan);
             crate::visitors::for_each_pool_row(db, |h, n| {
-                totals.add(&IndexEntry::of(h, &site.settings, &plan), n);
+                totals.add_pooled(&IndexEntry::of(h, &site.settings, &plan), n);
             })?;
             let m = IndexMeta { plan, settings: settings_key(site), ready: false, after: None, totals };
             let clear = |sql: &'static str| Write::new(sql, Vec::new());

@@ -83,6 +83,20 @@ fn entries_of_accounts_nobody_bought_from_stay_small() {
     assert!(json.len() < 400, "{} bytes: {json}", json.len());
 }
 
+/// Pooled visitors count in every figure but not in the account list's count (it lists accounts).
+#[test]
+fn pooled_visitors_count_in_the_figures_but_not_in_the_list() {
+    let plan = IndexPlan::of(day("2026-12-06"));
+    let visitor = IndexEntry::of(&history("a:v", &[("2026-12-01", &[PageView], 0)]), &Settings::default(), &plan);
+    let (mut pooled, mut listed) = (IndexTotals::new(&plan), IndexTotals::new(&plan));
+    pooled.add_pooled(&visitor, 3);
+    listed.add(&visitor, 3);
+    assert_eq!(pooled.listed(0), 0);
+    assert_eq!(listed.listed(0), 3);
+    assert_eq!(pooled.days[0].lifecycle, listed.days[0].lifecycle);
+    assert_eq!((pooled.periods.clone(), pooled.accounts), (listed.periods.clone(), listed.accounts));
+}
+
 fn arb_history(i: usize) -> impl Strategy<Value = AccountHistory> {
     let sig = prop_oneof![Just(PageView), Just(Purchase), Just(Renewal), Just(Churn), Just(Activity)];
     prop::collection::vec((0i32..800, sig, 0i64..1_000_000), 1..10).prop_map(move |rows| {
