@@ -43,6 +43,9 @@ enum Command {
         /// archive). Every shape is the same history.
         #[arg(long, default_value = "timestamp", value_parser = parse_shape)]
         time_shape: generate::TimeShape,
+        /// In-app events after each sign-in (product usage), for sites of many events per account.
+        #[arg(long, default_value_t = 0)]
+        in_app: u32,
     },
     /// Send an events file (and optionally a spend CSV) to a running Worker through its public API.
     Import {
@@ -125,9 +128,10 @@ fn now() -> Timestamp {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { seed, accounts, months, end, out, time_shape } => {
+        Command::Generate { seed, accounts, months, end, out, time_shape, in_app } => {
             let end = end.unwrap_or_else(|| now().day().plus(1));
-            let opts = generate::GenerateOptions { seed, accounts, months, end, currency: "USD".into(), time_shape };
+            let opts =
+                generate::GenerateOptions { seed, accounts, months, end, currency: "USD".into(), time_shape, in_app };
             run_generate(&opts, &out)
         }
         Command::Import { url, write_key, events, spend, site, admin_token, batch_size } => {

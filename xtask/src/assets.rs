@@ -129,10 +129,19 @@ pub fn build_widget(node: &NodeTools) -> Result {
     report_widget(&dir)
 }
 
+/// The widget's files as a page fetches them.
+const WIDGET_FILES: [&str; 3] = ["daytwo.js", "daytwo_widget.js", "daytwo_widget_bg.wasm"];
+
+/// The built widget's transfer, (raw, gzip) bytes summed over its files.
+pub fn widget_transfer() -> Result<(usize, usize)> {
+    let dir = out_dir().join("widget");
+    WIDGET_FILES.iter().try_fold((0, 0), |t, f| sizes(&dir.join(f)).map(|(r, g)| (t.0 + r, t.1 + g)))
+}
+
 /// Prints the widget's transfer sizes (CI shows them on every run).
 fn report_widget(dir: &Path) -> Result {
     let mut total = (0, 0);
-    for f in ["daytwo.js", "daytwo_widget.js", "daytwo_widget_bg.wasm"] {
+    for f in WIDGET_FILES {
         let (raw, gz) = sizes(&dir.join(f))?;
         println!("widget {f}: {raw} B raw, {gz} B gzip");
         total = (total.0 + raw, total.1 + gz);

@@ -22,6 +22,7 @@ mod demo;
 mod first_chart;
 mod fuzz_api;
 mod load;
+mod peers;
 mod scale;
 mod tools;
 mod worker;
@@ -41,7 +42,7 @@ pub(crate) fn run(program: &str, args: &[&str]) -> Result {
     run_env(program, args, &[])
 }
 
-fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
+pub(crate) fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
@@ -138,35 +139,6 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
-fn bench() -> Result {
-    let dir = root().join(".daytwo/bench");
-    let dir_s = dir.to_string_lossy().into_owned();
-    let bin = daytwo_bin()?;
-    let bin_s = bin.to_string_lossy().into_owned();
-    let t = Instant::now();
-    run(
-        &bin_s,
-        &["generate", "--seed", "1", "--accounts", "15000", "--months", "24", "--end", "2026-11-01", "--out", &dir_s],
-    )?;
-    let generated = t.elapsed();
-    let lines = std::fs::read_to_string(dir.join("events.ndjson")).map_err(|e| e.to_string())?.lines().count();
-    let events = format!("{dir_s}/events.ndjson");
-    let spend = format!("{dir_s}/spend.csv");
-    for kind in ["budget", "lifecycle", "engagement"] {
-        let t = Instant::now();
-        let out = Command::new(&bin)
-            .args(["report", kind, "--events", &events, "--spend", &spend, "--to", "2026-11-01", "--json"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!("report {kind} failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        let secs = t.elapsed().as_secs_f64();
-        println!("report {kind:<10} {lines} events in {secs:.2} s ({:.0} events/s)", lines as f64 / secs);
-    }
-    println!("generate: {lines} events in {:.2} s", generated.as_secs_f64());
-    Ok(())
-}
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -194,9 +166,12 @@ fn main() -> ExitCode {
         Some("bench") if args.iter().any(|a| a == "--cost") => cost::run(),
         Some("bench") if args.iter().any(|a| a == "--first-chart") => first_chart::run(),
         Some("bench") => match flag(&args, "--scale").map(|n| n.parse::<u32>()) {
-            Some(Ok(n)) if n > 0 => scale::run_scale(n),
-            Some(_) => Err("usage: cargo xtask bench [--scale N | --cost | --first-chart]".into()),
-            None => bench(),
+            Some(Ok(n)) if n > 0 => match flag(&args, "--in-app").map_or(Ok(0), |k| k.parse::<u32>()) {
+                Ok(in_app) => scale::run_scale(n, in_app),
+                Err(_) => Err("usage: cargo xtask bench --scale N [--in-app K]".into()),
+            },
+            Some(_) => Err("usage: cargo xtask bench [--scale N [--in-app K] | --cost | --first-chart]".into()),
+            None => peers::run(),
         },
         Some("fault") => load::run(),
         Some("fuzz-api") => fuzz_api_bounds(&args).and_then(fuzz_api::run),

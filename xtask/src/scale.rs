@@ -215,8 +215,11 @@ impl Drop for Server {
     }
 }
 
-pub fn run_scale(n: u32) -> Result {
-    let dir = root().join(format!(".daytwo/scale-{n}"));
+/// `in_app`: in-app events after each sign-in (`daytwo generate --in-app`), 0 for the default history; a
+/// run with them has its own BENCHMARKS.md section.
+pub fn run_scale(n: u32, in_app: u32) -> Result {
+    let name = if in_app == 0 { n.to_string() } else { format!("{n}-in-app-{in_app}") };
+    let dir = root().join(format!(".daytwo/scale-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let bin = daytwo_bin()?.to_string_lossy().into_owned();
@@ -224,10 +227,12 @@ pub fn run_scale(n: u32) -> Result {
     let data_s = data.to_string_lossy().into_owned();
     let accounts = n.to_string();
     let t = Instant::now();
-    run(&bin, &["generate", "--seed", "3", "--accounts", &accounts, "--months", "12", "--end", END, "--out", &data_s])?;
+    let in_app_s = in_app.to_string();
+    let generate = ["generate", "--seed", "3", "--accounts", &accounts, "--months", "12", "--end", END];
+    run(&bin, &[&generate[..], &["--in-app", &in_app_s, "--out", &data_s]].concat())?;
     let generated = t.elapsed().as_secs_f64();
     let events_file = data.join("events.ndjson");
-    let events = std::fs::read_to_string(&events_file).map_err(|e| e.to_string())?.lines().count();
+    let events = count_lines(&events_file)?;
     let file_mb = std::fs::metadata(&events_file).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
 
     let state = dir.join("state");
@@ -378,9 +383,14 @@ pub fn run_scale(n: u32) -> Result {
 
     let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let cpu = crate::output("nproc", &[]).unwrap_or_default();
+    let (title, flags) = if in_app == 0 {
+        (String::new(), String::new())
+    } else {
+        (format!(", {in_app} in-app events after each sign-in"), format!(" --in-app {in_app}"))
+    };
     let section = format!(
-        "<!-- scale:{n} -->\n### {n} accounts × 12 months\n\n\
-         Command: `cargo xtask bench --scale {n}` ({}; {} cores; wrangler dev, local KV on disk)\n\n\
+        "<!-- scale:{name} -->\n### {n} accounts × 12 months{title}\n\n\
+         Command: `cargo xtask bench --scale {n}{flags}` ({}; {} cores; wrangler dev, local KV on disk)\n\n\
          | measure | value |\n|---|---|\n\
          | events | {events} ({file_mb:.1} MB NDJSON, generated in {generated:.1} s) |\n\
          | import (`daytwo import`, batches of 100) | {imported:.1} s ({:.0} events/s) |\n\
@@ -390,7 +400,7 @@ pub fn run_scale(n: u32) -> Result {
          | workerd peak memory (VmHWM) | {:.0} MB |\n\
          | the site's object's WebAssembly memory after the rollup (the Rust heap's high-water mark; it never shrinks) | {:.1} MB |\n\
          | `/health` | {:.4} s (median of 15) |\n\n\
-         | report (median of {REPEATS}) | latency | vs `/health` | workerd CPU per request | = `daytwo report` | answer |\n|---|---|---|---|---|---|\n{}\n<!-- /scale:{n} -->\n",
+         | report (median of {REPEATS}) | latency | vs `/health` | workerd CPU per request | = `daytwo report` | answer |\n|---|---|---|---|---|---|\n{}\n<!-- /scale:{name} -->\n",
         date.trim(),
         cpu.trim(),
         events as f64 / imported,
@@ -406,9 +416,22 @@ pub fn run_scale(n: u32) -> Result {
         rows.join("\n"),
     );
     println!("{section}");
-    write_section(&format!("scale:{n}"), &section)?;
+    write_section(&format!("scale:{name}"), &section)?;
     drop(server);
     Ok(())
+}
+
+/// Lines of a file, read in blocks (a generated file can be gigabytes).
+pub(crate) fn count_lines(path: &Path) -> Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (mut buf, mut lines) = (vec![0u8; 1 << 20], 0);
+    loop {
+        match file.read(&mut buf).map_err(|e| e.to_string())? {
+            0 => return Ok(lines),
+            k => lines += buf[..k].iter().filter(|&&b| b == b'\n').count(),
+        }
+    }
 }
 
 /// Writes `section` into BENCHMARKS.md between `<!-- {marker} -->` and `<!-- /{marker} -->`, replacing an

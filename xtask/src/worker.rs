@@ -53,6 +53,11 @@ pub fn up_to_date(output: &Path, dirs: &[&str], files: &[&str]) -> bool {
     matches!((built, newest_source(dirs, files)), (Some(b), Some(src)) if b > src)
 }
 
+/// The Worker's optimised WebAssembly, as `build` leaves it.
+pub fn bundle_wasm() -> PathBuf {
+    root().join("worker/build/index_bg.wasm")
+}
+
 /// The Worker bundle's budget, gzip bytes: the bundle is the Worker's cold start. A build over it fails.
 pub const BUNDLE_BUDGET_GZIP: usize = 409_600;
 
@@ -61,7 +66,7 @@ pub const BUNDLE_BUDGET_GZIP: usize = 409_600;
 /// bundle is over [`BUNDLE_BUDGET_GZIP`], the up-to-date one included. `DAYTWO_WORKER_NAMES=1` also writes
 /// `.daytwo/index_bg.names.wasm`, the same bundle with its function names, for `twiggy` (never deployed).
 pub fn build() -> Result {
-    let wasm = root().join("worker/build/index_bg.wasm");
+    let wasm = bundle_wasm();
     // docs/openapi.json is not compiled in: it is a static asset (`assets::build`, worker/src/openapi.rs).
     let sources = ["Cargo.lock", "Cargo.toml", "worker/Cargo.toml", "shared/Cargo.toml"];
     if up_to_date(&wasm, &["worker/src", "shared/src"], &sources) && root().join("worker/build/index.js").exists() {

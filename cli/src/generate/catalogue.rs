@@ -170,3 +170,12 @@ pub(super) const COMMUNITY_TOPICS: [&str; 5] = [
 ];
 /// How contacts sign in.
 pub(super) const LOGIN_METHODS: [&str; 3] = ["password", "sso", "google"];
+/// What a signed-in user does in the product, for sites that send their product usage (`--in-app`).
+pub(super) const IN_APP_EVENTS: [&str; 6] = [
+    "Dashboard Viewed",
+    "Report Exported",
+    "Record Created",
+    "Record Updated",
+    "Search Performed",
+    "Integration Synced",
+];

@@ -2,7 +2,7 @@
 //! context, the spend ledger, odd windows, bad options, whole-unit currencies, lifecycle coverage and the
 //! engagement signals, plus a property test that any small window stays inside itself.
 
-use super::catalogue::VERSIONS;
+use super::catalogue::{IN_APP_EVENTS, VERSIONS};
 use super::spend::SPEND_LINES;
 use super::{GenerateOptions, GenerateSummary, TimeShape, generate};
 use daytwo_shared::money::Currency;
@@ -23,6 +23,7 @@ fn opts(seed: u64, accounts: u32, months: u32) -> Result<GenerateOptions, Box<dy
         end: Day::parse("2026-07-01")?,
         currency: "USD".into(),
         time_shape: TimeShape::Timestamp,
+        in_app: 0,
     })
 }
 
@@ -57,6 +58,31 @@ const RENEWAL: [&str; 2] = ["Subscription Renewed", "Contract Renewed"];
 const CHURN: [&str; 2] = ["Subscription Cancelled", "Account Churned"];
 const ADVOCACY: [&str; 5] =
     ["Reference Given", "Referral Made", "Review Posted", "Community Post Created", "Advisory Board Joined"];
+
+/// Each message's (time, kind/event, user, anonymous id): what stays when message ids are renumbered.
+fn story(events: &[u8]) -> Result<Vec<(String, String, String, String)>, Box<dyn Error>> {
+    let s = |v: &Value, k: &str| v.get(k).map(Value::to_string).unwrap_or_default();
+    Ok(parse_lines(events)?
+        .iter()
+        .map(|v| (s(v, "timestamp"), format!("{}{}", s(v, "type"), s(v, "event")), s(v, "userId"), s(v, "anonymousId")))
+        .collect())
+}
+
+#[test]
+fn in_app_events_add_usage_after_each_sign_in_and_change_nothing_else() -> TestResult {
+    let base = run(&opts(5, 40, 12)?)?;
+    let busy = run(&GenerateOptions { in_app: 3, ..opts(5, 40, 12)? })?;
+    let usage = |e: &(String, String, String, String)| IN_APP_EVENTS.iter().any(|n| e.1 == format!("\"track\"\"{n}\""));
+    let (base, busy_story) = (story(&base.events)?, story(&busy.events)?);
+    assert!(!base.iter().any(usage));
+    let sign_ins = base.iter().filter(|e| e.1 == "\"track\"\"Signed In\"").count();
+    assert!(sign_ins > 100, "{sign_ins} sign-ins");
+    let added: Vec<_> = busy_story.iter().filter(|e| usage(e)).collect();
+    assert_eq!(added.len(), 3 * sign_ins);
+    assert_eq!(busy_story.iter().filter(|e| !usage(e)).cloned().collect::<Vec<_>>(), base);
+    assert_eq!(busy.summary.events, (base.len() + added.len()) as u64);
+    Ok(())
+}
 
 #[test]
 fn same_options_same_bytes_other_seed_other_bytes() -> TestResult {
@@ -424,7 +450,7 @@ proptest::proptest! {
     #[test]
     fn any_small_window_stays_inside_it(seed in 0u64..1000, accounts in 0u32..25, months in 1u32..30,
                                        end in 11_000i32..25_000) {
-        let o = GenerateOptions { seed, accounts, months, end: Day(end), currency: "EUR".into(), time_shape: TimeShape::default() };
+        let o = GenerateOptions { seed, accounts, months, end: Day(end), currency: "EUR".into(), time_shape: TimeShape::default(), in_app: 0 };
         let (mut e, mut s) = (Vec::new(), Vec::new());
         let summary = generate(&o, &mut e, &mut s).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
         let lo = summary.first_day.start();

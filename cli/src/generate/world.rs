@@ -20,6 +20,8 @@ pub(super) struct World {
     pub(super) hi: i32,
     /// Release day of each of `catalogue::VERSIONS`, oldest first.
     pub(super) releases: [i32; 6],
+    /// In-app events after each sign-in (`GenerateOptions::in_app`).
+    pub(super) in_app: u32,
 }
 
 impl World {
@@ -41,6 +43,7 @@ impl World {
             lo,
             hi,
             releases,
+            in_app: opts.in_app,
         }
     }
 

@@ -246,6 +246,7 @@ impl Sim<'_> {
                 self.group(ts + 1_000, c);
                 let method = self.rng.pick(&LOGIN_METHODS);
                 self.track(ts + 60_000, Who::Browser(c), "Signed In", vec![("method", Val::Static(method))]);
+                self.product_usage(ts + 60_000, c);
             }
         }
     }

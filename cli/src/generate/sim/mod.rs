@@ -42,6 +42,9 @@ pub(super) struct Sim<'a> {
     w: &'a World,
     /// The account's own stream: accounts do not depend on one another.
     rng: Rng,
+    /// Draws of the in-app events only (`World::in_app`): a stream of its own, so adding product usage leaves
+    /// the rest of the story as it was.
+    usage_rng: Rng,
     /// Account number, 1-based: in its group id, user ids and order ids.
     number: u32,
     pub(super) group_id: String,
@@ -106,6 +109,7 @@ impl<'a> Sim<'a> {
         let mut sim = Sim {
             w,
             rng,
+            usage_rng: Rng::stream(!w.seed, u64::from(number)),
             number,
             group_id: format!("acct-{number:04}"),
             company: format!("{word} {suffix}"),

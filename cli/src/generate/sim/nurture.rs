@@ -3,7 +3,7 @@
 
 use super::contacts::Joins;
 use super::{Sim, Who};
-use crate::generate::catalogue::{CONTENT, LOGIN_METHODS, NURTURE_SUBJECTS, RESOURCES};
+use crate::generate::catalogue::{CONTENT, IN_APP_EVENTS, LOGIN_METHODS, MODULES, NURTURE_SUBJECTS, RESOURCES};
 use crate::generate::plan::NEVER;
 use crate::generate::wire::Val;
 
@@ -61,6 +61,17 @@ impl Sim<'_> {
         let ts = self.clock(d);
         let method = self.rng.pick(&LOGIN_METHODS);
         self.track(ts, Who::Browser(c), "Signed In", vec![("method", Val::Static(method))]);
+        self.product_usage(ts, c);
+    }
+
+    /// What contact `c` does in the product after signing in at `ts`: `World::in_app` events a minute apart,
+    /// drawn from their own stream (none by default).
+    pub(super) fn product_usage(&mut self, ts: i64, c: usize) {
+        for k in 1..=i64::from(self.w.in_app) {
+            let event = self.usage_rng.pick(&IN_APP_EVENTS);
+            let module = self.usage_rng.pick(&MODULES);
+            self.track(ts + k * 60_000, Who::Browser(c), event, vec![("module", Val::Static(module))]);
+        }
     }
 
     /// After cancelling: almost silent, an occasional look at the site.

@@ -1,0 +1,341 @@
+//! `cargo xtask bench`: the "Prove it" rows, each measured beside its peer in the same run, as one table.
+//!
+//! - **Offline engine**: `daytwo report budget` on a million generated events (one thread, as the CLI is)
+//!   against DuckDB from PyPI (`read_ndjson` and a GROUP BY account, day and event, `threads = 1`), each a whole
+//!   process timed with its peak memory (`/usr/bin/time`), alternated, median of [`ENGINE_RUNS`].
+//! - **Ingest**: `/v1/batch` of 20 events with the secret key on the real Worker against a bare JS Worker that
+//!   does one KV put per request, both on `wrangler dev` with local KV on disk, loaded by `wrk` (Debian's) with
+//!   [`WRK_CONNECTIONS`] connections on 127.0.0.1, alternated, median of [`INGEST_ROUNDS`] rounds of
+//!   [`WRK_SECONDS`] s. Only 2xx answers count.
+//! - **Sizes**: the Worker bundle and the widget as built, the snippet against Plausible's npm tracker bundled
+//!   and minified by the same esbuild.
+//!
+//! Writes the table into BENCHMARKS.md (`<!-- peers -->`). The cost, first-chart and scale rows have commands
+//! of their own (`--cost`, `--first-chart`, `--scale N`), each writing its section. Every loop is bounded.
+
+use crate::scale::{ADMIN, Server, call, free_port, median, start_server_with, write_section};
+use crate::{Result, daytwo_bin, root};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ENGINE_RUNS: usize = 3;
+const INGEST_ROUNDS: usize = 3;
+const WRK_SECONDS: u32 = 15;
+const WRK_CONNECTIONS: u32 = 4;
+/// DuckDB's release on PyPI that the anchor uses.
+const DUCKDB: &str = "duckdb==2.0.0";
+/// Plausible's npm tracker, the snippet's peer.
+const PLAUSIBLE: &str = "plausible-tracker@0.3.9";
+
+/// One process's wall time (s) and peak resident memory (MB), from `/usr/bin/time -f "%e %M"`.
+fn timed(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(f64, f64)> {
+    let report = dir.join("time.txt");
+    let out = Command::new("/usr/bin/time")
+        .arg("-o")
+        .arg(&report)
+        .args(["-f", "%e %M", program])
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("/usr/bin/time {program}: {e} (Debian's package `time`)"))?;
+    if !out.status.success() {
+        return Err(format!("{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = std::fs::read_to_string(&report).map_err(|e| e.to_string())?;
+    let mut f = text.split_whitespace().rev().take(2).collect::<Vec<_>>().into_iter().rev();
+    let secs = f.next().and_then(|s| s.parse::<f64>().ok()).ok_or("time: no seconds")?;
+    let kb = f.next().and_then(|s| s.parse::<f64>().ok()).ok_or("time: no memory")?;
+    Ok((secs, kb / 1024.0))
+}
+
+/// Installs a Debian package when its program is missing (the bench machine reaches Debian's mirror).
+fn ensure_debian(program: &str, package: &str) -> Result {
+    if Path::new(program).exists() {
+        return Ok(());
+    }
+    crate::run("apt-get", &["update", "-qq"])?;
+    crate::run("apt-get", &["install", "-y", "-qq", package])
+}
+
+/// A Python virtual environment in `.daytwo/duckdb-venv` with [`DUCKDB`]; returns its interpreter.
+fn duckdb_python() -> Result<String> {
+    let venv = root().join(".daytwo/duckdb-venv");
+    let python = venv.join("bin/python");
+    let python_s = python.to_string_lossy().into_owned();
+    let ok = |p: &str| Command::new(p).args(["-c", "import duckdb"]).output().is_ok_and(|o| o.status.success());
+    if !ok(&python_s) {
+        crate::run("python3", &["-m", "venv", &venv.to_string_lossy()])?;
+        crate::run(&python_s, &["-m", "pip", "install", "--quiet", DUCKDB])?;
+    }
+    Ok(python_s)
+}
+
+/// The DuckDB anchor: read the file (the columns named, so no sampling pass), group by account (or person), day
+/// and event, count; prints the number of groups.
+const DUCKDB_SCRIPT: &str = r#"import sys, duckdb
+con = duckdb.connect()
+con.execute("SET threads = 1")
+n = con.execute("""
+  SELECT count(*) FROM (
+    SELECT coalesce(context.groupId, userId, anonymousId) AS who, CAST("timestamp" AS DATE) AS day,
+           coalesce(event, "type") AS what, count(*) AS n
+    FROM read_ndjson(?, ignore_errors = true, columns = {
+      'type': 'VARCHAR', 'event': 'VARCHAR', 'userId': 'VARCHAR', 'anonymousId': 'VARCHAR',
+      'timestamp': 'TIMESTAMP', 'context': 'STRUCT(groupId VARCHAR)'})
+    GROUP BY ALL)""", [sys.argv[1]]).fetchone()[0]
+print(n)
+"#;
+
+/// (requests/s of 2xx answers, non-2xx answers and socket errors) from `wrk`'s report.
+fn wrk(url: &str, script: &Path) -> Result<(f64, u64)> {
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{WRK_CONNECTIONS}"), &format!("-d{WRK_SECONDS}s"), "-s"])
+        .arg(script)
+        .arg(url)
+        .output()
+        .map_err(|e| format!("wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!("wrk: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let number = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.trim_end_matches(',').parse::<f64>().ok())
+    };
+    let duration = WRK_SECONDS as f64;
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse::<f64>().ok())
+        .ok_or_else(|| format!("wrk: no request count in {text}"))?;
+    let bad = number("Non-2xx or 3xx responses:").unwrap_or(0.0);
+    let errors: f64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .map(|r| r.split(',').filter_map(|p| p.split_whitespace().last()?.parse::<f64>().ok()).sum())
+        .unwrap_or(0.0);
+    Ok(((requests - bad) / duration, (bad + errors) as u64))
+}
+
+/// A wrk script that POSTs `body` as JSON.
+fn wrk_script(path: &Path, body: &str) -> Result {
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [==[{body}]==]\n"
+    );
+    std::fs::write(path, lua).map_err(|e| e.to_string())
+}
+
+/// The bare JS Worker: one KV put of the request's body per POST, `ok` to anything else.
+const BARE_WORKER: &str = r#"export default {
+  async fetch(request, env) {
+    if (request.method !== "POST") return new Response("ok");
+    const body = await request.text();
+    await env.RAW.put(`raw/${Date.now()}-${crypto.randomUUID()}`, body);
+    return Response.json({ success: true });
+  },
+};
+"#;
+
+/// Starts the bare Worker on `wrangler dev` (local KV on disk in `dir/state`) in its own process group.
+fn start_bare(dir: &Path) -> Result<(Server, String)> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("index.js"), BARE_WORKER).map_err(|e| e.to_string())?;
+    let toml = "name = \"bare\"\nmain = \"index.js\"\ncompatibility_date = \"2026-11-01\"\n\n\
+                [[kv_namespaces]]\nbinding = \"RAW\"\nid = \"bare-raw\"\n";
+    std::fs::write(dir.join("wrangler.toml"), toml).map_err(|e| e.to_string())?;
+    let node = crate::tools::ensure_node_tools()?;
+    let port = free_port()?;
+    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let child = Command::new(node.tool("wrangler"))
+        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--inspector-ip", "127.0.0.1", "--inspector-port", &free_port()?.to_string()])
+        .arg("--persist-to")
+        .arg(dir.join("state"))
+        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        .envs(crate::worker::wrangler_env(&node))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("wrangler: {e}"))?;
+    let mut server = Server { child };
+    let base = format!("http://127.0.0.1:{port}");
+    crate::demo::wait_healthy(&base, &mut server.child, Duration::from_secs(300))?;
+    Ok((server, base))
+}
+
+/// A `/v1/batch` body of 20 events of one account, as a Segment library sends it.
+fn batch_body(write_key: &str) -> String {
+    let batch: Vec<serde_json::Value> = (0..20)
+        .map(|i| {
+            serde_json::json!({"type": "track", "userId": "user-1", "event": "Dashboard Viewed",
+                "properties": {"module": "core"}, "context": {"groupId": "acct-1"},
+                "timestamp": "2026-11-30T10:00:00.000Z", "messageId": format!("bench-{i}")})
+        })
+        .collect();
+    serde_json::json!({"batch": batch, "writeKey": write_key, "sentAt": "2026-11-30T10:00:01.000Z"}).to_string()
+}
+
+/// Median requests/s of each server over alternating rounds, and the failed answers of all of them.
+fn ingest(dir: &Path) -> Result<((f64, u64), (f64, u64))> {
+    ensure_debian("/usr/bin/wrk", "wrk")?;
+    let ours_dir = dir.join("ingest-daytwo");
+    let _ = std::fs::remove_dir_all(&ours_dir);
+    std::fs::create_dir_all(&ours_dir).map_err(|e| e.to_string())?;
+    let (ours, ours_base) = start_server_with(&ours_dir, &[("DAYTWO_INGEST", "direct")])?;
+    let (status, body, _) = call("PUT", &format!("{ours_base}/v1/sites/bench"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
+    if status != 201 {
+        return Err(format!("creating the site: {status} {body}"));
+    }
+    let site: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let key = site["secret_write_key"].as_str().ok_or("no secret write key")?;
+    let script = dir.join("batch.lua");
+    wrk_script(&script, &batch_body(key))?;
+    let bare_dir = dir.join("ingest-bare");
+    let _ = std::fs::remove_dir_all(&bare_dir);
+    let (bare, bare_base) = start_bare(&bare_dir)?;
+    // One short warm-up each (first requests compile and open the stores), then alternating rounds.
+    wrk(&format!("{ours_base}/v1/batch"), &script)?;
+    wrk(&format!("{bare_base}/v1/batch"), &script)?;
+    let (mut a, mut b, mut failed) = (Vec::new(), Vec::new(), (0, 0));
+    for _ in 0..INGEST_ROUNDS {
+        let (r, f) = wrk(&format!("{ours_base}/v1/batch"), &script)?;
+        a.push(r);
+        failed.0 += f;
+        let (r, f) = wrk(&format!("{bare_base}/v1/batch"), &script)?;
+        b.push(r);
+        failed.1 += f;
+    }
+    drop((ours, bare));
+    Ok(((median(a), failed.0), (median(b), failed.1)))
+}
+
+/// Gzip size of Plausible's npm tracker, bundled and minified by the esbuild that builds the snippet.
+fn plausible_gzip(dir: &Path) -> Result<usize> {
+    let node = crate::tools::ensure_node_tools()?;
+    let pkg = dir.join("plausible");
+    let _ = std::fs::remove_dir_all(&pkg);
+    std::fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
+    let path_env = node.path_env();
+    let env = [("PATH", path_env.as_str())];
+    let pkg_s = pkg.to_string_lossy().into_owned();
+    crate::run_env("npm", &["pack", PLAUSIBLE, "--silent", "--pack-destination", &pkg_s], &env)?;
+    let tgz = std::fs::read_dir(&pkg)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .ok_or("npm pack wrote no archive")?;
+    crate::run("tar", &["xzf", &tgz.to_string_lossy(), "-C", &pkg_s])?;
+    let out = pkg.join("plausible.min.js");
+    let entry = pkg.join("package/build/module/index.js");
+    let esbuild = node.tool("esbuild").display().to_string();
+    let (entry_s, out_arg) = (entry.to_string_lossy().into_owned(), format!("--outfile={}", out.display()));
+    crate::run_env(&esbuild, &[&entry_s, "--bundle", "--minify", "--format=esm", "--target=es2017", &out_arg], &env)?;
+    Ok(crate::assets::sizes(&out)?.1)
+}
+
+pub fn run() -> Result {
+    let dir = root().join(".daytwo/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let bin = daytwo_bin()?.to_string_lossy().into_owned();
+    let data = dir.join("engine");
+    let data_s = data.to_string_lossy().into_owned();
+    crate::run(
+        &bin,
+        &["generate", "--seed", "1", "--accounts", "15000", "--months", "24", "--end", "2026-11-01", "--out", &data_s],
+    )?;
+    let events = data.join("events.ndjson");
+    let (events_s, spend_s) = (events.to_string_lossy().into_owned(), data.join("spend.csv").to_string_lossy().into_owned());
+    let lines = crate::scale::count_lines(&events)?;
+    let file_mb = std::fs::metadata(&events).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
+
+    // Offline engine against DuckDB, alternating.
+    ensure_debian("/usr/bin/time", "time")?;
+    let python = duckdb_python()?;
+    let script = dir.join("duckdb_anchor.py");
+    std::fs::write(&script, DUCKDB_SCRIPT).map_err(|e| e.to_string())?;
+    let script_s = script.to_string_lossy().into_owned();
+    let report = ["report", "budget", "--events", &events_s, "--spend", &spend_s, "--to", "2026-11-01", "--json"];
+    let (mut ours, mut duck) = (Vec::new(), Vec::new());
+    for _ in 0..ENGINE_RUNS {
+        ours.push(timed(&dir, &bin, &report, &[])?);
+        duck.push(timed(&dir, &python, &[&script_s, &events_s], &[])?);
+    }
+    let pick = |v: &[(f64, f64)]| {
+        let (t, m): (Vec<f64>, Vec<f64>) = v.iter().copied().unzip();
+        let (lo, hi) = (t.iter().copied().fold(f64::INFINITY, f64::min), t.iter().copied().fold(0.0, f64::max));
+        (median(t), lo, hi, m.into_iter().fold(0.0, f64::max))
+    };
+    let (o, d) = (pick(&ours), pick(&duck));
+
+    let ((ours_rps, ours_failed), (bare_rps, bare_failed)) = ingest(&dir)?;
+
+    let (_, bundle_gz) = crate::assets::sizes(&crate::worker::bundle_wasm())?;
+    let widget_gz = crate::assets::widget_transfer()?.1;
+    let (_, snippet_gz) = crate::assets::sizes(&crate::assets::out_dir().join("s.js"))?;
+    let plausible_gz = plausible_gzip(&dir)?;
+
+    let kb = |b: usize| format!("{:.1} KB", b as f64 / 1024.0);
+    let verdict = |met: bool| if met { "met" } else { "**missed**" };
+    let rows = [
+        format!(
+            "| offline engine: {lines} events ({file_mb:.0} MB NDJSON), one thread | `daytwo report budget` {:.2} s \
+             ({:.2}–{:.2}), {:.0} MB peak | DuckDB ({DUCKDB}) `read_ndjson` + GROUP BY account, day, event, whole \
+             process {:.2} s ({:.2}–{:.2}), {:.0} MB peak | faster than DuckDB, memory no higher: {} ({:.1}× its time) |",
+            o.0,
+            o.1,
+            o.2,
+            o.3,
+            d.0,
+            d.1,
+            d.2,
+            d.3,
+            verdict(o.0 < d.0 && o.3 <= d.3),
+            o.0 / d.0
+        ),
+        format!(
+            "| ingest: `/v1/batch` of 20 events, `wrk -c{WRK_CONNECTIONS}`, 127.0.0.1, median of {INGEST_ROUNDS} × \
+             {WRK_SECONDS} s | {ours_rps:.0} req/s ({ours_failed} failed) | a bare JS Worker, one KV put per request, \
+             same wrangler dev: {bare_rps:.0} req/s ({bare_failed} failed) | ≥ 0.8× the bare Worker: {} ({:.2}×) |",
+            verdict(ours_rps >= 0.8 * bare_rps && ours_failed == 0),
+            ours_rps / bare_rps
+        ),
+        format!(
+            "| Worker bundle (gzip) | {} | — (not rebuilt by this command) | ≤ 400 KB: {} |",
+            kb(bundle_gz),
+            verdict(bundle_gz <= 400 * 1024)
+        ),
+        format!(
+            "| widget transfer (gzip, JS + wasm) | {} | — | ≤ 120 KB: {} |",
+            kb(widget_gz),
+            verdict(widget_gz <= 120 * 1024)
+        ),
+        format!(
+            "| snippet (gzip) | {snippet_gz} B | Plausible's npm tracker ({PLAUSIBLE}, bundled and minified by the \
+             same esbuild): {plausible_gz} B | < 1,000 B: {} |",
+            verdict(snippet_gz < 1000)
+        ),
+    ];
+    let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let cores = crate::output("nproc", &[]).unwrap_or_default();
+    let section = format!(
+        "<!-- peers -->\n### Against the peers (issue \"Prove it\")\n\n\
+         Command: `cargo xtask bench` ({}; {} cores; each row beside its peer in the same run, alternated)\n\n\
+         | measure | Daytwo | peer, same run | goal |\n|---|---|---|---|\n{}\n<!-- /peers -->\n",
+        date.trim(),
+        cores.trim(),
+        rows.join("\n")
+    );
+    println!("{section}");
+    write_section("peers", &section)
+}
