@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 4;
 const PER_BATCH: usize = 20;
+/// The load's default length (item 4 asks for 60 s); `--seconds N` runs longer to see whether memory levels off.
 const SECONDS: u64 = 60;
 
 /// Resident memory (VmRSS, kB) of the workerd processes in process group `pgid`, summed.
@@ -68,8 +69,19 @@ fn run_client(url: &str, write_key: &str, client: usize, stop: &AtomicBool) -> C
     (ok, failed, first_failure)
 }
 
+/// Whether memory levels off: the highest sample of the run's last third is within 10 % of the highest of its
+/// middle third (a heuristic over a finite run, stated as such in the output). `None` for runs too short to say.
+fn levels_off(samples: &[u64]) -> Option<bool> {
+    let third = samples.len() / 3;
+    if third < 3 {
+        return None;
+    }
+    let max = |w: &[u64]| w.iter().copied().max().unwrap_or(0);
+    Some(max(&samples[2 * third..]) as f64 <= 1.1 * max(&samples[third..2 * third]) as f64)
+}
+
 /// The load check; returns an error when a request failed or an acknowledged event is missing.
-fn load() -> Result {
+fn load(seconds: u64) -> Result {
     let dir = root().join(".daytwo/load");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -94,7 +106,7 @@ fn load() -> Result {
             })
             .collect();
         let mut rss = Vec::new();
-        while started.elapsed() < Duration::from_secs(SECONDS) {
+        while started.elapsed() < Duration::from_secs(seconds) {
             std::thread::sleep(Duration::from_secs(1));
             rss.push(workerd_rss_kb(pgid));
         }
@@ -120,6 +132,7 @@ fn load() -> Result {
         }
     }
     let rollup_s = t.elapsed().as_secs_f64();
+    let after_rollup = workerd_rss_kb(pgid);
     let (_, stats, _) = call("GET", &format!("{base}/v1/sites/load/stats"), Some(ADMIN), None)?;
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap_or_default();
     let folded = stats["rolled_up_messages"].as_u64().unwrap_or(0);
@@ -130,17 +143,27 @@ fn load() -> Result {
         |from: usize, to: usize| rss.get(from..to.min(rss.len())).and_then(|w| w.iter().max().copied()).unwrap_or(0);
     let (early, late, peak) =
         (window(5, 15), window(rss.len().saturating_sub(10), rss.len()), rss.iter().copied().max().unwrap_or(0));
+    let series: Vec<String> = rss.iter().step_by(10).map(|kb| format!("{:.0}", mb(*kb))).collect();
+    let verdict = match levels_off(&rss) {
+        Some(true) => "levels off (the last third's highest sample within 10 % of the middle third's)",
+        Some(false) => "**still growing** (the last third's highest sample over 110 % of the middle third's)",
+        None => "run too short to say",
+    };
+    let flags = if seconds == SECONDS { String::new() } else { format!(" --load-only --seconds {seconds}") };
     let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let cpu = crate::output("nproc", &[]).unwrap_or_default();
     let section = format!(
         "<!-- load -->\n### Sustained load (issue \"Prove it\", item 4)\n\n\
-         Command: `cargo xtask fault` ({}; {} cores; wrangler dev, local KV on disk; {CLIENTS} clients on 127.0.0.1, \
+         Command: `cargo xtask fault{flags}` ({}; {} cores; wrangler dev, local KV on disk; {CLIENTS} clients on 127.0.0.1, \
          each waiting for its answer; batches of {PER_BATCH} events with the secret key, direct ingest)\n\n\
          | measure | value |\n|---|---|\n\
          | duration | {elapsed:.1} s |\n\
          | requests acknowledged (200) | {ok} ({:.0} req/s, {:.0} events/s) |\n\
          | requests failed (any other answer or a transport error) | {failed}{} |\n\
          | workerd resident memory, max over seconds 5–15 / last 10 s / peak | {:.0} MB / {:.0} MB / {:.0} MB |\n\
+         | workerd resident memory every 10 s (MB) | {} |\n\
+         | memory over the run | {verdict} |\n\
+         | workerd resident memory after the rollup | {:.0} MB |\n\
          | rollup after the load | {rollup_s:.1} s; {folded} messages folded of {} acknowledged |\n\
          <!-- /load -->\n",
         date.trim(),
@@ -151,6 +174,8 @@ fn load() -> Result {
         mb(early),
         mb(late),
         mb(peak),
+        series.join(", "),
+        mb(after_rollup),
         ok * PER_BATCH as u64,
     );
     println!("{section}");
@@ -164,11 +189,27 @@ fn load() -> Result {
     Ok(())
 }
 
-/// `cargo xtask fault`: the fault tests, then the load check.
-pub fn run() -> Result {
-    crate::run(
-        "cargo",
-        &["test", "-p", "daytwo-tests", "--test", "e2e", "--", "fault::", "restart::", "concurrency::"],
-    )?;
-    load()
+/// `cargo xtask fault`: the fault tests, then the load check (`--load-only`: the load check alone;
+/// `--seconds N`: its length).
+pub fn run(load_only: bool, seconds: Option<u64>) -> Result {
+    if !load_only {
+        crate::run(
+            "cargo",
+            &["test", "-p", "daytwo-tests", "--test", "e2e", "--", "fault::", "restart::", "concurrency::"],
+        )?;
+    }
+    load(seconds.unwrap_or(SECONDS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::levels_off;
+
+    #[test]
+    fn memory_that_keeps_growing_does_not_level_off() {
+        assert_eq!(levels_off(&[1, 2, 3]), None);
+        assert_eq!(levels_off(&(0..30).map(|s| 700 + 12 * s).collect::<Vec<_>>()), Some(false));
+        assert_eq!(levels_off(&(0..30).map(|s| 700 + 12 * s.min(12)).collect::<Vec<_>>()), Some(true));
+        assert_eq!(levels_off(&(0..30).map(|s| if s % 2 == 0 { 900 } else { 1000 }).collect::<Vec<_>>()), Some(true));
+    }
 }

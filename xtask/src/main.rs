@@ -6,10 +6,12 @@
 //!   suite against the real Worker), the wasm32 builds.
 //! - `cargo xtask serve --port P --state DIR`: the Worker in the foreground, no demo data (docs/design.md §9).
 //! - `cargo xtask build`: the Worker's wasm bundle and the static assets (wrangler.toml's build command).
-//! - `cargo xtask bench`: the CLI on a million generated events, timed; `--scale N`: a site of N accounts
+//! - `cargo xtask bench`: the "Prove it" rows beside their peers (the offline engine against DuckDB, ingest
+//!   against a bare JS Worker under wrk, the sizes; `peers.rs`); `--scale N [--in-app K]`: a site of N accounts
 //!   through the real Worker (import, rollup, largest value, report latency beside `/health`); `--cost`: dollars
 //!   per million events; `--first-chart`: time from navigation to the widget's first chart in headless Chromium.
-//! - `cargo xtask fault`: the kill/restart/concurrent-rollup tests, then 60 s of sustained load on 127.0.0.1
+//! - `cargo xtask fault [--load-only] [--seconds N]`: the kill/restart/concurrent-rollup tests, then 60 s (or N)
+//!   of sustained load on 127.0.0.1
 //!   (zero errors, workerd's memory sampled, every acknowledged event rolled up), into BENCHMARKS.md.
 //! - `cargo xtask fuzz-api [--max-examples N] [--max-time S]`: schemathesis (PyPI) against the Worker on
 //!   127.0.0.1 from `docs/openapi.json`, bounded; fails on any server error or answer outside the description.
@@ -139,7 +141,6 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
-
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
@@ -173,7 +174,10 @@ fn main() -> ExitCode {
             Some(_) => Err("usage: cargo xtask bench [--scale N [--in-app K] | --cost | --first-chart]".into()),
             None => peers::run(),
         },
-        Some("fault") => load::run(),
+        Some("fault") => match flag(&args, "--seconds").map(|s| s.parse::<u64>()) {
+            Some(Err(_)) => Err("usage: cargo xtask fault [--load-only] [--seconds N]".into()),
+            seconds => load::run(args.iter().any(|a| a == "--load-only"), seconds.and_then(|s| s.ok())),
+        },
         Some("fuzz-api") => fuzz_api_bounds(&args).and_then(fuzz_api::run),
         Some("build-worker") => worker::build(),
         Some("build-assets") => assets::build(),

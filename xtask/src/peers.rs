@@ -192,7 +192,8 @@ fn ingest(dir: &Path) -> Result<((f64, u64), (f64, u64))> {
     let _ = std::fs::remove_dir_all(&ours_dir);
     std::fs::create_dir_all(&ours_dir).map_err(|e| e.to_string())?;
     let (ours, ours_base) = start_server_with(&ours_dir, &[("DAYTWO_INGEST", "direct")])?;
-    let (status, body, _) = call("PUT", &format!("{ours_base}/v1/sites/bench"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
+    let (status, body, _) =
+        call("PUT", &format!("{ours_base}/v1/sites/bench"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
     if status != 201 {
         return Err(format!("creating the site: {status} {body}"));
     }
@@ -255,7 +256,8 @@ pub fn run() -> Result {
         &["generate", "--seed", "1", "--accounts", "15000", "--months", "24", "--end", "2026-11-01", "--out", &data_s],
     )?;
     let events = data.join("events.ndjson");
-    let (events_s, spend_s) = (events.to_string_lossy().into_owned(), data.join("spend.csv").to_string_lossy().into_owned());
+    let (events_s, spend_s) =
+        (events.to_string_lossy().into_owned(), data.join("spend.csv").to_string_lossy().into_owned());
     let lines = crate::scale::count_lines(&events)?;
     let file_mb = std::fs::metadata(&events).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
 
