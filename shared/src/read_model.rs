@@ -208,31 +208,34 @@ impl IndexTotals {
         }
     }
 
-    /// Adds (`sign` 1) or removes (`sign` -1) one account's entry (or `sign` identical pooled visitors).
+    /// Adds (`sign` 1) or removes (`sign` -1) one account's entry.
     pub fn add(&mut self, e: &IndexEntry, sign: i64) {
-        for (t, d) in self.days.iter_mut().zip(&e.days) {
-            if let Some(l) = &d.lifecycle {
-                t.lifecycle.add(l, sign);
-            }
-            if let Some(g) = &d.engagement {
-                t.engagement.add(g, sign);
-            }
-            t.listed += sign * i64::from(d.list.is_some());
-        }
-        for (t, p) in self.periods.iter_mut().zip(&e.periods) {
-            t.add(p, sign);
-        }
-        self.accounts += sign;
+        self.add_weighted(e, sign, true);
     }
 
     /// Adds `n` pooled visitors whose entry is `e` (a row of the site's visitor pool): in every figure, but
     /// not in the list's counts, since the account list lists accounts, not pooled visitors.
     pub fn add_pooled(&mut self, e: &IndexEntry, n: i64) {
-        let listed: Vec<i64> = self.days.iter().map(|d| d.listed).collect();
-        self.add(e, n);
-        for (d, l) in self.days.iter_mut().zip(listed) {
-            d.listed = l;
+        self.add_weighted(e, n, false);
+    }
+
+    /// `weight` copies of entry `e`; `listed`: whether they count in the account list's counts.
+    fn add_weighted(&mut self, e: &IndexEntry, weight: i64, listed: bool) {
+        for (t, d) in self.days.iter_mut().zip(&e.days) {
+            if let Some(l) = &d.lifecycle {
+                t.lifecycle.add(l, weight);
+            }
+            if let Some(g) = &d.engagement {
+                t.engagement.add(g, weight);
+            }
+            if listed {
+                t.listed += weight * i64::from(d.list.is_some());
+            }
         }
+        for (t, p) in self.periods.iter_mut().zip(&e.periods) {
+            t.add(p, weight);
+        }
+        self.accounts += weight;
     }
 
     /// Accounts listed on the plan's day `slot`.

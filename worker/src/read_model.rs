@@ -81,7 +81,7 @@ fn settings_key(site: &SiteRecord) -> String {
 
 /// Whether `m` is the index of `day` with the site's current settings.
 fn is_for(m: &IndexMeta, site: &SiteRecord, day: Day) -> bool {
-    m.plan.today == day && m.settings == settings_key(site) && m.plan == IndexPlan::of(day)
+    m.settings == settings_key(site) && m.plan == IndexPlan::of(day)
 }
 
 /// The index as stored, if any.

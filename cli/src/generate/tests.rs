@@ -59,8 +59,10 @@ const CHURN: [&str; 2] = ["Subscription Cancelled", "Account Churned"];
 const ADVOCACY: [&str; 5] =
     ["Reference Given", "Referral Made", "Review Posted", "Community Post Created", "Advisory Board Joined"];
 
-/// Each message's (time, kind/event, user, anonymous id): what stays when message ids are renumbered.
-fn story(events: &[u8]) -> Result<Vec<(String, String, String, String)>, Box<dyn Error>> {
+/// A message's (time, kind and event, user, anonymous id): what stays when message ids are renumbered.
+type Beat = (String, String, String, String);
+
+fn story(events: &[u8]) -> Result<Vec<Beat>, Box<dyn Error>> {
     let s = |v: &Value, k: &str| v.get(k).map(Value::to_string).unwrap_or_default();
     Ok(parse_lines(events)?
         .iter()
@@ -72,7 +74,7 @@ fn story(events: &[u8]) -> Result<Vec<(String, String, String, String)>, Box<dyn
 fn in_app_events_add_usage_after_each_sign_in_and_change_nothing_else() -> TestResult {
     let base = run(&opts(5, 40, 12)?)?;
     let busy = run(&GenerateOptions { in_app: 3, ..opts(5, 40, 12)? })?;
-    let usage = |e: &(String, String, String, String)| IN_APP_EVENTS.iter().any(|n| e.1 == format!("\"track\"\"{n}\""));
+    let usage = |e: &Beat| IN_APP_EVENTS.iter().any(|n| e.1 == format!("\"track\"\"{n}\""));
     let (base, busy_story) = (story(&base.events)?, story(&busy.events)?);
     assert!(!base.iter().any(usage));
     let sign_ins = base.iter().filter(|e| e.1 == "\"track\"\"Signed In\"").count();

@@ -260,3 +260,12 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&again.messages[0].user_id, &m.user_id);
     }
 }
+
+proptest::proptest! {
+    /// The size check counts exactly the bytes the compact JSON text would have.
+    #[test]
+    fn the_counted_size_is_the_compact_texts_length(text in "\\PC{0,60}", n in proptest::num::i64::ANY, x in -1e9f64..1e9) {
+        let v = json!({"type": "track", "event": text, "properties": {"n": n, "x": x, "list": [text, null, true]}});
+        proptest::prop_assert_eq!(serialized_len(&v), v.to_string().len());
+    }
+}
