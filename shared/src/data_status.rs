@@ -28,6 +28,11 @@ pub struct DataStatus {
     pub complete: bool,
     /// Receive time (RFC 3339) of the newest batch in the rolled-up state (`null` before the first rollup).
     pub rolled_up_to: Option<String>,
+    /// When the batches accepted since the rollup were listed (RFC 3339; `null` offline). `complete` speaks of
+    /// the batches accepted before then: a site's reports share one listing for a few seconds, and KV lists a
+    /// new batch within about a minute of its write.
+    #[serde(default)]
+    pub listed_at: Option<String>,
     /// Accepted batches not yet rolled up.
     pub pending_batches: u64,
     /// How many of those the report folded in itself.
@@ -75,6 +80,7 @@ impl DataStatus {
         DataStatus {
             complete,
             rolled_up_to: rolled_up_to.map(Timestamp::to_rfc3339),
+            listed_at: None,
             pending_batches,
             pending_included,
             unreadable_batches,
@@ -82,6 +88,11 @@ impl DataStatus {
             last_rollup_at: last_run.map(|r| r.at.to_rfc3339()),
             notice: (!parts.is_empty()).then(|| parts.join(" ")),
         }
+    }
+
+    /// The same status, saying when its batches were listed.
+    pub fn listed_at(self, at: Timestamp) -> DataStatus {
+        DataStatus { listed_at: Some(at.to_rfc3339()), ..self }
     }
 }
 

@@ -356,10 +356,21 @@ impl Site {
         r.json()
     }
 
-    /// GET a read route with a bearer token, whatever the answer.
+    /// GET a read route with a bearer token, whatever the answer. It asks for a fresh answer
+    /// (`Cache-Control: no-cache`), so what a test sent just before is listed; [`Site::read_shared`] reads as
+    /// the widget does, reusing the site's listing of the last seconds.
     pub fn read_raw(&self, rest: &str, token: &str) -> Resp {
         let auth = format!("Bearer {token}");
-        request("GET", &self.server.url(&self.route(rest)), &[("authorization", &auth)], None)
+        let headers = [("authorization", auth.as_str()), ("cache-control", "no-cache")];
+        request("GET", &self.server.url(&self.route(rest)), &headers, None)
+    }
+
+    /// GET a read route with the read token and no `Cache-Control`, as the widget reads; requires 200.
+    pub fn read_shared(&self, rest: &str) -> Resp {
+        let auth = format!("Bearer {}", self.read_token);
+        let r = request("GET", &self.server.url(&self.route(rest)), &[("authorization", &auth)], None);
+        assert_eq!(r.status, 200, "GET {}: {}", self.route(rest), r.text());
+        r
     }
 
     pub fn admin(&self, method: &str, rest: &str, body: Option<&Value>) -> Resp {

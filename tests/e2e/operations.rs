@@ -61,3 +61,66 @@ fn kv_operations_per_request() {
     let r = site.read_raw("reports/lifecycle", &site.read_token);
     assert_eq!(ops(&r), "reads=1;writes=0;lists=1;deletes=0");
 }
+
+/// A dashboard asks for several reports at once: they share one listing of the batches accepted since the
+/// rollup (`reports::ListingCache`), `data_status.listed_at` says when it was made, `Cache-Control: no-cache`
+/// lists anew, and a rollup drops it. A server of its own keeps listings for 300 s
+/// (`DAYTWO_TAIL_REUSE_SECONDS`; 10 s by default), so no step depends on how fast this machine is.
+#[test]
+fn reports_share_one_listing_until_it_expires_or_the_state_changes() {
+    let state = crate::harness::scratch("shared-listing");
+    let s: &'static crate::harness::Server = Box::leak(Box::new(
+        crate::harness::Server::start_with_env(&state, &[("DAYTWO_TAIL_REUSE_SECONDS", "300")])
+            .unwrap_or_else(|e| panic!("server with a long listing reuse: {e}")),
+    ));
+    let site = s.create_site("shared-listing", json!({"currency": "USD"}));
+    let order = |i: u32| {
+        json!({"type": "track", "userId": format!("buyer-{i}"), "event": "Order Completed",
+               "messageId": format!("shared-{i}"), "timestamp": "2026-10-01T10:00:00Z", "properties": {"revenue": 10}})
+    };
+    let path = "reports/lifecycle?as_of=2026-10-01";
+    // KV list operations of a report (its reads vary: the tail's batches, the last run's record).
+    let lists = |r: &crate::harness::Resp| {
+        let header = ops(r);
+        let n = header.split(';').find_map(|p| p.strip_prefix("lists=")).and_then(|n| n.parse::<u32>().ok());
+        n.unwrap_or_else(|| panic!("no list count in {header:?}"))
+    };
+    let status = |r: &crate::harness::Resp| r.json()["data_status"].clone();
+    let customers = |r: &crate::harness::Resp| r.json()["stages"]["new_customer"].clone();
+    site.send_batch(&[order(1)]);
+
+    let first = site.read_shared(path);
+    assert_eq!(lists(&first), 1, "the first report lists");
+    let listed_at = status(&first)["listed_at"].clone();
+    assert!(listed_at.is_string(), "{}", status(&first));
+    assert_eq!((status(&first)["pending_batches"].clone(), customers(&first)), (json!(1), json!(1)));
+
+    // A batch accepted after the listing: a report that reuses it does not list, and says when its listing
+    // was made; its figures are those of that listing.
+    site.send_batch(&[order(2)]);
+    let reused = site.read_shared(path);
+    assert_eq!(lists(&reused), 0, "a report within the window reuses the listing");
+    assert_eq!(status(&reused)["listed_at"], listed_at);
+    assert_eq!((status(&reused)["pending_batches"].clone(), customers(&reused)), (json!(1), json!(1)));
+
+    // `Cache-Control: no-cache` lists anew, and its listing is the one the next reports share.
+    let fresh = site.read_raw(path, &site.read_token);
+    assert_eq!(lists(&fresh), 1);
+    assert_eq!((status(&fresh)["pending_batches"].clone(), customers(&fresh)), (json!(2), json!(2)));
+    let after = site.read_shared(path);
+    assert_eq!(lists(&after), 0);
+    assert_eq!(
+        (status(&after)["listed_at"].clone(), customers(&after)),
+        (status(&fresh)["listed_at"].clone(), json!(2))
+    );
+
+    // A rollup drops the listing: the next report lists from the new checkpoint (nothing pending) and counts
+    // each order once.
+    site.send_batch(&[order(3)]);
+    site.rollup();
+    let rolled = site.read_shared(path);
+    assert_eq!(lists(&rolled), 1, "a rollup dropped the listing");
+    assert_eq!((status(&rolled)["pending_batches"].clone(), customers(&rolled)), (json!(0), json!(3)));
+    assert_eq!(status(&rolled)["complete"], json!(true));
+    s.stop();
+}

@@ -94,6 +94,9 @@ fn query_pairs_of(url: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
+/// The standard header a response's phases travel in (`name;dur=ms`, comma-separated; browsers show it).
+pub const SERVER_TIMING: &str = "server-timing";
+
 pub fn now() -> Timestamp {
     Timestamp(worker::Date::now().as_millis() as i64)
 }

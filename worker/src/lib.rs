@@ -53,11 +53,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Ok(kv) => Store::new(kv),
         Err(e) => return Ok(ApiError::internal("KV binding", e).to_response()),
     };
+    let started = http::now();
     let mut resp = match route(req, &env, &store).await {
         Ok(resp) => resp,
         Err(e) => e.to_response(),
     };
     let _ = resp.headers_mut().set("x-daytwo-kv-ops", &store.ops().to_string());
+    let total = format!("total;dur={}", http::now().0 - started.0);
+    let _ = resp.headers_mut().append(http::SERVER_TIMING, &total);
     Ok(resp)
 }
 
@@ -221,7 +224,9 @@ async fn read_route(
             }
             ReadHandler::Account => (Op::Account, None, Some(params.get("id").to_owned())),
         };
-        let call = Call { report: report.map(str::to_owned), account, query: pairs, ..Call::new(&site) };
+        // `Cache-Control: no-cache` (RFC 9111): the reader wants no reused answer, so the tail is listed anew.
+        let fresh = req.headers().get("cache-control").ok().flatten().is_some_and(|v| v.contains("no-cache"));
+        let call = Call { report: report.map(str::to_owned), account, query: pairs, fresh, ..Call::new(&site) };
         site_object::call(env, store, op, &call).await
     };
     let mut resp = answer.await.unwrap_or_else(|e| e.to_response());

@@ -41,6 +41,8 @@ pub struct Limits {
     pub anonymous_window_ms: Option<i64>,
     /// Raw keys an erasure's scrub step reads at most (`SCRUB_PAGE_KEYS`).
     pub scrub_page_keys: usize,
+    /// How long reports reuse a listing of the raw batches after the rollup (`TAIL_REUSE_SECONDS`).
+    pub tail_reuse_ms: i64,
 }
 
 impl Limits {
@@ -54,6 +56,7 @@ impl Limits {
                 n.clamp(1, crate::erasure::SCRUB_PAGE_KEYS as u64) as usize
             }),
             anonymous_window_ms: var("ANONYMOUS_WINDOW_SECONDS").map(|s| s.min(10 * 365 * 86_400) as i64 * 1000),
+            tail_reuse_ms: var("TAIL_REUSE_SECONDS").map_or(reports::TAIL_REUSE_MS, |s| s.min(3_600) as i64 * 1000),
         }
     }
 }
@@ -133,6 +136,10 @@ pub struct Call {
     pub report: Option<String>,
     #[serde(default)]
     pub account: Option<String>,
+    /// A report's request asked for a fresh answer (`Cache-Control: no-cache`): list the tail anew instead of
+    /// reusing the site's listing of the last few seconds (`reports::ListingCache`).
+    #[serde(default)]
+    pub fresh: bool,
     /// The request's query pairs, parsed again by the object (they were validated by the Worker).
     #[serde(default)]
     pub query: Vec<(String, String)>,
@@ -172,6 +179,8 @@ pub struct SiteState {
     /// (the `seen` table would still count each message once) and could write an older checkpoint over a newer
     /// one. The cron, the rollup queue and an admin's call then wait for each other; two calls equal one.
     rollup: futures_util::lock::Mutex<()>,
+    /// The reports' shared tail listing (`reports::ListingCache`); dropped by every op that changes state.
+    listing: reports::ListingCache,
 }
 
 impl std::fmt::Debug for SiteState {
@@ -182,7 +191,14 @@ impl std::fmt::Debug for SiteState {
 
 impl DurableObject for SiteState {
     fn new(state: State, env: Env) -> Self {
-        SiteState { state, env, admin: futures_util::lock::Mutex::new(()), rollup: futures_util::lock::Mutex::new(()) }
+        let listing = reports::ListingCache::new(Limits::from_env(&env).tail_reuse_ms);
+        SiteState {
+            state,
+            env,
+            admin: futures_util::lock::Mutex::new(()),
+            rollup: futures_util::lock::Mutex::new(()),
+            listing,
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -210,6 +226,21 @@ impl SiteState {
         let call: Call = serde_json::from_str(&text).map_err(|e| ApiError::internal("site object call", e))?;
         let db = SqlState::open(self.state.storage())?;
         let limits = Limits::from_env(&self.env);
+        // An op that may change the rows, the erasures or the raw batches drops the reports' shared listing,
+        // before (so no report during it takes the old one) and after (a report during it may have kept one).
+        let changes = !matches!(op, Op::Report | Op::Account | Op::Stats | Op::GetSite | Op::GetSpend);
+        if changes {
+            self.listing.clear();
+        }
+        let answer = self.answer(op, &call, &db, store, &limits).await;
+        if changes {
+            self.listing.clear();
+        }
+        answer
+    }
+
+    /// What `op` answers.
+    async fn answer(&self, op: Op, call: &Call, db: &SqlState, store: &Store, limits: &Limits) -> ApiResult<Response> {
         let now = http::now();
         let query = || query::parse_query(&call.query, now.day()).map_err(ApiError::from);
         let account = || call.account.as_deref().ok_or_else(|| ApiError::bad_request("invalid_call", "no account"));
@@ -219,7 +250,7 @@ impl SiteState {
             Op::Rollup => {
                 let _one_at_a_time = self.rollup.lock().await;
                 // The clock is read once the lock is held: a run that waited for another lists what arrived meanwhile.
-                http::json(200, &rollup::run_and_record(store, &db, site()?, http::now(), &limits).await?)
+                http::json(200, &rollup::run_and_record(store, db, site()?, http::now(), limits).await?)
             }
             Op::Report => {
                 let kind = call
@@ -227,36 +258,36 @@ impl SiteState {
                     .as_deref()
                     .and_then(ReportKind::from_name)
                     .ok_or_else(|| ApiError::not_found("not_found", "no such report"))?;
-                reports::report(store, &db, site()?, kind, &query()?).await
+                reports::report(store, db, site()?, &self.listing, call.fresh, kind, &query()?).await
             }
-            Op::Account => reports::account(store, &db, site()?, account()?, &query()?).await,
+            Op::Account => reports::account(store, db, site()?, &self.listing, call.fresh, account()?, &query()?).await,
             Op::Erase | Op::ErasePerson => {
                 let _one_at_a_time = self.admin.lock().await;
                 let target = if op == Op::Erase { erasure::Target::Account } else { erasure::Target::Person };
-                erasure::erase(store, &db, site()?, account()?, target, &limits).await
+                erasure::erase(store, db, site()?, account()?, target, limits).await
             }
-            Op::Stats => admin::stats(store, &db, site()?).await,
-            Op::GetSite => site_config::get_site(store, &db, id).await,
+            Op::Stats => admin::stats(store, db, site()?).await,
+            Op::GetSite => site_config::get_site(store, db, id).await,
             Op::GetSpend => {
                 let csv = call.query.iter().any(|(k, v)| k == "format" && v == "csv");
-                site_config::get_spend(store, &db, id, csv).await
+                site_config::get_spend(store, db, id, csv).await
             }
             Op::PutSite => {
                 let _one_at_a_time = self.admin.lock().await;
-                site_config::put_site(store, &db, id, &call.body, call.rotate).await
+                site_config::put_site(store, db, id, &call.body, call.rotate).await
             }
             Op::PostSpend => {
                 let _one_at_a_time = self.admin.lock().await;
-                site_config::post_spend(store, &db, id, &call.content_type, &call.body).await
+                site_config::post_spend(store, db, id, &call.content_type, &call.body).await
             }
             Op::DeleteSpend => {
                 let _one_at_a_time = self.admin.lock().await;
                 let entry = call.entry.as_deref().ok_or_else(|| ApiError::bad_request("invalid_call", "no entry"))?;
-                site_config::delete_spend(store, &db, id, entry).await
+                site_config::delete_spend(store, db, id, entry).await
             }
             Op::RevokeEmbed => {
                 let _one_at_a_time = self.admin.lock().await;
-                site_config::revoke_embed_tokens(store, &db, id).await
+                site_config::revoke_embed_tokens(store, db, id).await
             }
         }
     }
@@ -280,7 +311,9 @@ pub async fn call(env: &Env, store: &Store, op: Op, call: &Call) -> ApiResult<Re
         worker::web_sys::Request::new_with_str_and_init(&format!("https://site-state/{}", op.name()), &init)
             .map_err(|e| ApiError::internal("site object call", e.as_string().unwrap_or_default()))?
             .into();
+    let started = http::now();
     let mut resp = stub.fetch_with_request(req).await.map_err(|e| ApiError::internal("site object", e))?;
+    let object_ms = http::now().0 - started.0;
     // A fetched response's headers are immutable: copy it into one the Worker can still add headers to
     // (CORS, the KV operation count).
     let headers = worker::Headers::new();
@@ -291,6 +324,7 @@ pub async fn call(env: &Env, store: &Store, op: Op, call: &Call) -> ApiResult<Re
             let _ = headers.append(&name, &value);
         }
     }
+    let _ = headers.append(http::SERVER_TIMING, &format!("object;dur={object_ms}"));
     let status = resp.status_code();
     let body = resp.bytes().await.map_err(|e| ApiError::internal("site object answer", e))?;
     Ok(Response::from_bytes(body)

@@ -168,10 +168,13 @@ fn main() -> ExitCode {
         Some("bench") if args.iter().any(|a| a == "--first-chart") => first_chart::run(),
         Some("bench") => match flag(&args, "--scale").map(|n| n.parse::<u32>()) {
             Some(Ok(n)) if n > 0 => match flag(&args, "--in-app").map_or(Ok(0), |k| k.parse::<u32>()) {
-                Ok(in_app) => scale::run_scale(n, in_app),
-                Err(_) => Err("usage: cargo xtask bench --scale N [--in-app K]".into()),
+                Ok(in_app) => scale::run_scale(n, in_app, args.iter().any(|a| a == "--reports-only")),
+                Err(_) => Err("usage: cargo xtask bench --scale N [--in-app K] [--reports-only]".into()),
             },
-            Some(_) => Err("usage: cargo xtask bench [--scale N [--in-app K] | --cost | --first-chart]".into()),
+            Some(_) => {
+                Err("usage: cargo xtask bench [--scale N [--in-app K] [--reports-only] | --cost | --first-chart]"
+                    .into())
+            }
             None => peers::run(),
         },
         Some("fault") => match flag(&args, "--seconds").map(|s| s.parse::<u64>()) {

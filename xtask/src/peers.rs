@@ -15,7 +15,6 @@
 
 use crate::scale::{ADMIN, Server, call, free_port, median, start_server_with, write_section};
 use crate::{Result, daytwo_bin, root};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -151,26 +150,15 @@ fn start_bare(dir: &Path) -> Result<(Server, String)> {
     std::fs::write(dir.join("wrangler.toml"), toml).map_err(|e| e.to_string())?;
     let node = crate::tools::ensure_node_tools()?;
     let port = free_port()?;
-    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let child = Command::new(node.tool("wrangler"))
-        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
+    let mut cmd = Command::new(node.tool("wrangler"));
+    cmd.args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
         .args(["--inspector-ip", "127.0.0.1", "--inspector-port", &free_port()?.to_string()])
         .arg("--persist-to")
         .arg(dir.join("state"))
         .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
         .envs(crate::worker::wrangler_env(&node))
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("wrangler: {e}"))?;
-    let mut server = Server { child };
-    let base = format!("http://127.0.0.1:{port}");
-    crate::demo::wait_healthy(&base, &mut server.child, Duration::from_secs(300))?;
-    Ok((server, base))
+        .current_dir(dir);
+    crate::scale::spawn_server(cmd, dir, port, Duration::from_secs(300))
 }
 
 /// A `/v1/batch` body of 20 events of one account, as a Segment library sends it.

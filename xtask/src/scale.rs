@@ -52,8 +52,9 @@ pub(crate) fn call(method: &str, url: &str, token: Option<&str>, body: Option<&s
     Ok((status, text, t.elapsed().as_secs_f64()))
 }
 
-/// A report GET: (status, body, seconds, the path that answered: `x-daytwo-read-model`).
-fn call_report(url: &str, token: &str) -> Result<(u16, String, f64, String)> {
+/// A report GET: (status, body, seconds, the path that answered: `x-daytwo-read-model`, the ms its tail
+/// listing took: `Server-Timing`'s `tail-list`).
+fn call_report(url: &str, token: &str) -> Result<(u16, String, f64, String, f64)> {
     let t = Instant::now();
     let mut r = crate::demo::agent()
         .get(url)
@@ -66,9 +67,17 @@ fn call_report(url: &str, token: &str) -> Result<(u16, String, f64, String)> {
         .and_then(|v| v.to_str().ok())
         .map_or("path unknown", |p| if p == "index" { "read model" } else { "full fold" })
         .to_owned();
+    let listing_ms = r
+        .headers()
+        .get_all("server-timing")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|m| m.trim().strip_prefix("tail-list;dur=").and_then(|d| d.parse::<f64>().ok()))
+        .unwrap_or(f64::NAN);
     let status = r.status().as_u16();
     let text = r.body_mut().with_config().limit(256 << 20).read_to_string().unwrap_or_default();
-    Ok((status, text, t.elapsed().as_secs_f64(), read_model))
+    Ok((status, text, t.elapsed().as_secs_f64(), read_model, listing_ms))
 }
 
 pub(crate) fn free_port() -> Result<u16> {
@@ -184,24 +193,30 @@ pub(crate) fn start_server_with(dir: &Path, env: &[(&str, &str)]) -> Result<(Ser
     crate::worker::build()?;
     crate::assets::build()?;
     let port = free_port()?;
-    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let child = Command::new(cargo)
-        .args(["xtask", "serve", "--port", &port.to_string(), "--state"])
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(["xtask", "serve", "--port", &port.to_string(), "--state"])
         .arg(dir.join("state"))
         .env("DAYTWO_ADMIN_TOKEN", ADMIN)
         .envs(env.iter().copied())
-        .current_dir(root())
+        .current_dir(root());
+    spawn_server(cmd, dir, port, Duration::from_secs(600))
+}
+
+/// Starts `cmd` (a wrangler dev on `port`) in a process group of its own, its output in `dir/server.log`, and
+/// waits up to `limit` for `/health` to answer; dropping the [`Server`] stops the whole group.
+pub(crate) fn spawn_server(mut cmd: Command, dir: &Path, port: u16, limit: Duration) -> Result<(Server, String)> {
+    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cargo xtask serve: {e}"))?;
+        .map_err(|e| format!("{:?}: {e}", cmd.get_program()))?;
     let mut server = Server { child };
     let base = format!("http://127.0.0.1:{port}");
-    crate::demo::wait_healthy(&base, &mut server.child, Duration::from_secs(600))?;
+    crate::demo::wait_healthy(&base, &mut server.child, limit)?;
     Ok((server, base))
 }
 
@@ -216,10 +231,21 @@ impl Drop for Server {
 }
 
 /// `in_app`: in-app events after each sign-in (`daytwo generate --in-app`), 0 for the default history; a
-/// run with them has its own BENCHMARKS.md section.
-pub fn run_scale(n: u32, in_app: u32) -> Result {
+/// run with them has its own BENCHMARKS.md section. `reports_only`: measure the reports again on the state
+/// and files an earlier run left in `.daytwo/scale-{name}` (an import at 100,000 accounts takes most of an
+/// hour), without comparing them with `daytwo report`.
+pub fn run_scale(n: u32, in_app: u32, reports_only: bool) -> Result {
     let name = if in_app == 0 { n.to_string() } else { format!("{n}-in-app-{in_app}") };
     let dir = root().join(format!(".daytwo/scale-{name}"));
+    let flags = if in_app == 0 { String::new() } else { format!(" --in-app {in_app}") };
+    if reports_only {
+        if !dir.join("state").is_dir() || !dir.join("data/events.ndjson").is_file() {
+            return Err(format!("{}: no earlier run; run `cargo xtask bench --scale {n}{flags}` first", dir.display()));
+        }
+        let (server, base) = start_server(&dir)?;
+        let rows = measure_reports(&server, &base, ADMIN, None)?;
+        return write_reports(&name, &format!("{flags} --reports-only"), &rows);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let bin = daytwo_bin()?.to_string_lossy().into_owned();
@@ -276,9 +302,53 @@ pub fn run_scale(n: u32, in_app: u32) -> Result {
     // The KV namespace's own files (not Miniflare's caches or request traces).
     let (largest, largest_path) = largest_file(&state.join("kv/v3/kv"));
     let peak_kb = workerd_peak_kb(server.child.id());
+    let rows = measure_reports(&server, &base, &read_token, Some((&bin, &data)))?;
 
+    let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let cpu = crate::output("nproc", &[]).unwrap_or_default();
+    let title = if in_app == 0 { String::new() } else { format!(", {in_app} in-app events after each sign-in") };
+    let section = format!(
+        "<!-- scale:{name} -->\n### {n} accounts × 12 months{title}\n\n\
+         Command: `cargo xtask bench --scale {n}{flags}` ({}; {} cores; wrangler dev, local KV on disk)\n\n\
+         | measure | value |\n|---|---|\n\
+         | events | {events} ({file_mb:.1} MB NDJSON, generated in {generated:.1} s) |\n\
+         | import (`daytwo import`, batches of 100) | {imported:.1} s ({:.0} events/s) |\n\
+         | rollup | {rollup_outcome} after {runs} run(s), {rollup_s:.1} s (longest run {longest_s:.1} s; the last one rebuilds the read model) |\n\
+         | largest stored KV value | {:.1} KB (KV blob {}…) |\n\
+         | rolled-up state (the site's Durable Object, SQLite) | {:.1} MB: {} identities, {} messages, {} dedup entries |\n\
+         | workerd peak memory (VmHWM) | {:.0} MB |\n\
+         | the site's object's WebAssembly memory after the rollup (the Rust heap's high-water mark; it never shrinks) | {:.1} MB |\n\
+         | reports | the next section, `scale:{name}:reports` |\n<!-- /scale:{name} -->\n",
+        date.trim(),
+        cpu.trim(),
+        events as f64 / imported,
+        largest as f64 / 1e3,
+        largest_path.file_name().map(|f| f.to_string_lossy().chars().take(12).collect::<String>()).unwrap_or_default(),
+        stats["state_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+        stats["identities"],
+        stats["rolled_up_messages"],
+        stats["dedup_index"],
+        peak_kb as f64 / 1024.0,
+        stats["wasm_memory_bytes"].as_f64().unwrap_or(0.0) / 1_048_576.0,
+    );
+    println!("{section}");
+    write_section(&format!("scale:{name}"), &section)?;
+    write_reports(&name, &flags, &rows)?;
+    drop(server);
+    Ok(())
+}
+
+/// Repeats of each report after its listing request.
+const REPEATS: usize = 5;
+/// A little over the Worker's default tail reuse (`reports::TAIL_REUSE_MS`, 10 s): the next report lists again.
+const LISTING_EXPIRED: Duration = Duration::from_secs(11);
+
+/// Each report's latency beside `/health`: one request that lists the tail, then [`REPEATS`] that reuse the
+/// listing; with `cli` (the `daytwo` binary and the files) each answer is compared with `daytwo report`.
+fn measure_reports(server: &Server, base: &str, token: &str, cli: Option<(&str, &Path)>) -> Result<Reports> {
     let health =
         median((0..15).map(|_| call("GET", &format!("{base}/health"), None, None).map_or(f64::NAN, |r| r.2)).collect());
+    let bold = |x: f64| if x > 10.0 { format!("**{x:.1}×**") } else { format!("{x:.1}×") };
     // Today's reports over the preset periods come from the read model; a custom `as_of` or period
     // folds every account (ARCHITECTURE.md, "Read model"). Both are measured, and each report but the account
     // pages is compared with `daytwo report` on the same files (its arguments: kind, then options).
@@ -350,17 +420,19 @@ pub fn run_scale(n: u32, in_app: u32) -> Result {
             &[],
         ),
     ];
-    const REPEATS: usize = 5;
     let pgid = server.child.id();
     let mut rows = Vec::new();
     for (name, path, cli_args) in &reports {
         let url = format!("{base}/v1/sites/scale/{path}");
+        // The first request after the site's listing expired lists the tail; the next ones reuse its listing.
+        std::thread::sleep(LISTING_EXPIRED);
+        let (_, _, listing_s, _, list_ms) = call_report(&url, token)?;
         let mut times = Vec::new();
         let mut status_note = String::new();
         let mut api = serde_json::Value::Null;
         let cpu_before = workerd_cpu_s(pgid);
         for _ in 0..REPEATS {
-            let (status, body, secs, read_model) = call_report(&url, &read_token)?;
+            let (status, body, secs, read_model, _) = call_report(&url, token)?;
             times.push(secs);
             api = serde_json::from_str(&body).unwrap_or_default();
             let ds = &api["data_status"];
@@ -370,55 +442,51 @@ pub fn run_scale(n: u32, in_app: u32) -> Result {
             );
         }
         let cpu_ms = (workerd_cpu_s(pgid) - cpu_before) * 1000.0 / REPEATS as f64;
-        let same = if cli_args.is_empty() {
-            "—".to_owned()
-        } else {
-            api.as_object_mut().and_then(|o| o.remove("data_status"));
-            let args: Vec<&str> = cli_args.iter().map(String::as_str).collect();
-            if cli_report(&bin, &data, &args)? == api { "yes".to_owned() } else { "**no**".to_owned() }
+        let same = match (cli, cli_args.is_empty()) {
+            (Some((bin, data)), false) => {
+                api.as_object_mut().and_then(|o| o.remove("data_status"));
+                let args: Vec<&str> = cli_args.iter().map(String::as_str).collect();
+                if cli_report(bin, data, &args)? == api { "yes".to_owned() } else { "**no**".to_owned() }
+            }
+            (None, false) => "not compared".to_owned(),
+            _ => "—".to_owned(),
         };
         let m = median(times);
-        rows.push(format!("| {name} | {:.3} s | {:.0}× | {cpu_ms:.0} ms | {same} | {status_note} |", m, m / health));
+        rows.push(format!(
+            "| {name} | {:.3} s, {} (list {list_ms:.0} ms) | {:.3} s, {} | {cpu_ms:.0} ms | {same} | {status_note} |",
+            listing_s,
+            bold(listing_s / health),
+            m,
+            bold(m / health)
+        ));
     }
+    Ok(Reports { health, rows })
+}
 
+/// `/health`'s median latency and a table row per report.
+struct Reports {
+    health: f64,
+    rows: Vec<String>,
+}
+
+/// Writes the report rows into BENCHMARKS.md (`scale:{name}:reports`); `flags` as given to the command.
+fn write_reports(name: &str, flags: &str, r: &Reports) -> Result {
     let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
-    let cpu = crate::output("nproc", &[]).unwrap_or_default();
-    let (title, flags) = if in_app == 0 {
-        (String::new(), String::new())
-    } else {
-        (format!(", {in_app} in-app events after each sign-in"), format!(" --in-app {in_app}"))
-    };
+    let n = name.split('-').next().unwrap_or(name);
     let section = format!(
-        "<!-- scale:{name} -->\n### {n} accounts × 12 months{title}\n\n\
-         Command: `cargo xtask bench --scale {n}{flags}` ({}; {} cores; wrangler dev, local KV on disk)\n\n\
-         | measure | value |\n|---|---|\n\
-         | events | {events} ({file_mb:.1} MB NDJSON, generated in {generated:.1} s) |\n\
-         | import (`daytwo import`, batches of 100) | {imported:.1} s ({:.0} events/s) |\n\
-         | rollup | {rollup_outcome} after {runs} run(s), {rollup_s:.1} s (longest run {longest_s:.1} s; the last one rebuilds the read model) |\n\
-         | largest stored KV value | {:.1} KB (KV blob {}…) |\n\
-         | rolled-up state (the site's Durable Object, SQLite) | {:.1} MB: {} identities, {} messages, {} dedup entries |\n\
-         | workerd peak memory (VmHWM) | {:.0} MB |\n\
-         | the site's object's WebAssembly memory after the rollup (the Rust heap's high-water mark; it never shrinks) | {:.1} MB |\n\
-         | `/health` | {:.4} s (median of 15) |\n\n\
-         | report (median of {REPEATS}) | latency | vs `/health` | workerd CPU per request | = `daytwo report` | answer |\n|---|---|---|---|---|---|\n{}\n<!-- /scale:{name} -->\n",
+        "<!-- scale:{name}:reports -->\n#### Reports at {n} accounts{}\n\n\
+         Command: `cargo xtask bench --scale {n}{flags}` ({}). `/health`: {:.4} s (median of 15). Per report: one \
+         request after the site's tail listing expired (it lists the raw batches after the rollup; `Server-Timing` \
+         gives the list's share), then the median of {REPEATS} that reuse the listing (a dashboard's requests).\n\n\
+         | report | listing (vs `/health`) | reusing it, median (vs `/health`) | workerd CPU per request | = `daytwo report` | answer |\n\
+         |---|---|---|---|---|---|\n{}\n<!-- /scale:{name}:reports -->\n",
+        name.split_once("-in-app-").map_or(String::new(), |(_, k)| format!(", {k} in-app events after each sign-in")),
         date.trim(),
-        cpu.trim(),
-        events as f64 / imported,
-        largest as f64 / 1e3,
-        largest_path.file_name().map(|f| f.to_string_lossy().chars().take(12).collect::<String>()).unwrap_or_default(),
-        stats["state_bytes"].as_f64().unwrap_or(0.0) / 1e6,
-        stats["identities"],
-        stats["rolled_up_messages"],
-        stats["dedup_index"],
-        peak_kb as f64 / 1024.0,
-        stats["wasm_memory_bytes"].as_f64().unwrap_or(0.0) / 1_048_576.0,
-        health,
-        rows.join("\n"),
+        r.health,
+        r.rows.join("\n"),
     );
     println!("{section}");
-    write_section(&format!("scale:{name}"), &section)?;
-    drop(server);
-    Ok(())
+    write_section_after(&format!("scale:{name}:reports"), &format!("scale:{name}"), &section)
 }
 
 /// Lines of a file, read in blocks (a generated file can be gigabytes).
@@ -437,6 +505,11 @@ pub(crate) fn count_lines(path: &Path) -> Result<usize> {
 /// Writes `section` into BENCHMARKS.md between `<!-- {marker} -->` and `<!-- /{marker} -->`, replacing an
 /// earlier run of the same bench (for the scale bench, the same N), or at the end.
 pub(crate) fn write_section(marker: &str, section: &str) -> Result {
+    write_section_after(marker, "", section)
+}
+
+/// [`write_section`], a new section going right after the section `after` when there is one.
+fn write_section_after(marker: &str, after: &str, section: &str) -> Result {
     let path = root().join("BENCHMARKS.md");
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         "# Benchmarks\n\nFigures measured on this project's 2-core machines by `cargo xtask bench`; each section \
@@ -446,6 +519,11 @@ pub(crate) fn write_section(marker: &str, section: &str) -> Result {
     let (start, end) = (format!("<!-- {marker} -->"), format!("<!-- /{marker} -->\n"));
     match (text.find(&start), text.find(&end)) {
         (Some(a), Some(b)) if b > a => text.replace_range(a..b + end.len(), section),
+        _ if !after.is_empty() && text.contains(&format!("<!-- /{after} -->\n")) => {
+            let closing = format!("<!-- /{after} -->\n");
+            let at = text.find(&closing).map_or(text.len(), |i| i + closing.len());
+            text.insert_str(at, section);
+        }
         _ => {
             if !text.ends_with('\n') {
                 text.push('\n');

@@ -185,6 +185,9 @@ pub fn write_secrets(state: &Path) -> Result<(String, PathBuf)> {
     if let Ok(keys) = std::env::var("DAYTWO_SCRUB_PAGE_KEYS") {
         vars.push_str(&format!("SCRUB_PAGE_KEYS={}\n", keys.trim()));
     }
+    if let Ok(secs) = std::env::var("DAYTWO_TAIL_REUSE_SECONDS") {
+        vars.push_str(&format!("TAIL_REUSE_SECONDS={}\n", secs.trim()));
+    }
     if let Ok(secs) = std::env::var("DAYTWO_ANONYMOUS_WINDOW_SECONDS") {
         vars.push_str(&format!("ANONYMOUS_WINDOW_SECONDS={}\n", secs.trim()));
     }
