@@ -36,16 +36,18 @@ fn the_scheduled_handler_rolls_every_site_up() {
 fn kv_operations_per_request() {
     let s = server();
     let site = s.create_site("kv-costs", json!({"currency": "USD"}));
-    // Ingest: one read (the write key's record) and one write (the raw batch), whatever the batch size.
+    // Ingest: one read (the write key's record, which the isolate then keeps for 30 s: `key_cache`) and one
+    // write (the raw batch), whatever the batch size.
     let batch: Vec<_> = (0..50)
         .map(|i| json!({"type":"page","anonymousId":format!("v{i}"),"messageId":format!("kv-{i}"),"timestamp":"2026-10-01T10:00:00Z"}))
         .collect();
     let r = site.ingest("batch", &json!({ "batch": batch }));
     assert_eq!(r.status, 200);
     assert_eq!(ops(&r), "reads=1;writes=1;lists=0;deletes=0");
-    // A rejected request reads the write key's record and writes nothing.
+    // The next request, rejected, finds the record kept and touches nothing (tests on other sites changing
+    // theirs meanwhile do not drop it).
     let r = site.ingest("batch", &json!({"batch":[{"type":"track","userId":"u"}]}));
-    assert_eq!((r.status, ops(&r)), (400, "reads=1;writes=0;lists=0;deletes=0".to_owned()));
+    assert_eq!((r.status, ops(&r)), (400, "reads=0;writes=0;lists=0;deletes=0".to_owned()));
     // Rollup: the site (the admin token is checked without KV), then in the site's Durable Object one list
     // per day since the checkpoint (none yet: one list of the site's raw keys), one bulk read per 10 batches
     // (`rollup::CHUNK_KEYS`) and one write of the run's outcome. The state itself is SQLite rows, not KV.
@@ -60,6 +62,17 @@ fn kv_operations_per_request() {
     assert_eq!(ops(&r), "reads=2;writes=0;lists=1;deletes=0");
     let r = site.read_raw("reports/lifecycle", &site.read_token);
     assert_eq!(ops(&r), "reads=1;writes=0;lists=1;deletes=0");
+    // Rotating the keys drops the kept record at once: the old key is refused on the next request (a KV read
+    // that finds nothing), and the new one reads its record, then keeps it.
+    let rotated = s.admin("PUT", &format!("{}?rotate=true", site.route("")), Some(&json!({}))).json();
+    let r = site.ingest("batch", &json!({ "batch": batch }));
+    assert_eq!((r.status, ops(&r)), (401, "reads=1;writes=0;lists=0;deletes=0".to_owned()), "{}", r.text());
+    let secret_key = rotated["secret_write_key"].as_str().unwrap_or_else(|| panic!("{rotated}")).to_owned();
+    let site = crate::harness::Site { secret_key, ..site };
+    for reads in [1, 0] {
+        let r = site.ingest("batch", &json!({ "batch": batch }));
+        assert_eq!((r.status, ops(&r)), (200, format!("reads={reads};writes=1;lists=0;deletes=0")));
+    }
 }
 
 /// A dashboard asks for several reports at once: they share one listing of the batches accepted since the

@@ -48,18 +48,25 @@ fn queue_ingest_counts_every_message_once_with_fewer_kv_writes() {
     let direct = server().create_site("queued-direct", json!({"currency": "USD"}));
 
     // 40 requests of 25 messages; the first 5 are sent twice (a client retrying).
-    let mut requests = 0;
+    let (mut requests, mut record_reads) = (0, 0);
     for req in 0..40 {
         let body = json!({ "batch": batch(req, 25) });
         for _ in 0..if req < 5 { 2 } else { 1 } {
             let r = queued.ingest("batch", &body);
             assert_eq!((r.status, r.json()), (200, json!({"success": true})), "{}", r.text());
-            // Validated and enqueued: the request path writes nothing to KV.
-            assert_eq!(r.header("x-daytwo-kv-ops"), Some("reads=1;writes=0;lists=0;deletes=0"));
+            // Validated and enqueued: the request path writes nothing to KV; it reads the write key's record
+            // unless the isolate read it in the last 30 s (`key_cache`).
+            let ops = r.header("x-daytwo-kv-ops").unwrap_or_default();
+            assert!(
+                matches!(ops, "reads=0;writes=0;lists=0;deletes=0" | "reads=1;writes=0;lists=0;deletes=0"),
+                "{ops}"
+            );
+            record_reads += u32::from(ops.starts_with("reads=1"));
             requests += 1;
         }
         direct.send_batch(&batch(req, 25));
     }
+    assert!(record_reads >= 1 && record_reads < requests / 2, "{record_reads} record reads for {requests} requests");
     // analytics-next's text/plain path with the write key in the body.
     let one = json!({"writeKey": queued.write_key, "type": "track", "userId": "beacon", "event": "Order Completed",
         "properties": {"revenue": 42}, "messageId": "q-beacon", "timestamp": "2026-10-05T12:00:00Z"});

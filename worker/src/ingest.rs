@@ -1,4 +1,5 @@
-//! Segment-compatible ingest (docs/design.md §4): validate through `shared`, then one KV write per accepted request.
+//! Segment-compatible ingest (docs/design.md §4): validate through `shared`, then one KV write per accepted request
+//! (and a read of the write key's record when this isolate has not read it in the last 30 s, `key_cache`).
 
 use crate::auth::{basic_user, random_hex};
 use crate::error::{ApiError, ApiResult};
@@ -52,8 +53,8 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
             ));
         }
     };
-    let site = store
-        .ingest_record(&key)
+    let now = http::now();
+    let site = crate::key_cache::ingest_record(store, &key, now)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_write_key", "unknown write key"))?;
     if browser_origin.is_some() && site.via == KeyKind::Secret {
@@ -68,7 +69,6 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
     {
         return Err(ApiError::forbidden("origin_not_allowed", format!("origin {o} may not send events to this site")));
     }
-    let now = http::now();
     let ctx = IngestContext {
         receipt: Receipt::Live(now),
         email_salt: &site.email_salt,

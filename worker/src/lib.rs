@@ -12,6 +12,7 @@ mod error;
 mod gzip;
 mod http;
 mod ingest;
+mod key_cache;
 mod openapi;
 mod queues;
 mod read_model;
@@ -153,7 +154,10 @@ async fn admin_route(
         AdminHandler::PutSite => {
             let body = admin::body_text(&mut req, admin::MAX_JSON_BODY).await?;
             let rotate = query.iter().any(|(k, v)| k == "rotate" && v == "true");
-            site_object::call(env, store, Op::PutSite, &Call { body, rotate, ..by_id }).await
+            let answer = site_object::call(env, store, Op::PutSite, &Call { body, rotate, ..by_id }).await;
+            // Whatever the outcome (a failure may come after some keys were rewritten).
+            key_cache::forget_site(site_id, http::now());
+            answer
         }
         AdminHandler::GetSpend => site_object::call(env, store, Op::GetSpend, &Call { query, ..by_id }).await,
         AdminHandler::PostSpend => {

@@ -100,8 +100,10 @@ pub async fn pending_keys(
     let Some(checkpoint) = after else {
         return Ok(Listed { keys: store.list_all(&store::raw_prefix(site)).await?, large_day: None });
     };
-    let mut from_time =
-        if margin { relist_from(checkpoint) } else { store::raw_key_time(checkpoint).unwrap_or(Timestamp(0)) };
+    // Without the hint, everything from `quiet` on is wanted; with it, nothing unfolded was received from
+    // `quiet` up to its `listed_through`, so listing may start anywhere in that quiet stretch.
+    let quiet = if margin { relist_from(checkpoint) } else { store::raw_key_time(checkpoint).unwrap_or(Timestamp(0)) };
+    let mut from_time = quiet;
     if let Some(h) = hint {
         from_time = from_time.max(h.listed_through);
     }
@@ -127,7 +129,7 @@ pub async fn pending_keys(
                 large_day = Some(day);
                 let day_end = Timestamp(day.plus(1).start().0 - 1);
                 let to = if day == now.day() { Timestamp((now.0 + 60_000).min(day_end.0)) } else { day_end };
-                for prefix in store::raw_prefixes_between(site, from_time, to) {
+                for prefix in store::raw_prefixes_after_quiet(site, from_time, quiet, to) {
                     keys.extend(store.list_all(&prefix).await?.into_iter().filter(|k| *k >= from_key));
                 }
             }

@@ -6,7 +6,9 @@
 //! - Load (item 4): [`CLIENTS`] clients post batches of [`PER_BATCH`] events to `/v1/batch` on 127.0.0.1 for
 //!   [`SECONDS`] seconds, each waiting for its answer before the next (bounded: at most [`CLIENTS`] requests in
 //!   flight), while workerd's resident memory is sampled every second. Then the site is rolled up and every
-//!   acknowledged event must be in it. Writes the figures into BENCHMARKS.md (`<!-- load -->`).
+//!   acknowledged event must be in it. Then the same load runs against a bare JS Worker (one KV put per
+//!   request, `peers::start_bare`) on the same wrangler dev, as a control for the runtime's own memory. Writes
+//!   the figures into BENCHMARKS.md (`<!-- load -->`).
 
 use crate::scale::{ADMIN, call, start_server, workerd_processes, write_section};
 use crate::{Result, root};
@@ -80,28 +82,26 @@ fn levels_off(samples: &[u64]) -> Option<bool> {
     Some(max(&samples[2 * third..]) as f64 <= 1.1 * max(&samples[third..2 * third]) as f64)
 }
 
-/// The load check; returns an error when a request failed or an acknowledged event is missing.
-fn load(seconds: u64) -> Result {
-    let dir = root().join(".daytwo/load");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (server, base) = start_server(&dir)?;
-    let pgid = server.child.id();
-    let (status, body, _) = call("PUT", &format!("{base}/v1/sites/load"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
-    if status != 201 {
-        return Err(format!("creating the site: {status} {body}"));
-    }
-    let site: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-    let write_key = site["secret_write_key"].as_str().unwrap_or_default().to_owned();
-    let url = format!("{base}/v1/batch");
+/// What one run of the load gave: its length, requests answered 200 and otherwise (the first such answer), and
+/// workerd's resident memory (kB) every second.
+struct Driven {
+    elapsed: f64,
+    ok: u64,
+    failed: u64,
+    first_failure: Option<String>,
+    rss: Vec<u64>,
+}
+
+/// [`CLIENTS`] clients posting to `url` for `seconds`, while the workerd processes of group `pgid` are sampled.
+fn drive(url: &str, write_key: &str, seconds: u64, pgid: u32) -> Driven {
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let (tallies, rss) = std::thread::scope(|s| {
         let clients: Vec<_> = (0..CLIENTS)
             .map(|c| {
                 s.spawn({
-                    let (url, key, stop) = (&url, &write_key, &stop);
-                    move || run_client(url, key, c, stop)
+                    let stop = &stop;
+                    move || run_client(url, write_key, c, stop)
                 })
             })
             .collect();
@@ -115,10 +115,48 @@ fn load(seconds: u64) -> Result {
             clients.into_iter().map(|h| h.join().unwrap_or((0, 1, Some("client panicked".into())))).collect();
         (tallies, rss)
     });
-    let elapsed = started.elapsed().as_secs_f64();
-    let ok: u64 = tallies.iter().map(|t| t.0).sum();
-    let failed: u64 = tallies.iter().map(|t| t.1).sum();
-    let first_failure = tallies.iter().find_map(|t| t.2.clone());
+    Driven {
+        elapsed: started.elapsed().as_secs_f64(),
+        ok: tallies.iter().map(|t| t.0).sum(),
+        failed: tallies.iter().map(|t| t.1).sum(),
+        first_failure: tallies.iter().find_map(|t| t.2.clone()),
+        rss,
+    }
+}
+
+/// The verdict of [`levels_off`] in words.
+fn verdict(samples: &[u64]) -> &'static str {
+    match levels_off(samples) {
+        Some(true) => "levels off (the last third's highest sample within 10 % of the middle third's)",
+        Some(false) => "**still growing** (the last third's highest sample over 110 % of the middle third's)",
+        None => "run too short to say",
+    }
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// Memory every 10 s, in MB.
+fn series(rss: &[u64]) -> String {
+    rss.iter().step_by(10).map(|kb| format!("{:.0}", mb(*kb))).collect::<Vec<_>>().join(", ")
+}
+
+/// The load check; returns an error when a request failed or an acknowledged event is missing.
+fn load(seconds: u64) -> Result {
+    let dir = root().join(".daytwo/load");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (server, base) = start_server(&dir)?;
+    let pgid = server.child.id();
+    let (status, body, _) = call("PUT", &format!("{base}/v1/sites/load"), Some(ADMIN), Some(r#"{"currency":"USD"}"#))?;
+    if status != 201 {
+        return Err(format!("creating the site: {status} {body}"));
+    }
+    let site: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let write_key = site["secret_write_key"].as_str().unwrap_or_default().to_owned();
+    let Driven { elapsed, ok, failed, first_failure, rss } =
+        drive(&format!("{base}/v1/batch"), &write_key, seconds, pgid);
 
     // Every acknowledged event is rolled up (bounded number of runs).
     let t = Instant::now();
@@ -138,17 +176,18 @@ fn load(seconds: u64) -> Result {
     let folded = stats["rolled_up_messages"].as_u64().unwrap_or(0);
     drop(server);
 
-    let mb = |kb: u64| kb as f64 / 1024.0;
+    // The control: the same load on a bare JS Worker that does one KV put per request, on the same wrangler
+    // dev, so that what grows in the local runtime itself (Miniflare's KV, workerd) is told from what grows in
+    // Daytwo's Worker.
+    let (bare, bare_base) = crate::peers::start_bare(&dir.join("bare"))?;
+    let bare_pgid = bare.child.id();
+    let control = drive(&format!("{bare_base}/v1/batch"), &write_key, seconds, bare_pgid);
+    drop(bare);
+
     let window =
         |from: usize, to: usize| rss.get(from..to.min(rss.len())).and_then(|w| w.iter().max().copied()).unwrap_or(0);
     let (early, late, peak) =
         (window(5, 15), window(rss.len().saturating_sub(10), rss.len()), rss.iter().copied().max().unwrap_or(0));
-    let series: Vec<String> = rss.iter().step_by(10).map(|kb| format!("{:.0}", mb(*kb))).collect();
-    let verdict = match levels_off(&rss) {
-        Some(true) => "levels off (the last third's highest sample within 10 % of the middle third's)",
-        Some(false) => "**still growing** (the last third's highest sample over 110 % of the middle third's)",
-        None => "run too short to say",
-    };
     let flags = if seconds == SECONDS { String::new() } else { format!(" --load-only --seconds {seconds}") };
     let date = crate::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let cpu = crate::output("nproc", &[]).unwrap_or_default();
@@ -162,9 +201,12 @@ fn load(seconds: u64) -> Result {
          | requests failed (any other answer or a transport error) | {failed}{} |\n\
          | workerd resident memory, max over seconds 5–15 / last 10 s / peak | {:.0} MB / {:.0} MB / {:.0} MB |\n\
          | workerd resident memory every 10 s (MB) | {} |\n\
-         | memory over the run | {verdict} |\n\
+         | memory over the run | {} |\n\
          | workerd resident memory after the rollup | {:.0} MB |\n\
          | rollup after the load | {rollup_s:.1} s; {folded} messages folded of {} acknowledged |\n\
+         | control: a bare JS Worker, one KV put per request, same load and wrangler dev | {} acknowledged ({:.0} req/s), {} failed |\n\
+         | control: workerd resident memory every 10 s (MB) | {} |\n\
+         | control: memory over the run | {} |\n\
          <!-- /load -->\n",
         date.trim(),
         cpu.trim(),
@@ -174,9 +216,15 @@ fn load(seconds: u64) -> Result {
         mb(early),
         mb(late),
         mb(peak),
-        series.join(", "),
+        series(&rss),
+        verdict(&rss),
         mb(after_rollup),
         ok * PER_BATCH as u64,
+        control.ok,
+        control.ok as f64 / control.elapsed,
+        control.failed,
+        series(&control.rss),
+        verdict(&control.rss),
     );
     println!("{section}");
     write_section("load", &section)?;

@@ -142,7 +142,7 @@ const BARE_WORKER: &str = r#"export default {
 "#;
 
 /// Starts the bare Worker on `wrangler dev` (local KV on disk in `dir/state`) in its own process group.
-fn start_bare(dir: &Path) -> Result<(Server, String)> {
+pub(crate) fn start_bare(dir: &Path) -> Result<(Server, String)> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("index.js"), BARE_WORKER).map_err(|e| e.to_string())?;
     let toml = "name = \"bare\"\nmain = \"index.js\"\ncompatibility_date = \"2026-11-01\"\n\n\
