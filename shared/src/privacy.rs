@@ -59,23 +59,36 @@ pub fn stored_id(id: &str, salt: &str) -> String {
 
 /// Whether a key names an e-mail address: `email`, `Email`, `e-mail`, `emailAddress`, `work_email`, `mail`.
 pub fn is_email_key(key: &str) -> bool {
-    let k: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
-    k.contains("email") || k == "mail"
+    // The key's ASCII letters and digits, lower-cased, read without building them (this runs for every key of
+    // every message): "email" anywhere in them, or exactly "mail". "email" repeats no prefix of itself, so after
+    // a mismatch a new match can only start at the byte that broke it.
+    const EMAIL: &[u8] = b"email";
+    let folded = || key.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase());
+    let mut matched = 0;
+    for b in folded() {
+        matched = if b == EMAIL[matched] { matched + 1 } else { usize::from(b == EMAIL[0]) };
+        if matched == EMAIL.len() {
+            return true;
+        }
+    }
+    folded().eq(b"mail".iter().copied())
 }
 
 /// Whether an object's key holds an address to digest: an e-mail key not digested yet. The token of an
 /// address inside a key (what an address used as a key becomes, `email_sha256:…`) does not make it one, so
 /// scrubbing a scrubbed object again changes nothing.
 fn names_email(key: &str) -> bool {
-    !key.ends_with("_sha256") && is_email_key(&key.replace(TOKEN_PREFIX, ""))
+    !key.ends_with("_sha256")
+        && if key.contains(TOKEN_PREFIX) { is_email_key(&key.replace(TOKEN_PREFIX, "")) } else { is_email_key(key) }
 }
 
 fn is_url_key(key: &str) -> bool {
-    matches!(key.to_ascii_lowercase().as_str(), "url" | "referrer" | "referer" | "path" | "search" | "href" | "link")
+    ["url", "referrer", "referer", "path", "search", "href", "link"].iter().any(|k| key.eq_ignore_ascii_case(k))
 }
 
 fn is_ip_key(key: &str) -> bool {
-    matches!(key.to_ascii_lowercase().replace(['_', '-'], "").as_str(), "ip" | "ipaddress")
+    let folded = || key.bytes().filter(|b| !matches!(b, b'_' | b'-')).map(|b| b.to_ascii_lowercase());
+    folded().eq(b"ip".iter().copied()) || folded().eq(b"ipaddress".iter().copied())
 }
 
 fn local_char(b: u8) -> bool {
@@ -162,6 +175,12 @@ impl Scrubber<'_> {
         out
     }
 
+    /// [`Self::text`] of an owned string: the string itself, not a copy, when it holds no address (nearly
+    /// every string: this runs on every key and value of every message).
+    pub fn text_owned(&self, s: String) -> String {
+        if find_emails(&s).is_empty() { s } else { self.text(&s) }
+    }
+
     /// A URL (or a bare `?query`) without its fragment and without query parameters other than `utm_*` and the
     /// allow-list; what is kept is scrubbed of e-mail addresses too.
     pub fn url(&self, url: &str) -> String {
@@ -210,7 +229,7 @@ impl Scrubber<'_> {
     fn value(&self, key: &str, v: Value) -> Value {
         match v {
             Value::String(s) if is_url_key(key) => Value::String(self.url(&s)),
-            Value::String(s) => Value::String(self.text(&s)),
+            Value::String(s) => Value::String(self.text_owned(s)),
             Value::Array(items) => Value::Array(items.into_iter().map(|i| self.value(key, i)).collect()),
             Value::Object(map) => Value::Object(self.map(map)),
             other => other,
@@ -219,11 +238,20 @@ impl Scrubber<'_> {
 
     /// Scrubs an object: e-mail keys become `{key}_sha256`, IP keys are dropped or truncated, every string
     /// (keys included) is scrubbed.
-    pub fn map(&self, map: Map<String, Value>) -> Map<String, Value> {
+    pub fn map(&self, mut map: Map<String, Value>) -> Map<String, Value> {
+        // Nearly every object keeps its keys as they are (no address in them, none to digest or drop): its values
+        // are then scrubbed where they lie instead of the object being rebuilt key by key.
+        if map.keys().all(|k| !names_email(k) && !is_ip_key(k) && find_emails(k).is_empty()) {
+            for (k, v) in map.iter_mut() {
+                *v = self.value(k, std::mem::take(v));
+            }
+            return map;
+        }
         let mut out = Map::new();
         for (k, v) in map {
-            let key = self.text(&k);
-            if names_email(&k) {
+            let names_email = names_email(&k);
+            let key = self.text_owned(k);
+            if names_email {
                 match v {
                     Value::String(s) if s.trim().is_empty() => {}
                     Value::String(s) => {
@@ -351,7 +379,62 @@ mod tests {
             .prop_map(|(l, d, t)| format!("{l}@{d}.{t}"))
     }
 
+    /// Keys made of the pieces the key rules look for, in any case, with separators and other characters.
+    fn key() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("e"),
+            Just("E"),
+            Just("mail"),
+            Just("MAIL"),
+            Just("Mail"),
+            Just("email"),
+            Just("e-mail"),
+            Just("ip"),
+            Just("IP"),
+            Just("address"),
+            Just("_"),
+            Just("-"),
+            Just("url"),
+            Just("Path"),
+            Just("ref"),
+            Just("é"),
+            Just(" "),
+            Just("x"),
+            Just("1"),
+            Just(TOKEN_PREFIX),
+            Just("_sha256"),
+        ];
+        proptest::collection::vec(piece, 0..6).prop_map(|p| p.concat())
+    }
+
     proptest! {
+        /// The key rules read keys without building strings, and answer what their plain definitions answer.
+        #[test]
+        fn key_rules_match_their_definitions(k in key()) {
+            let letters = k.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+            prop_assert_eq!(is_email_key(&k), letters.contains("email") || letters == "mail", "{}", k);
+            prop_assert_eq!(
+                names_email(&k),
+                !k.ends_with("_sha256") && is_email_key(&k.replace(TOKEN_PREFIX, "")),
+                "{}", k
+            );
+            let lower = k.to_ascii_lowercase();
+            prop_assert_eq!(
+                is_url_key(&k),
+                matches!(lower.as_str(), "url" | "referrer" | "referer" | "path" | "search" | "href" | "link"),
+                "{}", k
+            );
+            prop_assert_eq!(is_ip_key(&k), matches!(lower.replace(['_', '-'], "").as_str(), "ip" | "ipaddress"), "{}", k);
+        }
+
+        /// `text_owned` is `text`, with or without an address in the string.
+        #[test]
+        fn text_owned_is_text(e in email(), filler in "[ a-zA-Z0-9:/?=&%@.]{0,20}", with in proptest::bool::ANY) {
+            let s = scrubber();
+            let input = if with { format!("{filler}{e}{filler}") } else { filler };
+            prop_assert_eq!(s.text_owned(input.clone()), s.text(&input));
+        }
+
         /// No scrubbed output contains an address that was in the input, wherever it was put.
         #[test]
         fn no_address_survives(e in email(), filler in "[ a-zA-Z0-9:/?=&]{0,20}", place in 0usize..6) {

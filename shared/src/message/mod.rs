@@ -469,8 +469,12 @@ fn validate_message(
     let Value::Object(mut m) = value else {
         return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
     };
-    // Derived from the content before anything is removed, so an id-less retry dedups too.
-    let fallback_id = content_id(&m);
+    // Derived from the content before anything is removed, so an id-less retry dedups too; only for a message
+    // that has no id (a digest of the whole message is the costliest step of validating one).
+    let fallback_id = match m.get("messageId") {
+        Some(Value::String(id)) if !id.is_empty() => None,
+        _ => Some(content_id(&m)),
+    };
     let kind = match (m.remove("type"), path_type) {
         (None | Some(Value::Null), Some(t)) => t,
         (Some(Value::String(s)), path) => {
@@ -492,7 +496,11 @@ fn validate_message(
         (Some(_), _) => return Err(IngestError::invalid(at(prefix, "type"), "unknown_type", "type must be a string")),
     };
     m.remove("writeKey");
-    let message_id = opt_string(&mut m, "messageId", prefix, "invalid_message_id")?.unwrap_or(fallback_id);
+    let message_id = match opt_string(&mut m, "messageId", prefix, "invalid_message_id")? {
+        Some(id) => id,
+        // Always computed above for a message whose id is absent, null or empty.
+        None => fallback_id.unwrap_or_default(),
+    };
     let user_id = opt_string(&mut m, "userId", prefix, "invalid_id")?;
     let anonymous_id = opt_string(&mut m, "anonymousId", prefix, "invalid_id")?;
     let mut group_id = opt_string(&mut m, "groupId", prefix, "invalid_id")?;
@@ -599,13 +607,13 @@ fn validate_message(
 
     // Personal data never reaches storage (see `privacy`): addresses, query strings, IPs.
     let scrub = Scrubber { salt: ctx.email_salt, keep_params: &ctx.settings.keep_query_params, ip: ctx.settings.ip };
-    let id = |v: Option<String>| v.map(|s| scrub.text(&s));
-    for name in RESERVED {
-        m.remove(name);
+    let id = |v: Option<String>| v.map(|s| scrub.text_owned(s));
+    if !m.is_empty() {
+        m.retain(|k, _| !RESERVED.contains(&k.as_str()));
     }
     Ok(Message {
         kind,
-        message_id: scrub.text(&message_id),
+        message_id: scrub.text_owned(message_id),
         user_id: id(user_id),
         anonymous_id: id(anonymous_id),
         group_id: id(group_id),
