@@ -15,6 +15,7 @@ use crate::store::{IngestRecord, Store};
 use daytwo_shared::time::Timestamp;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// How long an isolate keeps a write key's record.
 pub const RECORD_TTL_MS: i64 = 30_000;
@@ -23,22 +24,22 @@ pub const RECORD_TTL_MS: i64 = 30_000;
 const MAX_RECORDS: usize = 1_024;
 
 thread_local! {
-    /// Write key → (when read, its record).
-    static RECORDS: RefCell<HashMap<String, (Timestamp, IngestRecord)>> = RefCell::new(HashMap::new());
+    /// Write key → (when read, its record), shared with the requests that use it rather than copied to each.
+    static RECORDS: RefCell<HashMap<String, (Timestamp, Rc<IngestRecord>)>> = RefCell::new(HashMap::new());
     /// Site → when this isolate last saw its record change: a record read since then is not kept.
     static CHANGED: RefCell<HashMap<String, Timestamp>> = RefCell::new(HashMap::new());
 }
 
 /// The record of `write_key` as KV held it at most [`RECORD_TTL_MS`] ago.
-pub async fn ingest_record(store: &Store, write_key: &str, now: Timestamp) -> ApiResult<Option<IngestRecord>> {
+pub async fn ingest_record(store: &Store, write_key: &str, now: Timestamp) -> ApiResult<Option<Rc<IngestRecord>>> {
     let kept = RECORDS.with(|r| {
         let r = r.borrow();
-        r.get(write_key).filter(|(at, _)| (0..RECORD_TTL_MS).contains(&(now.0 - at.0))).map(|(_, rec)| rec.clone())
+        r.get(write_key).filter(|(at, _)| (0..RECORD_TTL_MS).contains(&(now.0 - at.0))).map(|(_, rec)| Rc::clone(rec))
     });
     if kept.is_some() {
         return Ok(kept);
     }
-    let record = store.ingest_record(write_key).await?;
+    let record = store.ingest_record(write_key).await?.map(Rc::new);
     if let Some(rec) = &record {
         // The clock moves only across I/O: a change stamped with this read's own time may have come after it.
         let changed_since = CHANGED.with(|c| c.borrow().get(&rec.site).is_some_and(|at| *at >= now));
@@ -48,7 +49,7 @@ pub async fn ingest_record(store: &Store, write_key: &str, now: Timestamp) -> Ap
                 if r.len() >= MAX_RECORDS {
                     r.clear();
                 }
-                r.insert(write_key.to_owned(), (now, rec.clone()));
+                r.insert(write_key.to_owned(), (now, Rc::clone(rec)));
             });
         }
     }

@@ -608,9 +608,7 @@ fn validate_message(
     // Personal data never reaches storage (see `privacy`): addresses, query strings, IPs.
     let scrub = Scrubber { salt: ctx.email_salt, keep_params: &ctx.settings.keep_query_params, ip: ctx.settings.ip };
     let id = |v: Option<String>| v.map(|s| scrub.text_owned(s));
-    if !m.is_empty() {
-        m.retain(|k, _| !RESERVED.contains(&k.as_str()));
-    }
+    m.retain(|k, _| !RESERVED.contains(&k.as_str()));
     Ok(Message {
         kind,
         message_id: scrub.text_owned(message_id),
