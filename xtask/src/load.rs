@@ -7,7 +7,8 @@
 //!   [`SECONDS`] seconds, each waiting for its answer before the next (bounded: at most [`CLIENTS`] requests in
 //!   flight), while workerd's resident memory is sampled every second. Then the site is rolled up and every
 //!   acknowledged event must be in it. Then the same load runs against a bare JS Worker (one KV put per
-//!   request, `peers::start_bare`) on the same wrangler dev, as a control for the runtime's own memory. Writes
+//!   request, behind the same asset layer, `peers::start_bare`) on the same wrangler dev, as a control for the
+//!   runtime's own memory. Writes
 //!   the figures into BENCHMARKS.md (`<!-- load -->`).
 
 use crate::scale::{ADMIN, call, start_server, workerd_processes, write_section};
@@ -179,7 +180,7 @@ fn load(seconds: u64) -> Result {
     // The control: the same load on a bare JS Worker that does one KV put per request, on the same wrangler
     // dev, so that what grows in the local runtime itself (Miniflare's KV, workerd) is told from what grows in
     // Daytwo's Worker.
-    let (bare, bare_base) = crate::peers::start_bare(&dir.join("bare"))?;
+    let (bare, bare_base) = crate::peers::start_bare(&dir.join("bare"), crate::peers::BareAssets::SameAsDaytwo)?;
     let bare_pgid = bare.child.id();
     let control = drive(&format!("{bare_base}/v1/batch"), &write_key, seconds, bare_pgid);
     drop(bare);

@@ -216,6 +216,11 @@ pub fn wrangler_dev(opts: &ServeOptions) -> Result<(Command, String)> {
         .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
         .envs(wrangler_env(&node))
         .current_dir(root());
+    // The ingest bench runs the same Worker once more from a copy of wrangler.toml without the asset layer
+    // (`peers::config_without_assets`).
+    if let Ok(config) = std::env::var("DAYTWO_WRANGLER_CONFIG") {
+        cmd.arg("--config").arg(config);
+    }
     Ok((cmd, admin))
 }
 
