@@ -3,7 +3,7 @@
 use crate::{input, render};
 use daytwo_shared::config::Settings;
 use daytwo_shared::data_status::DataStatus;
-use daytwo_shared::message::{IngestContext, Receipt, parse_value};
+use daytwo_shared::message::{IngestContext, Receipt, parse_value_of_text};
 use daytwo_shared::money::Currency;
 use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
 use daytwo_shared::report::{self, AccountQuery, Period};
@@ -55,7 +55,7 @@ pub fn fold_files(
     input::for_each_line(paths, |path, n, line| {
         let parsed = serde_json::from_str(line)
             .map_err(|e| e.to_string())
-            .and_then(|v| parse_value(v, &ctx).map_err(|e| format!("{} ({})", e, e.code())));
+            .and_then(|v| parse_value_of_text(v, line.len(), &ctx).map_err(|e| format!("{} ({})", e, e.code())));
         match parsed {
             Ok(batch) => {
                 for m in &batch.messages {

@@ -7,7 +7,8 @@ use crate::http::{self, origin};
 use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
-    IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json, parse_value,
+    IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json,
+    parse_value_of_text,
 };
 use daytwo_shared::site_rules::origin_may_send;
 use serde_json::json;
@@ -77,7 +78,7 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         path_type,
         via: site.via,
     };
-    let batch = parse_value(value, &ctx)?;
+    let batch = parse_value_of_text(value, body.len(), &ctx)?;
     match sink {
         IngestSink::Kv => {
             let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;

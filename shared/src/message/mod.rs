@@ -268,8 +268,17 @@ pub struct Batch {
 
 /// Parses and validates a whole request body. All or nothing.
 pub fn parse_body(body: &[u8], ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
-    parse_value(parse_json(body)?, ctx)
+    parse_value_of_text(parse_json(body)?, body.len(), ctx)
 }
+
+/// How many times longer than its text a message's compact JSON can be. Strings and keys never grow (an escape
+/// written out was one at least as long in the text, and anything not escaped is copied), whitespace goes,
+/// and a duplicate key keeps one value. Numbers can grow: a float's text is at least 3 bytes (`1e5`) and its
+/// written form at most 24 (`-2.2250738585072014e-308`); an integer's digits are written as they came, or, past
+/// 64 bits (20 digits or more), as a float of at most 24. So a message parsed from at most
+/// `MAX_MESSAGE_BYTES / MAX_GROWTH` bytes of text is within the limit without counting (property test
+/// `tests::compact_json_grows_at_most_max_growth_times`).
+const MAX_GROWTH: usize = 8;
 
 /// The first step of `parse_body`: size limit, UTF-8 and JSON syntax, judged by content, not `Content-Type`.
 /// The Worker needs the parsed body before validation to find a `writeKey` sent inside it.
@@ -291,6 +300,14 @@ pub fn body_write_key(body: &Value) -> Option<&str> {
 
 /// Validates an already parsed body (a message, or `{"batch": [...]}`).
 pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
+    parse_value_of_text(value, usize::MAX, ctx)
+}
+
+/// [`parse_value`] for a body parsed from `text_len` bytes of text: no message in a short text can be over
+/// [`MAX_MESSAGE_BYTES`], so its size is not counted ([`MAX_GROWTH`]; counting it was a twentieth of a
+/// report's time from a file).
+pub fn parse_value_of_text(value: Value, text_len: usize, ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
+    let may_be_too_large = text_len.saturating_mul(MAX_GROWTH) > MAX_MESSAGE_BYTES;
     let Value::Object(mut top) = value else {
         return Err(IngestError::invalid("", "invalid_body", "body must be a JSON object"));
     };
@@ -310,7 +327,7 @@ pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, Inges
             }
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                out.push(validate_message(item, &format!("batch[{i}]"), None, batch_sent_at, ctx)?);
+                out.push(validate_message(item, &format!("batch[{i}]"), None, batch_sent_at, may_be_too_large, ctx)?);
             }
             out
         }
@@ -319,9 +336,9 @@ pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, Inges
         }
         (None, None) => {
             // analytics-next may post a single message to the batch path; accept it as one message.
-            vec![validate_message(Value::Object(top), "", None, None, ctx)?]
+            vec![validate_message(Value::Object(top), "", None, None, may_be_too_large, ctx)?]
         }
-        (Some(t), None) => vec![validate_message(Value::Object(top), "", Some(t), None, ctx)?],
+        (Some(t), None) => vec![validate_message(Value::Object(top), "", Some(t), None, may_be_too_large, ctx)?],
         (Some(_), Some(_)) => {
             return Err(IngestError::invalid("batch", "unexpected_batch", "send batches to /v1/batch"));
         }
@@ -386,16 +403,44 @@ fn resolve_times(
     receipt: Receipt,
     max_clock_skew_hours: i64,
 ) -> Result<event_time::Resolved, IngestError> {
+    let received = m.remove("receivedAt");
+    let timestamp = m.remove("timestamp");
+    let sent_at = m.remove("sentAt");
+    let raw = RawTimes {
+        timestamp: timestamp.as_ref(),
+        original_timestamp: m.get("originalTimestamp"),
+        sent_at: sent_at.as_ref(),
+        received_at: received.as_ref(),
+    };
+    resolve_raw_times(&raw, prefix, batch_sent_at, receipt, max_clock_skew_hours)
+}
+
+/// A message's time fields as received, not yet parsed.
+#[derive(Debug, Clone, Copy)]
+struct RawTimes<'a> {
+    timestamp: Option<&'a Value>,
+    original_timestamp: Option<&'a Value>,
+    sent_at: Option<&'a Value>,
+    received_at: Option<&'a Value>,
+}
+
+/// Parses the time fields (in this order, so the first bad one is the one named) and resolves the event time.
+fn resolve_raw_times(
+    raw: &RawTimes<'_>,
+    prefix: &str,
+    batch_sent_at: Option<Timestamp>,
+    receipt: Receipt,
+    max_clock_skew_hours: i64,
+) -> Result<event_time::Resolved, IngestError> {
     let time = |v: Option<&Value>, key: &str| match v {
         None | Some(Value::Null) => Ok(None),
         Some(v) => parse_time(v, &at(prefix, key)).map(Some),
     };
-    let received = m.remove("receivedAt");
     let fields = TimeFields {
-        timestamp: time(m.remove("timestamp").as_ref(), "timestamp")?,
-        original_timestamp: time(m.get("originalTimestamp"), "originalTimestamp")?,
-        sent_at: time(m.remove("sentAt").as_ref(), "sentAt")?.or(batch_sent_at),
-        received_at: if receipt == Receipt::File { time(received.as_ref(), "receivedAt")? } else { None },
+        timestamp: time(raw.timestamp, "timestamp")?,
+        original_timestamp: time(raw.original_timestamp, "originalTimestamp")?,
+        sent_at: time(raw.sent_at, "sentAt")?.or(batch_sent_at),
+        received_at: if receipt == Receipt::File { time(raw.received_at, "receivedAt")? } else { None },
     };
     event_time::resolve(&fields, receipt, max_clock_skew_hours)
         .map_err(|e| IngestError::invalid(at(prefix, "timestamp"), "missing_timestamp", e.to_string()))
@@ -412,12 +457,12 @@ fn parse_time(v: &Value, field: &str) -> Result<Timestamp, IngestError> {
 
 /// An optional string field: absent and null are `None`; anything else but a non-empty string is refused.
 fn opt_string(
-    m: &mut Map<String, Value>,
+    value: Option<Value>,
     key: &str,
     prefix: &str,
     code: &'static str,
 ) -> Result<Option<String>, IngestError> {
-    match m.remove(key) {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) if s.chars().count() <= MAX_ID_CHARS => Ok(Some(s)),
@@ -428,8 +473,8 @@ fn opt_string(
     }
 }
 
-fn opt_object(m: &mut Map<String, Value>, key: &str, prefix: &str) -> Result<Map<String, Value>, IngestError> {
-    match m.remove(key) {
+fn opt_object(value: Option<Value>, key: &str, prefix: &str) -> Result<Map<String, Value>, IngestError> {
+    match value {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(o)) => Ok(o),
         Some(_) => Err(IngestError::invalid(at(prefix, key), "invalid_type", "must be an object")),
@@ -453,20 +498,75 @@ fn serialized_len(value: &Value) -> usize {
     serde_json::to_writer(&mut n, value).map_or(usize::MAX, |()| n.0)
 }
 
+/// The fields `validate_message` reads, taken out of a message in one pass over its keys (taking each out of
+/// the map by name was a tree search per field: an eighth of a report's time from a file). `rest` is what is
+/// left: the client's other fields, kept as `extra`, without the stored names that only Daytwo may set
+/// (`RESERVED`) and without `writeKey`.
+#[derive(Debug, Default)]
+struct Fields {
+    kind: Option<Value>,
+    message_id: Option<Value>,
+    user_id: Option<Value>,
+    anonymous_id: Option<Value>,
+    group_id: Option<Value>,
+    previous_id: Option<Value>,
+    event: Option<Value>,
+    name: Option<Value>,
+    properties: Option<Value>,
+    traits: Option<Value>,
+    context: Option<Value>,
+    timestamp: Option<Value>,
+    sent_at: Option<Value>,
+    received_at: Option<Value>,
+    rest: Map<String, Value>,
+}
+
+impl Fields {
+    fn take(message: Map<String, Value>) -> Fields {
+        let mut f = Fields::default();
+        for (key, value) in message {
+            let slot = match key.as_str() {
+                "type" => &mut f.kind,
+                "messageId" => &mut f.message_id,
+                "userId" => &mut f.user_id,
+                "anonymousId" => &mut f.anonymous_id,
+                "groupId" => &mut f.group_id,
+                "previousId" => &mut f.previous_id,
+                "event" => &mut f.event,
+                "name" => &mut f.name,
+                "properties" => &mut f.properties,
+                "traits" => &mut f.traits,
+                "context" => &mut f.context,
+                "timestamp" => &mut f.timestamp,
+                "sentAt" => &mut f.sent_at,
+                "receivedAt" => &mut f.received_at,
+                k if k == "writeKey" || RESERVED.contains(&k) => continue,
+                _ => {
+                    f.rest.insert(key, value);
+                    continue;
+                }
+            };
+            *slot = Some(value);
+        }
+        f
+    }
+}
+
 fn validate_message(
     value: Value,
     prefix: &str,
     path_type: Option<MessageType>,
     batch_sent_at: Option<Timestamp>,
+    may_be_too_large: bool,
     ctx: &IngestContext<'_>,
 ) -> Result<Message, IngestError> {
-    if serialized_len(&value) > MAX_MESSAGE_BYTES {
+    if may_be_too_large && serialized_len(&value) > MAX_MESSAGE_BYTES {
         return Err(IngestError::MessageTooLarge {
             field: if prefix.is_empty() { "message".into() } else { prefix.into() },
             limit: MAX_MESSAGE_BYTES,
         });
     }
-    let Value::Object(mut m) = value else {
+    let Value::Object(m) = value else {
         return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
     };
     // Derived from the content before anything is removed, so an id-less retry dedups too; only for a message
@@ -475,7 +575,8 @@ fn validate_message(
         Some(Value::String(id)) if !id.is_empty() => None,
         _ => Some(content_id(&m)),
     };
-    let kind = match (m.remove("type"), path_type) {
+    let mut f = Fields::take(m);
+    let kind = match (f.kind.take(), path_type) {
         (None | Some(Value::Null), Some(t)) => t,
         (Some(Value::String(s)), path) => {
             let t = MessageType::parse(&s).ok_or_else(|| {
@@ -495,21 +596,20 @@ fn validate_message(
         }
         (Some(_), _) => return Err(IngestError::invalid(at(prefix, "type"), "unknown_type", "type must be a string")),
     };
-    m.remove("writeKey");
-    let message_id = match opt_string(&mut m, "messageId", prefix, "invalid_message_id")? {
+    let message_id = match opt_string(f.message_id.take(), "messageId", prefix, "invalid_message_id")? {
         Some(id) => id,
         // Always computed above for a message whose id is absent, null or empty.
         None => fallback_id.unwrap_or_default(),
     };
-    let user_id = opt_string(&mut m, "userId", prefix, "invalid_id")?;
-    let anonymous_id = opt_string(&mut m, "anonymousId", prefix, "invalid_id")?;
-    let mut group_id = opt_string(&mut m, "groupId", prefix, "invalid_id")?;
-    let previous_id = opt_string(&mut m, "previousId", prefix, "invalid_id")?;
-    let event = opt_string(&mut m, "event", prefix, "invalid_event")?;
-    let name = opt_string(&mut m, "name", prefix, "invalid_type")?;
-    let properties = opt_object(&mut m, "properties", prefix)?;
-    let traits = opt_object(&mut m, "traits", prefix)?;
-    let context = opt_object(&mut m, "context", prefix)?;
+    let user_id = opt_string(f.user_id.take(), "userId", prefix, "invalid_id")?;
+    let anonymous_id = opt_string(f.anonymous_id.take(), "anonymousId", prefix, "invalid_id")?;
+    let mut group_id = opt_string(f.group_id.take(), "groupId", prefix, "invalid_id")?;
+    let previous_id = opt_string(f.previous_id.take(), "previousId", prefix, "invalid_id")?;
+    let event = opt_string(f.event.take(), "event", prefix, "invalid_event")?;
+    let name = opt_string(f.name.take(), "name", prefix, "invalid_type")?;
+    let properties = opt_object(f.properties.take(), "properties", prefix)?;
+    let traits = opt_object(f.traits.take(), "traits", prefix)?;
+    let context = opt_object(f.context.take(), "context", prefix)?;
 
     if user_id.is_none() && anonymous_id.is_none() {
         return Err(IngestError::invalid(at(prefix, "userId"), "missing_id", "userId or anonymousId is required"));
@@ -545,8 +645,15 @@ fn validate_message(
     }
 
     // Event time: timestamp, else originalTimestamp, else the receive time; then Segment's skew correction.
-    let timestamp_sent = m.get("timestamp").is_some_and(|v| !v.is_null());
-    let resolved = resolve_times(&mut m, prefix, batch_sent_at, ctx.receipt, ctx.settings.max_clock_skew_hours)?;
+    let timestamp_sent = f.timestamp.as_ref().is_some_and(|v| !v.is_null());
+    let raw_times = RawTimes {
+        timestamp: f.timestamp.as_ref(),
+        original_timestamp: f.rest.get("originalTimestamp"),
+        sent_at: f.sent_at.as_ref(),
+        received_at: f.received_at.as_ref(),
+    };
+    let resolved =
+        resolve_raw_times(&raw_times, prefix, batch_sent_at, ctx.receipt, ctx.settings.max_clock_skew_hours)?;
     let event_time = resolved.event_time;
     let oldest = ctx.settings.oldest_event.start();
     let too_new = resolved.received_at.is_some_and(|received| {
@@ -608,7 +715,6 @@ fn validate_message(
     // Personal data never reaches storage (see `privacy`): addresses, query strings, IPs.
     let scrub = Scrubber { salt: ctx.email_salt, keep_params: &ctx.settings.keep_query_params, ip: ctx.settings.ip };
     let id = |v: Option<String>| v.map(|s| scrub.text_owned(s));
-    m.retain(|k, _| !RESERVED.contains(&k.as_str()));
     Ok(Message {
         kind,
         message_id: scrub.text_owned(message_id),
@@ -625,7 +731,7 @@ fn validate_message(
         traits: scrub.map(traits),
         context: scrub.map(context),
         via: ctx.via,
-        extra: scrub.map(m),
+        extra: scrub.map(f.rest),
     })
 }
 

@@ -269,3 +269,71 @@ proptest::proptest! {
         proptest::prop_assert_eq!(serialized_len(&v), v.to_string().len());
     }
 }
+
+/// JSON text built to grow as much as it can when parsed and written compactly: short float forms that print
+/// long, integers past 64 bits, every kind of escape, whitespace, duplicate keys, nesting.
+fn growing_json_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let number = prop_oneof![
+        Just("1e5".to_owned()),
+        Just("9e15".to_owned()),
+        Just("1E-7".to_owned()),
+        Just("-0".to_owned()),
+        Just("5e-324".to_owned()),
+        Just("-2.2250738585072014e-308".to_owned()),
+        "[0-9]{19,30}",
+        "-?[1-9][0-9]{0,2}(\\.[0-9]{1,2})?([eE][-+]?[0-9]{1,3})?",
+    ];
+    let string =
+        "(\\\\u00[01][0-9a-f]|\\\\u[0-9a-f]{4}|\\\\[nrtbf\"\\\\/]|[a-z é€😀]){0,6}".prop_map(|s| format!("\"{s}\""));
+    let leaf = prop_oneof![number, string.clone(), Just("true".to_owned()), Just("null".to_owned())];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        let ws = "[ \\n\\t]{0,2}";
+        prop_oneof![
+            proptest::collection::vec((inner.clone(), ws), 0..4).prop_map(|items| {
+                let parts: Vec<String> = items.into_iter().map(|(v, w)| format!("{w}{v}{w}")).collect();
+                format!("[{}]", parts.join(","))
+            }),
+            proptest::collection::vec((string.clone(), inner, ws), 0..4).prop_map(|fields| {
+                let parts: Vec<String> = fields.into_iter().map(|(k, v, w)| format!("{w}{k}{w}:{w}{v}")).collect();
+                format!("{{{}}}", parts.join(","))
+            }),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// The bound that lets a short text skip the size count (`MAX_GROWTH`) holds for any JSON text.
+    #[test]
+    fn compact_json_grows_at_most_max_growth_times(text in growing_json_text()) {
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            proptest::prop_assert!(
+                serialized_len(&v) <= MAX_GROWTH * text.len(),
+                "{} bytes of text became {}: {}", text.len(), serialized_len(&v), text
+            );
+        }
+    }
+}
+
+/// A message whose text is short enough to skip the count cannot pass the limit; one that is long enough is
+/// counted, batch or not.
+#[test]
+fn a_message_over_the_limit_is_refused_whatever_its_text_length() {
+    let currency = Currency::default();
+    let settings = IngestSettings::default();
+    let ctx = ctx_with(&currency, &settings, None);
+    let big = "x".repeat(MAX_MESSAGE_BYTES);
+    let message = json!({"type": "track", "userId": "u", "event": "E", "properties": {"p": big}});
+    let text = message.to_string();
+    let err = parse_body(text.as_bytes(), &ctx).unwrap_err();
+    assert_eq!(err.code(), "message_too_large");
+    let batch = json!({"batch": [message]}).to_string();
+    assert_eq!(parse_body(batch.as_bytes(), &ctx).unwrap_err().field(), Some("batch[0]"));
+    // The largest growth a short text can have: floats of 3 bytes written as 18.
+    let floats = vec!["9e15"; MAX_MESSAGE_BYTES / MAX_GROWTH / 5].join(",");
+    let text = format!(r#"{{"type":"track","userId":"u","event":"E","properties":{{"f":[{floats}]}}}}"#);
+    let written = serialized_len(&serde_json::from_str::<Value>(&text).unwrap());
+    assert!(written > text.len() * 3, "{written} from {}", text.len());
+    assert!(written <= MAX_GROWTH * text.len());
+}
