@@ -102,6 +102,10 @@ fn domain_char(b: u8) -> bool {
 /// The e-mail-shaped runs of `s`: (start, end, the address with `%40` read as `@`).
 fn find_emails(s: &str) -> Vec<(usize, usize, String)> {
     let b = s.as_bytes();
+    // Most strings hold neither sign: two `memchr` scans answer for them faster than the byte loop below.
+    if !b.contains(&b'@') && !b.contains(&b'%') {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut i = 0;
     let mut last_end = 0;

@@ -132,20 +132,42 @@ impl EventMapping {
     /// page's path, so `/pricing` matches `/pricing`, `/pricing/enterprise` and `/en/pricing`, but not
     /// `/pricing-history` or `/blog/pricing-tips`.
     pub fn is_consideration_path(&self, path: &str) -> bool {
-        let segments = |p: &str| -> Vec<String> {
-            p.split(['?', '#'])
-                .next()
-                .unwrap_or("")
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .map(str::to_ascii_lowercase)
-                .collect()
-        };
-        let page = segments(path);
-        self.consideration_paths.iter().any(|c| {
-            let want = segments(c);
-            !want.is_empty() && page.windows(want.len()).any(|w| w == want.as_slice())
-        })
+        self.consideration_matcher().matches(path)
+    }
+
+    /// The configured consideration paths, split once: a fold asks for every page view.
+    pub fn consideration_matcher(&self) -> ConsiderationPaths {
+        let wanted = self
+            .consideration_paths
+            .iter()
+            .map(|c| path_segments(c).map(str::to_ascii_lowercase).collect::<Vec<_>>())
+            .filter(|want| !want.is_empty())
+            .collect();
+        ConsiderationPaths { wanted }
+    }
+}
+
+/// A path's non-empty segments, before any query or fragment.
+fn path_segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split(['?', '#']).next().unwrap_or("").split('/').filter(|s| !s.is_empty())
+}
+
+/// [`EventMapping::is_consideration_path`] with the configured paths split and lower-cased once.
+#[derive(Debug, Clone)]
+pub struct ConsiderationPaths {
+    /// Each configured path's lower-cased segments; paths without any are left out (they match nothing).
+    wanted: Vec<Vec<String>>,
+}
+
+impl ConsiderationPaths {
+    pub fn matches(&self, path: &str) -> bool {
+        if self.wanted.is_empty() {
+            return false;
+        }
+        let page: Vec<&str> = path_segments(path).collect();
+        self.wanted
+            .iter()
+            .any(|want| page.windows(want.len()).any(|w| w.iter().zip(want).all(|(p, c)| p.eq_ignore_ascii_case(c))))
     }
 }
 
@@ -173,6 +195,36 @@ mod tests {
         assert!(!m.is_consideration_path("/"));
         for (i, s) in Signal::ALL.iter().enumerate() {
             assert_eq!(s.index(), i);
+        }
+    }
+
+    /// The definition the matcher replaced: every path split and lower-cased on each call.
+    fn by_definition(configured: &[String], path: &str) -> bool {
+        let segments = |p: &str| -> Vec<String> {
+            p.split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        let page = segments(path);
+        configured.iter().any(|c| {
+            let want = segments(c);
+            !want.is_empty() && page.windows(want.len()).any(|w| w == want.as_slice())
+        })
+    }
+
+    proptest::proptest! {
+        /// Splitting the configured paths once answers as splitting them on every call did.
+        #[test]
+        fn the_matcher_answers_as_the_definition(
+            configured in proptest::collection::vec("[/aAbB?#é]{0,8}", 0..4),
+            path in "[/aAbB?#é]{0,12}",
+        ) {
+            let mapping = EventMapping { consideration_paths: configured.clone(), ..EventMapping::default() };
+            proptest::prop_assert_eq!(mapping.is_consideration_path(&path), by_definition(&configured, &path));
         }
     }
 }

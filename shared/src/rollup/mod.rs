@@ -9,7 +9,7 @@
 use crate::config::TrustSettings;
 use crate::identity::{self, IdentityKey, IdentityKind};
 use crate::message::{KeyKind, Message, MessageType};
-use crate::signals::{EventMapping, Signal};
+use crate::signals::{ConsiderationPaths, EventMapping, Signal};
 use crate::time::{Day, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -220,7 +220,7 @@ pub struct RollupState {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     by_name: HashMap<String, u32>,
-    mapping: EventMapping,
+    consideration: ConsiderationPaths,
 }
 
 impl Classifier {
@@ -230,7 +230,7 @@ impl Classifier {
             let bits = signals.iter().fold(0u32, |b, s| b | (1 << s.index()));
             *by_name.entry(name.trim().to_lowercase()).or_insert(0) |= bits;
         }
-        Classifier { by_name, mapping: mapping.clone() }
+        Classifier { by_name, consideration: mapping.consideration_matcher() }
     }
 
     /// Signal bits of a message (Activity always).
@@ -240,7 +240,7 @@ impl Classifier {
         match m.kind {
             MessageType::Page | MessageType::Screen => {
                 set(Signal::PageView);
-                if m.page_path().is_some_and(|p| self.mapping.is_consideration_path(&p)) {
+                if m.page_path().is_some_and(|p| self.consideration.matches(&p)) {
                     set(Signal::ConsiderationPage);
                 }
             }
