@@ -41,13 +41,21 @@ pub fn for_each_line(
         return Err("standard input (-) can be read only once".into());
     }
     for path in paths {
-        let reader = open(path)?;
-        for (i, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| format!("{}: line {}: {e}", display(path), i + 1))?;
+        let mut reader = open(path)?;
+        // One buffer for every line (`lines()` allocated and freed a string per line).
+        let mut buffer = String::new();
+        for number in 1.. {
+            buffer.clear();
+            let read = reader.read_line(&mut buffer).map_err(|e| format!("{}: line {number}: {e}", display(path)))?;
+            if read == 0 {
+                break;
+            }
+            // As `lines()` gives it: without its `\n` or `\r\n`.
+            let line = buffer.strip_suffix('\n').map_or(buffer.as_str(), |l| l.strip_suffix('\r').unwrap_or(l));
             if line.trim().is_empty() {
                 continue;
             }
-            f(path, i + 1, &line)?;
+            f(path, number, line)?;
         }
     }
     Ok(())
@@ -70,7 +78,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("daytwo-input-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let plain = dir.join("a.ndjson");
-        std::fs::write(&plain, "1\n\n2\n").unwrap();
+        // CRLF and LF endings, a blank line, a last line without an ending: read as `lines()` reads them.
+        std::fs::write(&plain, "1\r\n\n2\n{\"a\":\"b\\r\"}\r\nlast").unwrap();
         let packed = dir.join("b.json.gz");
         let mut two_members = gz("3\n");
         two_members.extend(gz("4\n"));
@@ -81,10 +90,21 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let want = [("a.ndjson", 1, "1"), ("a.ndjson", 3, "2"), ("b.json.gz", 1, "3"), ("b.json.gz", 2, "4")];
+        let want = [
+            ("a.ndjson", 1, "1"),
+            ("a.ndjson", 3, "2"),
+            ("a.ndjson", 4, "{\"a\":\"b\\r\"}"),
+            ("a.ndjson", 5, "last"),
+            ("b.json.gz", 1, "3"),
+            ("b.json.gz", 2, "4"),
+        ];
         assert_eq!(seen, want.map(|(a, b, c)| (a.to_owned(), b, c.to_owned())));
         assert!(for_each_line(&[PathBuf::from("-"), PathBuf::from("-")], |_, _, _| Ok(())).is_err());
         assert!(for_each_line(&[dir.join("missing")], |_, _, _| Ok(())).unwrap_err().contains("missing"));
+        let invalid = dir.join("c.ndjson");
+        std::fs::write(&invalid, b"1\n\xff\n").unwrap();
+        let err = for_each_line(&[invalid], |_, _, _| Ok(())).unwrap_err();
+        assert!(err.contains("c.ndjson: line 2:"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
