@@ -153,27 +153,43 @@ pub(crate) enum BareAssets {
     None,
 }
 
-/// The `[assets]` block of the repository's wrangler.toml (up to the next blank line), its `directory` made
-/// absolute, so another Worker can be run behind the very same asset layer.
+/// The `[assets]` table of the repository's wrangler.toml, its `directory` made absolute, so another Worker can
+/// be run behind the very same asset layer.
 fn daytwo_assets_block() -> Result<String> {
     let toml = std::fs::read_to_string(root().join("wrangler.toml")).map_err(|e| e.to_string())?;
     assets_block(&toml, &crate::assets::out_dir())
 }
 
-/// `toml`'s `[assets]` table (up to the next blank line), its `directory` set to `dir`.
-fn assets_block(toml: &str, dir: &Path) -> Result<String> {
-    let start = toml.find("\n[assets]\n").ok_or("wrangler.toml has no [assets] block")? + 1;
-    let block = toml[start..].split("\n\n").next().unwrap_or_default();
-    let mut out = String::new();
-    for line in block.lines() {
-        if line.trim_start().starts_with("directory") {
-            out.push_str(&format!("directory = {:?}\n", dir.display().to_string()));
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
+/// Each line of `toml` with the header of the table it is in (`""` before the first header).
+fn lines_by_table(toml: &str) -> Vec<(&str, &str)> {
+    let mut table = "";
+    toml.lines()
+        .map(|line| {
+            if line.starts_with('[') {
+                table = line;
+            }
+            (table, line)
+        })
+        .collect()
+}
+
+/// `line`, or `key = value` when it sets `key`.
+fn with_value(line: &str, key: &str, value: &str) -> String {
+    match line.split_once('=') {
+        Some((k, _)) if k.trim() == key => format!("{key} = {value:?}\n"),
+        _ => format!("{line}\n"),
     }
-    Ok(out)
+}
+
+/// `toml`'s `[assets]` table, its `directory` set to `dir`.
+fn assets_block(toml: &str, dir: &Path) -> Result<String> {
+    let dir = dir.display().to_string();
+    let block: String = lines_by_table(toml)
+        .into_iter()
+        .filter(|(table, _)| *table == "[assets]")
+        .map(|(_, line)| with_value(line, "directory", &dir))
+        .collect();
+    if block.is_empty() { Err("wrangler.toml has no [assets] table".into()) } else { Ok(block) }
 }
 
 /// Starts the bare Worker on `wrangler dev` (local KV on disk in `dir/state`) in its own process group.
@@ -239,22 +255,11 @@ fn config_without_assets(dir: &Path) -> Result<std::path::PathBuf> {
 
 /// `toml` without its `[build]` and `[assets]` tables, `main` set to `main`.
 fn without_build_and_assets(toml: &str, main: &str) -> String {
-    let (mut out, mut skip) = (String::new(), false);
-    for line in toml.lines() {
-        if line.starts_with('[') {
-            skip = line == "[build]" || line == "[assets]";
-        }
-        if skip {
-            continue;
-        }
-        if line.starts_with("main = ") {
-            out.push_str(&format!("main = {main:?}\n"));
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
+    lines_by_table(toml)
+        .into_iter()
+        .filter(|(table, _)| *table != "[build]" && *table != "[assets]")
+        .map(|(_, line)| with_value(line, "main", main))
+        .collect()
 }
 
 /// Starts Daytwo with direct ingest in `dir` and creates a site; returns the server and a wrk script posting

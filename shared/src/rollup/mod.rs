@@ -373,7 +373,7 @@ impl RollupState {
             }
         }
         let mut link_user = |from: String, user: &str| {
-            if from.strip_prefix(IdentityKind::User.prefix()) != Some(user) {
+            if identity::id_of(&from, IdentityKind::User) != Some(user) {
                 let candidate = First { at, value: user.to_owned() };
                 let slot = self.user_of.entry(from).or_insert_with(|| candidate.clone());
                 if candidate < *slot {
