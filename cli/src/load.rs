@@ -3,7 +3,7 @@
 use crate::{input, render};
 use daytwo_shared::config::Settings;
 use daytwo_shared::data_status::DataStatus;
-use daytwo_shared::message::{IngestContext, Receipt, parse_value_of_text};
+use daytwo_shared::message::{Body, IngestContext, Receipt, validate_body};
 use daytwo_shared::money::Currency;
 use daytwo_shared::query::{self, Format, Rendered, ReportKind, ReportQuery};
 use daytwo_shared::report::{self, AccountQuery, Period};
@@ -53,9 +53,9 @@ pub fn fold_files(
     // A compact dedup set instead of the state's index: 8 bytes per message keeps a million events small.
     let mut seen: HashSet<u64> = HashSet::new();
     input::for_each_line(paths, |path, n, line| {
-        let parsed = serde_json::from_str(line)
+        let parsed = Body::from_text(line)
             .map_err(|e| e.to_string())
-            .and_then(|v| parse_value_of_text(v, line.len(), &ctx).map_err(|e| format!("{} ({})", e, e.code())));
+            .and_then(|b| validate_body(b, line.len(), &ctx).map_err(|e| format!("{} ({})", e, e.code())));
         match parsed {
             Ok(batch) => {
                 for m in &batch.messages {

@@ -7,6 +7,7 @@
 //! - an accepted body gives one message per item, of the path's type, with the request's key (`via`), an
 //!   id, a user or visitor, revenue within the money range and an event time within the accepted range;
 //! - no e-mail address survives in anything stored (scrubbing it again changes nothing);
+//! - the body read straight into its fields is the body read as a `Value`: the same messages or the same refusal;
 //! - each message is stored as JSON and read back as the same message (the Worker's raw batches);
 //! - and the stored message, validated again as a file's line with the same key, is the same message (unless
 //!   scrubbing made it longer than a limit: an address's token is longer than a short address).
@@ -15,8 +16,8 @@
 
 use daytwo_shared::config::IngestSettings;
 use daytwo_shared::message::{
-    IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MAX_ID_CHARS, MAX_MESSAGE_BYTES, Message, MessageType,
-    Receipt, parse_body, parse_value,
+    Body, IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MAX_ID_CHARS, MAX_MESSAGE_BYTES, Message, MessageType,
+    Receipt, parse_body, parse_value, validate_body,
 };
 use daytwo_shared::money::{Currency, MAX_ABS_MINOR};
 use daytwo_shared::privacy::{IpPolicy, stored_id};
@@ -156,7 +157,15 @@ fn check(data: &[u8]) {
         path_type: PATH_TYPES[usize::from(head >> 1 & 0x1f) % PATH_TYPES.len()],
         via: if head & 1 == 0 { KeyKind::Public } else { KeyKind::Secret },
     };
-    let batch = match parse_body(body, &ctx) {
+    let parsed = parse_body(body, &ctx);
+    // The body read straight into its fields (`Body`) is the body read as a `Value`: the same messages or the
+    // same refusal (a syntax error's text aside: the other path never sees it).
+    if let Some(value) = std::str::from_utf8(body).ok().and_then(|t| serde_json::from_str::<Value>(t).ok())
+        && body.len() <= MAX_BATCH_BYTES
+    {
+        assert_eq!(parsed, validate_body(Body::from_value(value), body.len(), &ctx));
+    }
+    let batch = match parsed {
         Ok(batch) => batch,
         Err(e) => {
             check_error(&e);

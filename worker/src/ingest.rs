@@ -7,8 +7,7 @@ use crate::http::{self, origin};
 use crate::queues::{self, IngestSink};
 use crate::store::{self, Store};
 use daytwo_shared::message::{
-    IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, body_write_key, parse_json,
-    parse_value_of_text,
+    IngestContext, IngestError, KeyKind, MAX_BATCH_BYTES, MessageType, Receipt, parse_json, validate_body,
 };
 use daytwo_shared::site_rules::origin_may_send;
 use serde_json::json;
@@ -43,8 +42,8 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
     let raw = http::body(&mut req, MAX_BATCH_BYTES * 2, || IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES }.into())
         .await?;
     let body = decode(raw, encoding.as_deref())?;
-    let value = parse_json(&body)?;
-    let key = match (basic_key, body_write_key(&value)) {
+    let parsed = parse_json(&body)?;
+    let key = match (basic_key, parsed.write_key()) {
         (Some(k), _) => k,
         (None, Some(k)) => k.to_owned(),
         (None, None) => {
@@ -78,7 +77,7 @@ pub async fn handle(mut req: Request, store: &Store, sink: &IngestSink, path_seg
         path_type,
         via: site.via,
     };
-    let batch = parse_value_of_text(value, body.len(), &ctx)?;
+    let batch = validate_body(parsed, body.len(), &ctx)?;
     match sink {
         IngestSink::Kv => {
             let text = serde_json::to_string(&batch.messages).map_err(|e| ApiError::internal("serialise batch", e))?;

@@ -4,6 +4,8 @@
 //! field (`batch[3].timestamp`). A batch is accepted or rejected whole. Sanitising happens here, before
 //! anything is stored: e-mail traits become salted SHA-256 digests, event times are skew-corrected.
 
+mod body;
+
 use crate::config::IngestSettings;
 pub use crate::event_time::Receipt;
 use crate::event_time::{self, TimeFields};
@@ -11,6 +13,8 @@ use crate::money::{Currency, MoneyError, json_to_minor};
 pub use crate::privacy::email_digest;
 use crate::privacy::{Scrubber, is_email_key};
 use crate::time::Timestamp;
+pub use body::Body;
+use body::{Fields, Parsed, Slot, json_len};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -268,7 +272,7 @@ pub struct Batch {
 
 /// Parses and validates a whole request body. All or nothing.
 pub fn parse_body(body: &[u8], ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
-    parse_value_of_text(parse_json(body)?, body.len(), ctx)
+    validate_body(parse_json(body)?, body.len(), ctx)
 }
 
 /// How many times longer than its text a message's compact JSON can be. Strings and keys never grow (an escape
@@ -282,7 +286,7 @@ const MAX_GROWTH: usize = 8;
 
 /// The first step of `parse_body`: size limit, UTF-8 and JSON syntax, judged by content, not `Content-Type`.
 /// The Worker needs the parsed body before validation to find a `writeKey` sent inside it.
-pub fn parse_json(body: &[u8]) -> Result<Value, IngestError> {
+pub fn parse_json(body: &[u8]) -> Result<Body, IngestError> {
     if body.len() > MAX_BATCH_BYTES {
         return Err(IngestError::BodyTooLarge { limit: MAX_BATCH_BYTES });
     }
@@ -290,38 +294,33 @@ pub fn parse_json(body: &[u8]) -> Result<Value, IngestError> {
     if text.trim().is_empty() {
         return Err(IngestError::EmptyBody);
     }
-    serde_json::from_str(text).map_err(|e| IngestError::MalformedJson { detail: e.to_string() })
-}
-
-/// The `writeKey` a body carries, if it is an object with a string `writeKey`.
-pub fn body_write_key(body: &Value) -> Option<&str> {
-    body.get("writeKey").and_then(Value::as_str)
+    Body::from_text(text).map_err(|e| IngestError::MalformedJson { detail: e.to_string() })
 }
 
 /// Validates an already parsed body (a message, or `{"batch": [...]}`).
 pub fn parse_value(value: Value, ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
-    parse_value_of_text(value, usize::MAX, ctx)
+    validate_body(Body::from_value(value), usize::MAX, ctx)
 }
 
-/// [`parse_value`] for a body parsed from `text_len` bytes of text: no message in a short text can be over
+/// Validates a body parsed from `text_len` bytes of text: no message in a short text can be over
 /// [`MAX_MESSAGE_BYTES`], so its size is not counted ([`MAX_GROWTH`]; counting it was a twentieth of a
 /// report's time from a file).
-pub fn parse_value_of_text(value: Value, text_len: usize, ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
+pub fn validate_body(body: Body, text_len: usize, ctx: &IngestContext<'_>) -> Result<Batch, IngestError> {
     let may_be_too_large = text_len.saturating_mul(MAX_GROWTH) > MAX_MESSAGE_BYTES;
-    let Value::Object(mut top) = value else {
+    let Parsed::Object(mut top) = body.0 else {
         return Err(IngestError::invalid("", "invalid_body", "body must be a JSON object"));
     };
-    let write_key = match top.remove("writeKey") {
+    let write_key = match top.take(Slot::WriteKey) {
         None | Some(Value::Null) => None,
         Some(Value::String(k)) => Some(k),
         Some(_) => return Err(IngestError::invalid("writeKey", "invalid_type", "writeKey must be a string")),
     };
-    let batch_sent_at = match top.get("sentAt") {
+    let batch_sent_at = match top.get(Slot::SentAt) {
         None | Some(Value::Null) => None,
         Some(v) => Some(parse_time(v, "sentAt")?),
     };
-    let messages = match (ctx.path_type, top.remove("batch")) {
-        (None, Some(Value::Array(items))) => {
+    let messages = match (ctx.path_type, top.batch.take()) {
+        (None, Some(Parsed::Items(items))) => {
             if items.is_empty() {
                 return Err(IngestError::invalid("batch", "empty_batch", "batch must hold at least one message"));
             }
@@ -331,14 +330,14 @@ pub fn parse_value_of_text(value: Value, text_len: usize, ctx: &IngestContext<'_
             }
             out
         }
-        (None, Some(_)) => {
+        (None, Some(Parsed::Object(_) | Parsed::Other(_))) => {
             return Err(IngestError::invalid("batch", "invalid_type", "batch must be an array of messages"));
         }
         (None, None) => {
             // analytics-next may post a single message to the batch path; accept it as one message.
-            vec![validate_message(Value::Object(top), "", None, None, may_be_too_large, ctx)?]
+            vec![validate_message(Parsed::Object(top), "", None, None, may_be_too_large, ctx)?]
         }
-        (Some(t), None) => vec![validate_message(Value::Object(top), "", Some(t), None, may_be_too_large, ctx)?],
+        (Some(t), None) => vec![validate_message(Parsed::Object(top), "", Some(t), None, may_be_too_large, ctx)?],
         (Some(_), Some(_)) => {
             return Err(IngestError::invalid("batch", "unexpected_batch", "send batches to /v1/batch"));
         }
@@ -465,7 +464,8 @@ fn opt_string(
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) if s.chars().count() <= MAX_ID_CHARS => Ok(Some(s)),
+        // No more characters than bytes: only a long string needs counting.
+        Some(Value::String(s)) if s.len() <= MAX_ID_CHARS || s.chars().count() <= MAX_ID_CHARS => Ok(Some(s)),
         Some(Value::String(_)) => {
             Err(IngestError::invalid(at(prefix, key), code, format!("must be at most {MAX_ID_CHARS} characters")))
         }
@@ -481,102 +481,41 @@ fn opt_object(value: Option<Value>, key: &str, prefix: &str) -> Result<Map<Strin
     }
 }
 
-/// Bytes of `value` written as compact JSON, counted without building the text (the size check runs on every
-/// message: building and freeing a string each time was a tenth of a report's time from a file).
-fn serialized_len(value: &Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut n = Count(0);
-    serde_json::to_writer(&mut n, value).map_or(usize::MAX, |()| n.0)
-}
-
-/// The fields `validate_message` reads, taken out of a message in one pass over its keys (taking each out of
-/// the map by name was a tree search per field: an eighth of a report's time from a file). `rest` is what is
-/// left: the client's other fields, kept as `extra`, without the stored names that only Daytwo may set
-/// (`RESERVED`) and without `writeKey`.
-#[derive(Debug, Default)]
-struct Fields {
-    kind: Option<Value>,
-    message_id: Option<Value>,
-    user_id: Option<Value>,
-    anonymous_id: Option<Value>,
-    group_id: Option<Value>,
-    previous_id: Option<Value>,
-    event: Option<Value>,
-    name: Option<Value>,
-    properties: Option<Value>,
-    traits: Option<Value>,
-    context: Option<Value>,
-    timestamp: Option<Value>,
-    sent_at: Option<Value>,
-    received_at: Option<Value>,
-    rest: Map<String, Value>,
-}
-
-impl Fields {
-    fn take(message: Map<String, Value>) -> Fields {
-        let mut f = Fields::default();
-        for (key, value) in message {
-            let slot = match key.as_str() {
-                "type" => &mut f.kind,
-                "messageId" => &mut f.message_id,
-                "userId" => &mut f.user_id,
-                "anonymousId" => &mut f.anonymous_id,
-                "groupId" => &mut f.group_id,
-                "previousId" => &mut f.previous_id,
-                "event" => &mut f.event,
-                "name" => &mut f.name,
-                "properties" => &mut f.properties,
-                "traits" => &mut f.traits,
-                "context" => &mut f.context,
-                "timestamp" => &mut f.timestamp,
-                "sentAt" => &mut f.sent_at,
-                "receivedAt" => &mut f.received_at,
-                k if k == "writeKey" || RESERVED.contains(&k) => continue,
-                _ => {
-                    f.rest.insert(key, value);
-                    continue;
-                }
-            };
-            *slot = Some(value);
-        }
-        f
-    }
-}
-
 fn validate_message(
-    value: Value,
+    parsed: Parsed,
     prefix: &str,
     path_type: Option<MessageType>,
     batch_sent_at: Option<Timestamp>,
     may_be_too_large: bool,
     ctx: &IngestContext<'_>,
 ) -> Result<Message, IngestError> {
-    if may_be_too_large && serialized_len(&value) > MAX_MESSAGE_BYTES {
+    let too_large = match &parsed {
+        _ if !may_be_too_large => false,
+        Parsed::Object(f) => f.serialized_len() > MAX_MESSAGE_BYTES,
+        Parsed::Items(_) => false,
+        Parsed::Other(v) => json_len(v) > MAX_MESSAGE_BYTES,
+    };
+    if too_large {
         return Err(IngestError::MessageTooLarge {
             field: if prefix.is_empty() { "message".into() } else { prefix.into() },
             limit: MAX_MESSAGE_BYTES,
         });
     }
-    let Value::Object(m) = value else {
+    let Parsed::Object(mut f) = parsed else {
         return Err(IngestError::invalid(prefix, "invalid_message", "a message must be a JSON object"));
     };
     // Derived from the content before anything is removed, so an id-less retry dedups too; only for a message
     // that has no id (a digest of the whole message is the costliest step of validating one).
-    let fallback_id = match m.get("messageId") {
+    let fallback_id = match f.get(Slot::MessageId) {
         Some(Value::String(id)) if !id.is_empty() => None,
-        _ => Some(content_id(&m)),
+        _ => {
+            let map = f.into_map();
+            let id = content_id(&map);
+            *f = Fields::from_map(map);
+            Some(id)
+        }
     };
-    let mut f = Fields::take(m);
-    let kind = match (f.kind.take(), path_type) {
+    let kind = match (f.take(Slot::Type), path_type) {
         (None | Some(Value::Null), Some(t)) => t,
         (Some(Value::String(s)), path) => {
             let t = MessageType::parse(&s).ok_or_else(|| {
@@ -596,20 +535,20 @@ fn validate_message(
         }
         (Some(_), _) => return Err(IngestError::invalid(at(prefix, "type"), "unknown_type", "type must be a string")),
     };
-    let message_id = match opt_string(f.message_id.take(), "messageId", prefix, "invalid_message_id")? {
+    let message_id = match opt_string(f.take(Slot::MessageId), "messageId", prefix, "invalid_message_id")? {
         Some(id) => id,
         // Always computed above for a message whose id is absent, null or empty.
         None => fallback_id.unwrap_or_default(),
     };
-    let user_id = opt_string(f.user_id.take(), "userId", prefix, "invalid_id")?;
-    let anonymous_id = opt_string(f.anonymous_id.take(), "anonymousId", prefix, "invalid_id")?;
-    let mut group_id = opt_string(f.group_id.take(), "groupId", prefix, "invalid_id")?;
-    let previous_id = opt_string(f.previous_id.take(), "previousId", prefix, "invalid_id")?;
-    let event = opt_string(f.event.take(), "event", prefix, "invalid_event")?;
-    let name = opt_string(f.name.take(), "name", prefix, "invalid_type")?;
-    let properties = opt_object(f.properties.take(), "properties", prefix)?;
-    let traits = opt_object(f.traits.take(), "traits", prefix)?;
-    let context = opt_object(f.context.take(), "context", prefix)?;
+    let user_id = opt_string(f.take(Slot::UserId), "userId", prefix, "invalid_id")?;
+    let anonymous_id = opt_string(f.take(Slot::AnonymousId), "anonymousId", prefix, "invalid_id")?;
+    let mut group_id = opt_string(f.take(Slot::GroupId), "groupId", prefix, "invalid_id")?;
+    let previous_id = opt_string(f.take(Slot::PreviousId), "previousId", prefix, "invalid_id")?;
+    let event = opt_string(f.take(Slot::Event), "event", prefix, "invalid_event")?;
+    let name = opt_string(f.take(Slot::Name), "name", prefix, "invalid_type")?;
+    let properties = opt_object(f.take(Slot::Properties), "properties", prefix)?;
+    let traits = opt_object(f.take(Slot::Traits), "traits", prefix)?;
+    let context = opt_object(f.take(Slot::Context), "context", prefix)?;
 
     if user_id.is_none() && anonymous_id.is_none() {
         return Err(IngestError::invalid(at(prefix, "userId"), "missing_id", "userId or anonymousId is required"));
@@ -645,12 +584,12 @@ fn validate_message(
     }
 
     // Event time: timestamp, else originalTimestamp, else the receive time; then Segment's skew correction.
-    let timestamp_sent = f.timestamp.as_ref().is_some_and(|v| !v.is_null());
+    let timestamp_sent = f.get(Slot::Timestamp).is_some_and(|v| !v.is_null());
     let raw_times = RawTimes {
-        timestamp: f.timestamp.as_ref(),
+        timestamp: f.get(Slot::Timestamp),
         original_timestamp: f.rest.get("originalTimestamp"),
-        sent_at: f.sent_at.as_ref(),
-        received_at: f.received_at.as_ref(),
+        sent_at: f.get(Slot::SentAt),
+        received_at: f.get(Slot::ReceivedAt),
     };
     let resolved =
         resolve_raw_times(&raw_times, prefix, batch_sent_at, ctx.receipt, ctx.settings.max_clock_skew_hours)?;
@@ -731,7 +670,7 @@ fn validate_message(
         traits: scrub.map(traits),
         context: scrub.map(context),
         via: ctx.via,
-        extra: scrub.map(f.rest),
+        extra: scrub.map(std::mem::take(&mut f.rest)),
     })
 }
 

@@ -266,7 +266,7 @@ proptest::proptest! {
     #[test]
     fn the_counted_size_is_the_compact_texts_length(text in "\\PC{0,60}", n in proptest::num::i64::ANY, x in -1e9f64..1e9) {
         let v = json!({"type": "track", "event": text, "properties": {"n": n, "x": x, "list": [text, null, true]}});
-        proptest::prop_assert_eq!(serialized_len(&v), v.to_string().len());
+        proptest::prop_assert_eq!(json_len(&v), v.to_string().len());
     }
 }
 
@@ -309,8 +309,8 @@ proptest::proptest! {
     fn compact_json_grows_at_most_max_growth_times(text in growing_json_text()) {
         if let Ok(v) = serde_json::from_str::<Value>(&text) {
             proptest::prop_assert!(
-                serialized_len(&v) <= MAX_GROWTH * text.len(),
-                "{} bytes of text became {}: {}", text.len(), serialized_len(&v), text
+                json_len(&v) <= MAX_GROWTH * text.len(),
+                "{} bytes of text became {}: {}", text.len(), json_len(&v), text
             );
         }
     }
@@ -333,7 +333,151 @@ fn a_message_over_the_limit_is_refused_whatever_its_text_length() {
     // The largest growth a short text can have: floats of 3 bytes written as 18.
     let floats = vec!["9e15"; MAX_MESSAGE_BYTES / MAX_GROWTH / 5].join(",");
     let text = format!(r#"{{"type":"track","userId":"u","event":"E","properties":{{"f":[{floats}]}}}}"#);
-    let written = serialized_len(&serde_json::from_str::<Value>(&text).unwrap());
+    let written = json_len(&serde_json::from_str::<Value>(&text).unwrap());
     assert!(written > text.len() * 3, "{written} from {}", text.len());
     assert!(written <= MAX_GROWTH * text.len());
+}
+
+/// JSON text shaped like what clients send: objects whose keys are the fields validation reads, the stored
+/// names only Daytwo may set, `batch`, `writeKey` and others, repeated at times; values that pass and values
+/// that do not; a batch of such messages; and any JSON at all.
+fn message_like_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let key = prop_oneof![
+        proptest::sample::select(vec![
+            "type",
+            "messageId",
+            "userId",
+            "anonymousId",
+            "groupId",
+            "previousId",
+            "event",
+            "name",
+            "properties",
+            "traits",
+            "context",
+            "timestamp",
+            "sentAt",
+            "receivedAt",
+            "writeKey",
+            "batch",
+            "via",
+            "revenueMinor",
+            "originalTimestamp",
+            "custom",
+        ])
+        .prop_map(|k| format!("\"{k}\"")),
+        Just("\"type\\u0020\"".to_owned()),
+        Just("\"user\\u0049d\"".to_owned()),
+    ];
+    let value = prop_oneof![
+        proptest::sample::select(vec![
+            "\"track\"",
+            "\"identify\"",
+            "\"group\"",
+            "\"alias\"",
+            "\"page\"",
+            "\"u1\"",
+            "\"\"",
+            "\"E\"",
+            "\"2026-10-10T11:00:00Z\"",
+            "\"2026-10-10T13:00:00+02:00\"",
+            "\"soon\"",
+            "null",
+            "1",
+            "[]",
+            "{}",
+            "{\"email\":\"jo@example.com\",\"name\":\"Jo\"}",
+            "{\"revenue\":5,\"currency\":\"USD\"}",
+            "{\"groupId\":\"g1\",\"ip\":\"198.51.100.7\"}",
+            "{\"path\":\"/pricing?e=jo@example.com\"}",
+        ])
+        .prop_map(str::to_owned),
+        growing_json_text(),
+    ];
+    // A valid message first, most of the time, then fields that add to it or replace some of it.
+    let base = proptest::sample::select(vec![
+        "",
+        r#""type":"track","event":"Signed Up","userId":"u1","messageId":"m1","timestamp":"2026-10-10T11:00:00Z","#,
+        r#""type":"identify","anonymousId":"a1","traits":{"email":"jo@example.com"},"#,
+        r#""type":"group","groupId":"g1","userId":"u1","receivedAt":"2026-10-10T11:30:00Z","#,
+        r#""type":"page","anonymousId":"a1","properties":{"url":"https://x.io/p?q=1"},"sentAt":"2026-10-10T11:59:00Z","#,
+    ]);
+    let object = (base, proptest::collection::vec((key, value), 0..5)).prop_map(|(base, fields)| {
+        let parts: Vec<String> = fields.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{{{base}{}}}", parts.join(",")).replace(",}", "}")
+    });
+    prop_oneof![
+        4 => object.clone(),
+        2 => (proptest::collection::vec(object.clone(), 0..4), object).prop_map(|(items, top)| {
+            let top = top.trim_start_matches('{').to_owned();
+            let sep = if top == "}" { "" } else { "," };
+            format!("{{\"batch\":[{}]{sep}{top}", items.join(","))
+        }),
+        1 => growing_json_text(),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+    /// A body read straight into its fields is the body read as a `Value`: the same syntax errors, the same
+    /// messages or the same refusal, for each kind of request and for a file.
+    #[test]
+    fn a_body_reads_as_its_value(text in message_like_text()) {
+        let (currency, settings) = (Currency::default(), IngestSettings::default());
+        let value = serde_json::from_str::<Value>(&text);
+        let body = Body::from_text(&text);
+        match (&value, &body) {
+            (Err(a), Err(b)) => proptest::prop_assert_eq!(a.to_string(), b.to_string()),
+            (Ok(v), Ok(b)) => {
+                proptest::prop_assert_eq!(b.write_key(), v.get("writeKey").and_then(Value::as_str));
+                for path in [None, Some(MessageType::Track)] {
+                    for receipt in [Receipt::Live(ts("2026-10-10T12:00:00Z")), Receipt::File] {
+                        for text_len in [text.len(), usize::MAX] {
+                            let ctx = IngestContext { receipt, ..ctx_with(&currency, &settings, path) };
+                            let read = validate_body(Body::from_text(&text).unwrap(), text_len, &ctx);
+                            let from_value = validate_body(Body::from_value(v.clone()), text_len, &ctx);
+                            proptest::prop_assert_eq!(read, from_value);
+                        }
+                    }
+                }
+            }
+            _ => proptest::prop_assert!(false, "{:?} against {:?}", value, body),
+        }
+    }
+
+    /// Sorting a message into slots loses nothing, and the slots count the bytes its map would write.
+    #[test]
+    fn fields_hold_their_map(text in message_like_text()) {
+        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&text) {
+            let fields = body::Fields::from_map(map.clone());
+            proptest::prop_assert_eq!(fields.serialized_len(), json_len(&Value::Object(map.clone())));
+            proptest::prop_assert_eq!(fields.into_map(), map);
+        }
+    }
+}
+
+#[test]
+fn every_slot_is_read_from_its_own_key() {
+    for (i, slot) in body::Slot::ALL.into_iter().enumerate() {
+        assert_eq!(slot as usize, i);
+        assert_eq!(body::Slot::of(slot.key()), Some(slot));
+        assert!(RESERVED.contains(&slot.key()) || slot.key() == "sentAt" || slot.key() == "writeKey", "{slot:?}");
+    }
+}
+
+/// Ids are limited in characters, not bytes: 256 of any width pass, 257 do not.
+#[test]
+fn ids_are_limited_in_characters() {
+    for c in ["x", "é", "😀"] {
+        for (n, ok) in [(MAX_ID_CHARS, true), (MAX_ID_CHARS + 1, false)] {
+            let id = c.repeat(n);
+            let body = json!({"type": "track", "userId": id, "event": "E"}).to_string();
+            let result = parse(&body, None);
+            assert_eq!(result.is_ok(), ok, "{n} × {c}: {result:?}");
+            if !ok {
+                assert_eq!(result.err().map(|e| e.code()), Some("invalid_id"));
+            }
+        }
+    }
 }
