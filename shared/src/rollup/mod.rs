@@ -159,6 +159,41 @@ pub struct IdentityRecord {
     pub name: Option<Latest<String>>,
 }
 
+impl IdentityRecord {
+    /// Adds a message's count to its day and joins what it says of the identity: its name, a survey score, a
+    /// version, a module's first day.
+    fn add(&mut self, m: &Message, s: &Seen) {
+        let (at, signals) = (m.timestamp, s.signals);
+        let mapping = |key: &str| m.properties.get(key).and_then(Value::as_str).map(str::to_owned);
+        let cell = self.days.entry(s.day).or_default();
+        cell.apply(signals, s.revenue_minor, s.via, 1);
+        if has(signals, Signal::SurveyResponded)
+            && let Some(n) = m.properties.get("nps").and_then(Value::as_u64).filter(|n| *n <= 10)
+        {
+            join_latest(&mut cell.nps, &Some(Latest { at, value: n as u8 }));
+        }
+        if has(signals, Signal::VersionReported)
+            && let Some(v) = mapping("version")
+        {
+            let candidate = Box::new(Latest { at, value: v });
+            if cell.version.as_ref().is_none_or(|s| candidate > *s) {
+                cell.version = Some(candidate);
+            }
+        }
+        if let Some(name) = m.display_name()
+            && self.name.as_ref().is_none_or(|n| (at, name) > (n.at, n.value.as_str()))
+        {
+            self.name = Some(Latest { at, value: name.to_owned() });
+        }
+        if has(signals, Signal::ModuleLicensed)
+            && let Some(module) = mapping("module")
+        {
+            let first = self.modules.entry(module).or_insert(s.day);
+            *first = (*first).min(s.day);
+        }
+    }
+}
+
 /// Site-wide totals of one day (by event time).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyTotals {
@@ -305,11 +340,20 @@ impl RollupState {
         self.add(m, classifier);
     }
 
-    /// Adds a message's contribution and returns it.
+    /// Adds a message's contribution and returns it: what `apply_additive(…, 1)` and the joins would do, with
+    /// one search for its identity's record (and its key copied only for a new one).
     fn add(&mut self, m: &Message, classifier: &Classifier) -> Seen {
         let seen = Seen::of(m, classifier);
-        self.apply_additive(&seen, 1);
-        self.join_lattice(m, seen.signals, &seen.identity);
+        match self.identities.get_mut(&seen.identity) {
+            Some(rec) => rec.add(m, &seen),
+            None => {
+                let mut rec = IdentityRecord::default();
+                rec.add(m, &seen);
+                self.identities.insert(seen.identity.clone(), rec);
+            }
+        }
+        self.add_daily(&seen, 1);
+        self.join_links(m);
         seen
     }
 
@@ -332,6 +376,11 @@ impl RollupState {
         if rec.days.is_empty() {
             self.identities.remove(&s.identity);
         }
+        self.add_daily(s, sign);
+    }
+
+    /// A message's part of its day's site totals.
+    fn add_daily(&mut self, s: &Seen, sign: i64) {
         let d = self.daily.entry(s.day).or_default();
         let step = |v: u64| if sign > 0 { v.saturating_add(1) } else { v.saturating_sub(1) };
         d.messages = step(d.messages);
@@ -342,62 +391,47 @@ impl RollupState {
         }
     }
 
-    fn join_lattice(&mut self, m: &Message, signals: u32, identity: &str) {
+    /// Joins the links a message makes: a visitor or previous id to the user it became (the first link wins),
+    /// a member to its account (the latest wins). A candidate is compared before it is copied.
+    fn join_links(&mut self, m: &Message) {
         let at = m.timestamp;
-        let day = at.day();
-        let mapping = |key: &str| m.properties.get(key).and_then(Value::as_str).map(str::to_owned);
-        if let Some(rec) = self.identities.get_mut(identity) {
-            if let Some(name) = m.display_name() {
-                join_latest(&mut rec.name, &Some(Latest { at, value: name.to_owned() }));
+        let mut link_user = |from: IdentityKey, user: &str| {
+            if identity::id_of(from.as_str(), IdentityKind::User) == Some(user) {
+                return;
             }
-            if let Some(cell) = rec.days.get_mut(&day) {
-                if has(signals, Signal::SurveyResponded)
-                    && let Some(n) = m.properties.get("nps").and_then(Value::as_u64).filter(|n| *n <= 10)
-                {
-                    join_latest(&mut cell.nps, &Some(Latest { at, value: n as u8 }));
+            match self.user_of.get_mut(from.as_str()) {
+                Some(slot) if (at, user) < (slot.at, slot.value.as_str()) => {
+                    *slot = First { at, value: user.to_owned() }
                 }
-                if has(signals, Signal::VersionReported)
-                    && let Some(v) = mapping("version")
-                {
-                    let candidate = Box::new(Latest { at, value: v });
-                    if cell.version.as_ref().is_none_or(|s| candidate > *s) {
-                        cell.version = Some(candidate);
-                    }
-                }
-            }
-            if has(signals, Signal::ModuleLicensed)
-                && let Some(module) = mapping("module")
-            {
-                let first = rec.modules.entry(module).or_insert(day);
-                *first = (*first).min(day);
-            }
-        }
-        let mut link_user = |from: String, user: &str| {
-            if identity::id_of(&from, IdentityKind::User) != Some(user) {
-                let candidate = First { at, value: user.to_owned() };
-                let slot = self.user_of.entry(from).or_insert_with(|| candidate.clone());
-                if candidate < *slot {
-                    *slot = candidate;
+                Some(_) => {}
+                None => {
+                    self.user_of.insert(from.into_string(), First { at, value: user.to_owned() });
                 }
             }
         };
         if let Some(u) = &m.user_id {
             if let Some(a) = &m.anonymous_id {
-                link_user(IdentityKey::visitor(a).into(), u);
+                link_user(IdentityKey::visitor(a), u);
             }
             if let (MessageType::Alias, Some(p)) = (m.kind, &m.previous_id) {
-                link_user(IdentityKey::visitor(p).into(), u);
-                link_user(IdentityKey::user(p).into(), u);
+                link_user(IdentityKey::visitor(p), u);
+                link_user(IdentityKey::user(p), u);
             }
         }
         if let Some(g) = &m.group_id {
-            let member = m
-                .user_id
-                .as_ref()
-                .map(|u| IdentityKey::user(u).into_string())
-                .or_else(|| m.anonymous_id.as_ref().map(|a| IdentityKey::visitor(a).into_string()));
-            if let Some(member) = member {
-                join_latest_map(&mut self.group_of, member, Latest { at, value: g.clone() });
+            let member = match (&m.user_id, &m.anonymous_id) {
+                (Some(u), _) => IdentityKey::user(u),
+                (None, Some(a)) => IdentityKey::visitor(a),
+                (None, None) => return,
+            };
+            match self.group_of.get_mut(member.as_str()) {
+                Some(slot) if (at, g.as_str()) > (slot.at, slot.value.as_str()) => {
+                    *slot = Latest { at, value: g.clone() };
+                }
+                Some(_) => {}
+                None => {
+                    self.group_of.insert(member.into_string(), Latest { at, value: g.clone() });
+                }
             }
         }
     }
