@@ -329,17 +329,10 @@ mod tests {
         settings.budget.tolerance_points = 0.1 + 0.2;
         settings.engagement.indicators[0].weight = 2.5e-7;
         let record = SiteRecord {
-            site: "acme".into(),
             currency: Currency::parse("JPY").unwrap_or_default(),
             allowed_origins: vec!["https://acme.example".into(), "https://*.acme.example".into()],
-            settings,
-            write_key: "wk_1".into(),
-            read_token_sha256: "ab".into(),
-            email_salt: "salt".into(),
-            created_at: "2026-12-01T00:00:00Z".into(),
-            updated_at: "2026-12-07T00:00:00Z".into(),
-            embed_generation: 3,
             secret_key_sha256: Some("cd".into()),
+            ..SiteRecord::sample(settings)
         };
         let mut map = json!({
             "site": record.site,

@@ -473,6 +473,26 @@ pub fn raw_key_time(key: &str) -> Option<Timestamp> {
 }
 
 #[cfg(test)]
+impl SiteRecord {
+    /// A site's record for tests, with the given settings.
+    pub fn sample(settings: Settings) -> SiteRecord {
+        SiteRecord {
+            site: "acme".into(),
+            currency: Currency::default(),
+            allowed_origins: vec!["https://acme.example".into()],
+            settings,
+            write_key: "wk_1".into(),
+            read_token_sha256: "ab".into(),
+            email_salt: "salt".into(),
+            created_at: "2026-12-07T00:00:00Z".into(),
+            updated_at: "2026-12-07T00:00:00Z".into(),
+            embed_generation: 3,
+            secret_key_sha256: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -485,19 +505,7 @@ mod tests {
         settings.budget.what_if_pct = 1.0 / 3.0;
         settings.engagement.indicators[0].weight = 2.5e-7;
         settings.ingest.dedup_window_hours = 48;
-        let record = SiteRecord {
-            site: "acme".into(),
-            currency: Currency::default(),
-            allowed_origins: vec!["https://acme.example".into()],
-            settings: settings.clone(),
-            write_key: "wk_1".into(),
-            read_token_sha256: "ab".into(),
-            email_salt: "salt".into(),
-            created_at: "2026-12-07T00:00:00Z".into(),
-            updated_at: "2026-12-07T00:00:00Z".into(),
-            embed_generation: 3,
-            secret_key_sha256: None,
-        };
+        let record = SiteRecord::sample(settings.clone());
         let text = serde_json::to_string(&record).unwrap();
         let back: SiteRecord = serde_json::from_str(&text).unwrap();
         assert_eq!(back.settings, settings);

@@ -344,28 +344,13 @@ fn a_message_over_the_limit_is_refused_whatever_its_text_length() {
 fn message_like_text() -> impl proptest::strategy::Strategy<Value = String> {
     use proptest::prelude::*;
     let key = prop_oneof![
-        proptest::sample::select(vec![
-            "type",
-            "messageId",
-            "userId",
-            "anonymousId",
-            "groupId",
-            "previousId",
-            "event",
-            "name",
-            "properties",
-            "traits",
-            "context",
-            "timestamp",
-            "sentAt",
-            "receivedAt",
-            "writeKey",
-            "batch",
-            "via",
-            "revenueMinor",
-            "originalTimestamp",
-            "custom",
-        ])
+        proptest::sample::select(
+            RESERVED
+                .iter()
+                .chain(&["sentAt", "writeKey", "batch", "originalTimestamp", "custom"])
+                .copied()
+                .collect::<Vec<_>>(),
+        )
         .prop_map(|k| format!("\"{k}\"")),
         Just("\"type\\u0020\"".to_owned()),
         Just("\"user\\u0049d\"".to_owned()),
