@@ -202,23 +202,16 @@ impl Parsed {
     /// A value already parsed, as [`ParsedSeed`] reads it from text: a body (whose `batch` holds messages)
     /// or a message.
     fn from_value(value: Value, level: Level) -> Parsed {
-        let Value::Object(map) = value else { return Parsed::Other(value) };
-        if level != Level::Body {
-            return Parsed::Object(Box::new(Fields::from_map(map)));
-        }
-        let mut f = Fields::default();
-        for (key, value) in map {
-            if key == "batch" {
-                f.batch = Some(match value {
-                    Value::Array(items) => {
-                        Parsed::Items(items.into_iter().map(|v| Parsed::from_value(v, Level::Message)).collect())
-                    }
-                    other => Parsed::Other(other),
-                });
-            } else {
-                f.put(Cow::Owned(key), value);
+        let Value::Object(mut map) = value else { return Parsed::Other(value) };
+        // A body's `batch` holds its messages; in a message it is a field like any other.
+        let batch = if level == Level::Body { map.remove("batch") } else { None };
+        let mut f = Fields::from_map(map);
+        f.batch = batch.map(|b| match b {
+            Value::Array(items) => {
+                Parsed::Items(items.into_iter().map(|v| Parsed::from_value(v, Level::Message)).collect())
             }
-        }
+            other => Parsed::Other(other),
+        });
         Parsed::Object(Box::new(f))
     }
 }
