@@ -218,7 +218,7 @@ try {
   // A cross-origin embed: the page on the intranet's origin, the widget and the API on the Worker's.
   const workerRequests = await watcher.settled();
   check(ORIGIN !== cfg.base && new URL(p.url()).origin === ORIGIN, "the intranet page is on another origin than the Worker", `${ORIGIN} vs ${cfg.base}`);
-  for (const file of ["/widget/daytwo.js", "/widget/daytwo_widget.js", "/widget/daytwo_widget_bg.wasm"]) {
+  for (const file of ["/widget/daytwo.js", "/widget/daytwo_widget_bg.wasm"]) {
     const r = workerRequests.find((w) => w.path === file);
     check(r && r.status === 200 && r.origin === ORIGIN && r.allowOrigin === "*", `${file} loaded cross-origin (Origin ${ORIGIN}, Access-Control-Allow-Origin *)`, JSON.stringify(r));
   }

@@ -191,7 +191,7 @@ fn documented_csp() -> String {
 fn widget_assets_allow_cross_origin_embeds() {
     let s = server();
     let from = [("origin", "https://intranet.example")];
-    for path in ["/widget/daytwo.js", "/widget/daytwo_widget.js", "/widget/daytwo_widget_bg.wasm", "/s.js"] {
+    for path in ["/widget/daytwo.js", "/widget/daytwo_widget_bg.wasm", "/s.js"] {
         let r = request("GET", &s.url(path), &from, None);
         assert_eq!(r.status, 200, "GET {path}: {}", r.status);
         assert_eq!(r.header("access-control-allow-origin"), Some("*"), "{path}: access-control-allow-origin");

@@ -31,7 +31,7 @@ const ACCOUNTS: &str = "2000";
 const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(60);
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(600);
 /// The widget's files, as served under `/widget/`.
-const FILES: [&str; 3] = ["daytwo.js", "daytwo_widget.js", "daytwo_widget_bg.wasm"];
+const FILES: [&str; 2] = crate::assets::WIDGET_FILES;
 
 /// Today (UTC) `offset` days away.
 fn day(offset: i64) -> String {
