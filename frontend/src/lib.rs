@@ -15,6 +15,7 @@ pub mod app;
 pub mod components;
 pub mod download;
 pub mod format;
+pub mod markup;
 pub mod services;
 pub mod state;
 pub mod style;

@@ -11,6 +11,9 @@ use daytwo_shared::report::{
     AccountDetail, AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport, what_if_at,
 };
 use daytwo_widget::components::accounts_table::{AccountsView, accounts_table};
+use daytwo_widget::components::bar_chart::{BarChart, BarRow, Segment, aria_label, bar_chart};
+use daytwo_widget::components::column_chart::column_chart;
+use daytwo_widget::components::kpi::{Kpi, Polarity, kpis};
 use daytwo_widget::components::overview::overview;
 use daytwo_widget::components::stages::stages;
 use daytwo_widget::components::tabs::tabs;
@@ -278,6 +281,71 @@ async fn lifecycle_chart_has_an_accessible_name_with_the_counts() {
     let label = root.query_selector("svg[role=img]").unwrap().unwrap().get_attribute("aria-label").unwrap();
     assert!(label.contains("Prospect: 156 · 80.4%"), "{label}");
     assert!(label.contains("At risk: 1 · 0.5%"), "{label}");
+    handle.destroy();
+}
+
+/// The charts, their tables and the key figures are written as markup text (`markup.rs`): data in them
+/// stays text, wherever it goes (text, attribute, tooltip), and the charts' shapes are SVG elements.
+#[wasm_bindgen_test]
+async fn charts_tables_and_figures_write_data_as_text() {
+    let evil = "<img src=x onerror=window.__xss2=1>\"'&";
+    let rows = vec![BarRow {
+        label: evil.into(),
+        segments: vec![
+            Segment { value: 3.0, class: "k-acq", title: format!("a {evil}"), inside: Some(evil.into()) },
+            Segment { value: 1.0, class: "k-ret", title: "b".into(), inside: None },
+        ],
+        value: evil.into(),
+    }];
+    let table_rows = vec![vec![evil.to_owned(), evil.to_owned()]];
+    let tiles = vec![Kpi {
+        id: "cac",
+        label: "CAC",
+        value: evil.into(),
+        delta: Some((Some(-2.0), evil.into(), Polarity::UpIsBad)),
+        note: evil.into(),
+    }];
+    let columns = vec![(evil.to_owned(), 4u64, "k-hist"), ("b".to_owned(), 0u64, "k-hist")];
+    let root = container();
+    let (r, t, k, c) = (rows.clone(), table_rows.clone(), tiles.clone(), columns.clone());
+    let handle = mount(&root, move || {
+        let chart = BarChart {
+            title: evil,
+            rows: &r,
+            max: None,
+            label_width: 20.0,
+            value_width: 20.0,
+            legend: &[("k-acq", "Acquisition")],
+            table_head: &["Row", "Value"],
+            table_rows: &t,
+        };
+        html! { <>{ bar_chart(&chart) }{ kpis(&k, "vs previous") }{ column_chart(evil, &c, &["Score", "Customers"]) }</> }
+    });
+    settle().await;
+    assert!(root.query_selector("img").unwrap().is_none(), "no element was created from the data");
+    let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss2".into()).unwrap();
+    assert!(xss.is_undefined());
+    let svg = root.query_selector("svg.dt-chart").unwrap().unwrap();
+    assert_eq!(svg.get_attribute("aria-label").unwrap(), aria_label(evil, &rows));
+    // Two SVG charts: the bars' track and two segments, the columns' one bar (a zero column has height 0).
+    let shapes = root.query_selector_all("svg rect").unwrap();
+    assert_eq!(shapes.length(), 3 + 2);
+    for i in 0..shapes.length() {
+        let e: Element = shapes.item(i).unwrap().dyn_into().unwrap();
+        assert_eq!(e.namespace_uri().as_deref(), Some("http://www.w3.org/2000/svg"), "{}", e.outer_html());
+    }
+    assert_eq!(text(&root, "svg g text"), evil);
+    assert_eq!(text(&root, "svg rect.k-acq title"), format!("a {evil}"));
+    assert_eq!(text(&root, "svg text.dt-in"), evil);
+    assert_eq!(text(&root, "details.dt-alt caption"), evil);
+    assert_eq!(text(&root, "details.dt-alt tbody th"), evil);
+    assert_eq!(text(&root, "details.dt-alt tbody td"), evil);
+    assert_eq!(text(&root, "[data-kpi=cac] .dt-kpi-value"), evil);
+    assert_eq!(text(&root, "[data-kpi=cac] .dt-kpi-note"), evil);
+    assert_eq!(text(&root, "[data-kpi=cac] .dt-delta.dt-good"), format!("▼ {evil} vs previous"));
+    let columns_svg = root.query_selector_all("svg.dt-chart").unwrap().item(1).unwrap();
+    let label = columns_svg.dyn_into::<Element>().unwrap().get_attribute("aria-label").unwrap();
+    assert_eq!(label, format!("{evil}. {evil}: 4, b: 0"));
     handle.destroy();
 }
 

@@ -3,9 +3,10 @@
 //! Geometry is in percentages of the chart's width, so labels keep their size at any width: labels in the
 //! left column, bars in the middle, the value after each bar.
 
-use super::data_table::data_table;
+use super::data_table::write_data_table;
 use crate::format::at;
-use yew::prelude::*;
+use crate::markup::Markup;
+use yew::Html;
 
 /// One coloured part of a bar.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,47 +69,70 @@ pub fn bar_chart(c: &BarChart<'_>) -> Html {
     let total = |r: &BarRow| r.segments.iter().map(|s| s.value.max(0.0)).sum::<f64>();
     let max = c.max.unwrap_or_else(|| c.rows.iter().map(total).fold(0.0, f64::max));
     let (x0, width) = (c.label_width, 100.0 - c.label_width - c.value_width);
-    let rows = c.rows.iter().enumerate().map(|(i, row)| {
+    let mut m = Markup::default();
+    let height = (ROW_H * c.rows.len() as i32).to_string();
+    let aria = aria_label(c.title, c.rows);
+    m.open("figure", &[]).open(
+        "svg",
+        &[
+            ("class", Some("dt-chart")),
+            ("role", Some("img")),
+            ("aria-label", Some(&aria)),
+            ("width", Some("100%")),
+            ("height", Some(&height)),
+        ],
+    );
+    for (i, row) in c.rows.iter().enumerate() {
         let y = i as i32 * ROW_H;
         let bar_y = (y + (ROW_H - BAR_H) / 2).to_string();
         let text_y = (y + ROW_H / 2 + 4).to_string();
+        let bar = |m: &mut Markup, class: &str, x: f64, w: f64| {
+            m.open(
+                "rect",
+                &[
+                    ("class", Some(class)),
+                    ("x", Some(&at(x))),
+                    ("y", Some(&bar_y)),
+                    ("width", Some(&at(w))),
+                    ("height", Some("20")),
+                    ("rx", Some("3")),
+                ],
+            );
+        };
+        m.open("g", &[]).element("text", &[("x", Some("0")), ("y", Some(&text_y))], &row.label);
+        bar(&mut m, "dt-track", x0, width);
+        m.close("rect");
         let mut end = x0;
-        let segments = row.segments.iter().filter(|s| s.value > 0.0 && max > 0.0).map(|s| {
+        for s in row.segments.iter().filter(|s| s.value > 0.0 && max > 0.0) {
             let w = s.value / max * width;
             let x = end;
             end += w;
-            html! {
-                <>
-                    <rect class={s.class} x={at(x)} y={bar_y.clone()} width={at(w)} height="20" rx="3"><title>{ &s.title }</title></rect>
-                    if let Some(t) = s.inside.as_ref().filter(|_| w >= 7.0) {
-                        <text class="dt-in" x={at(x + w / 2.0)} y={text_y.clone()} text-anchor="middle">{ t }</text>
-                    }
-                </>
+            bar(&mut m, s.class, x, w);
+            m.element("title", &[], &s.title).close("rect");
+            if let Some(t) = s.inside.as_ref().filter(|_| w >= 7.0) {
+                let attrs = [
+                    ("class", Some("dt-in")),
+                    ("x", Some(&at(x + w / 2.0)[..])),
+                    ("y", Some(&text_y[..])),
+                    ("text-anchor", Some("middle")),
+                ];
+                m.element("text", &attrs, t);
             }
-        });
-        html! {
-            <g>
-                <text x="0" y={text_y.clone()}>{ &row.label }</text>
-                <rect class="dt-track" x={at(x0)} y={bar_y.clone()} width={at(width)} height="20" rx="3" />
-                { for segments }
-                <text class="dt-val" x={at(x0 + width)} dx="10" y={text_y}>{ &row.value }</text>
-            </g>
         }
-    });
-    html! {
-        <figure>
-            <svg class="dt-chart" role="img" aria-label={aria_label(c.title, c.rows)} width="100%" height={(ROW_H * c.rows.len() as i32).to_string()}>
-                { for rows }
-            </svg>
-            if !c.legend.is_empty() {
-                <ul class="dt-legend" aria-hidden="true">
-                    { for c.legend.iter().map(|(class, label)| html! { <li><i class={*class}></i>{ *label }</li> }) }
-                </ul>
-            }
-            <details class="dt-alt">
-                <summary>{ "Show as table" }</summary>
-                { data_table(c.title, c.table_head, c.table_rows) }
-            </details>
-        </figure>
+        let attrs =
+            [("class", Some("dt-val")), ("x", Some(&at(x0 + width)[..])), ("dx", Some("10")), ("y", Some(&text_y[..]))];
+        m.element("text", &attrs, &row.value).close("g");
     }
+    m.close("svg");
+    if !c.legend.is_empty() {
+        m.open("ul", &[("class", Some("dt-legend")), ("aria-hidden", Some("true"))]);
+        for (class, label) in c.legend {
+            m.open("li", &[]).open("i", &[("class", Some(class))]).close("i").text(label).close("li");
+        }
+        m.close("ul");
+    }
+    m.open("details", &[("class", Some("dt-alt"))]).element("summary", &[], "Show as table");
+    write_data_table(&mut m, c.title, c.table_head, c.table_rows);
+    m.close("details").close("figure");
+    m.html()
 }

@@ -1,26 +1,32 @@
 //! A plain figures table: the first column names the row, the others are numbers (right-aligned).
 //! Charts use it as their accessible alternative.
 
-use yew::prelude::*;
+use crate::markup::Markup;
 
-pub fn data_table(caption: &str, head: &[&'static str], rows: &[Vec<String>]) -> Html {
-    html! {
-        <div class="dt-scroll">
-            <table class="dt-table">
-                <caption class="dt-sr">{ caption }</caption>
-                <thead><tr>
-                    { for head.iter().enumerate().map(|(i, h)| html! { <th scope="col" class={(i > 0).then_some("dt-num")}>{ *h }</th> }) }
-                </tr></thead>
-                <tbody>
-                    { for rows.iter().map(|r| html! {
-                        <tr>{ for r.iter().enumerate().map(|(i, c)| if i == 0 {
-                            html! { <th scope="row">{ c }</th> }
-                        } else {
-                            html! { <td class="dt-num">{ c }</td> }
-                        }) }</tr>
-                    }) }
-                </tbody>
-            </table>
-        </div>
+/// Writes the table into `m` (charts write it inside their own figure).
+pub fn write_data_table(m: &mut Markup, caption: &str, head: &[&'static str], rows: &[Vec<String>]) {
+    m.open("div", &[("class", Some("dt-scroll"))]).open("table", &[("class", Some("dt-table"))]);
+    m.element("caption", &[("class", Some("dt-sr"))], caption).open("thead", &[]).open("tr", &[]);
+    for (i, h) in head.iter().enumerate() {
+        m.element("th", &[("scope", Some("col")), ("class", (i > 0).then_some("dt-num"))], h);
     }
+    m.close("tr").close("thead").open("tbody", &[]);
+    for r in rows {
+        m.open("tr", &[]);
+        for (i, c) in r.iter().enumerate() {
+            if i == 0 {
+                m.element("th", &[("scope", Some("row"))], c);
+            } else {
+                m.element("td", &[("class", Some("dt-num"))], c);
+            }
+        }
+        m.close("tr");
+    }
+    m.close("tbody").close("table").close("div");
+}
+
+pub fn data_table(caption: &str, head: &[&'static str], rows: &[Vec<String>]) -> yew::Html {
+    let mut m = Markup::default();
+    write_data_table(&mut m, caption, head, rows);
+    m.html()
 }

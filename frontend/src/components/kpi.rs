@@ -1,6 +1,7 @@
 //! One key figure: label, value, change against the previous period, and a note.
 
-use yew::prelude::*;
+use crate::markup::Markup;
+use yew::Html;
 
 /// Whether a rise is good news, bad news, or neither (spend).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct Kpi {
     pub note: String,
 }
 
-fn delta_view(change: Option<f64>, text: &str, polarity: Polarity, vs: &str) -> Html {
+fn write_delta(m: &mut Markup, change: Option<f64>, text: &str, polarity: Polarity, vs: &str) {
     let sign = change.map(|v| {
         if v > 1e-12 {
             1
@@ -42,25 +43,34 @@ fn delta_view(change: Option<f64>, text: &str, polarity: Polarity, vs: &str) -> 
         Some(-1) => "▼ ",
         _ => "",
     };
+    m.open("div", &[("class", Some(class))]);
     if change.is_none() {
-        return html! { <div class={class}>{ format!("{}: —", crate::format::sentence(vs.strip_prefix("vs ").unwrap_or(vs))) }</div> };
+        m.text(&crate::format::sentence(vs.strip_prefix("vs ").unwrap_or(vs))).text(": —");
+    } else {
+        m.element("span", &[("aria-hidden", Some("true"))], arrow).text(text);
+        m.open("span", &[("class", Some("dt-flat"))]).text(" ").text(vs).close("span");
     }
-    html! { <div class={class}><span aria-hidden="true">{ arrow }</span>{ text }<span class="dt-flat">{ format!(" {vs}") }</span></div> }
+    m.close("div");
 }
 
 /// One tile; `vs` names what the change is against ("vs previous").
-pub fn kpi(k: &Kpi, vs: &str) -> Html {
-    html! {
-        <div class="dt-kpi" data-kpi={k.id}>
-            <div class="dt-kpi-label">{ k.label }</div>
-            <div class="dt-kpi-value">{ &k.value }</div>
-            if let Some((change, text, polarity)) = &k.delta { { delta_view(*change, text, *polarity, vs) } }
-            <div class="dt-kpi-note">{ &k.note }</div>
-        </div>
+fn write_kpi(m: &mut Markup, k: &Kpi, vs: &str) {
+    m.open("div", &[("class", Some("dt-kpi")), ("data-kpi", Some(k.id))]);
+    m.element("div", &[("class", Some("dt-kpi-label"))], k.label);
+    m.element("div", &[("class", Some("dt-kpi-value"))], &k.value);
+    if let Some((change, text, polarity)) = &k.delta {
+        write_delta(m, *change, text, *polarity, vs);
     }
+    m.element("div", &[("class", Some("dt-kpi-note"))], &k.note).close("div");
 }
 
 /// A grid of key figures (four or five a row).
 pub fn kpis(list: &[Kpi], vs: &str) -> Html {
-    html! { <div class={if list.len() == 5 { "dt-kpis dt-kpis-5" } else { "dt-kpis" }}>{ for list.iter().map(|k| kpi(k, vs)) }</div> }
+    let mut m = Markup::default();
+    m.open("div", &[("class", Some(if list.len() == 5 { "dt-kpis dt-kpis-5" } else { "dt-kpis" }))]);
+    for k in list {
+        write_kpi(&mut m, k, vs);
+    }
+    m.close("div");
+    m.html()
 }

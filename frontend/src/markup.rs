@@ -1,0 +1,80 @@
+//! Static parts of the dashboard written as markup text, inserted by yew as one raw node.
+//!
+//! The charts and figure tables have no listeners and change only when their report does, so they need none
+//! of yew's per-element machinery: each `html!` element compiles to its own node-building code, where a
+//! written tag is a few bytes of text. Every text and attribute value goes through [`escape`], so data
+//! (account names, labels) can never become markup.
+
+use yew::{AttrValue, Html};
+
+/// Markup being written: `open`, `text`, `close`, then [`Markup::html`].
+#[derive(Debug, Default)]
+pub struct Markup(String);
+
+/// Appends `s` with `& < > " '` escaped: safe both as text and inside a double-quoted attribute value.
+pub fn escape(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl Markup {
+    /// `<tag a="v" …>`; an attribute whose value is `None` is left out.
+    pub fn open(&mut self, tag: &str, attrs: &[(&str, Option<&str>)]) -> &mut Self {
+        self.0.push('<');
+        self.0.push_str(tag);
+        for (name, value) in attrs {
+            if let Some(v) = value {
+                self.0.push(' ');
+                self.0.push_str(name);
+                self.0.push_str("=\"");
+                escape(&mut self.0, v);
+                self.0.push('"');
+            }
+        }
+        self.0.push('>');
+        self
+    }
+
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        escape(&mut self.0, s);
+        self
+    }
+
+    pub fn close(&mut self, tag: &str) -> &mut Self {
+        self.0.push_str("</");
+        self.0.push_str(tag);
+        self.0.push('>');
+        self
+    }
+
+    /// `<tag …>text</tag>`.
+    pub fn element(&mut self, tag: &str, attrs: &[(&str, Option<&str>)], text: &str) -> &mut Self {
+        self.open(tag, attrs).text(text).close(tag)
+    }
+
+    pub fn html(self) -> Html {
+        Html::from_html_unchecked(AttrValue::from(self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_is_written_as_text() {
+        let mut m = Markup::default();
+        m.open("p", &[("class", Some("a\"b")), ("hidden", None), ("title", Some("<'&>"))])
+            .text("<b>&amp;</b>")
+            .close("p");
+        assert_eq!(m.0, "<p class=\"a&quot;b\" title=\"&lt;&#39;&amp;&gt;\">&lt;b&gt;&amp;amp;&lt;/b&gt;</p>");
+    }
+}
