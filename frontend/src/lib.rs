@@ -22,6 +22,11 @@ pub mod style;
 
 use wasm_bindgen::prelude::*;
 
+/// The allocator: talc in place of the standard library's dlmalloc (single-threaded wasm, so no locking).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// A mounted dashboard. `destroy()` unmounts it (the custom element calls it before a remount).
 #[wasm_bindgen]
 #[derive(Debug, Default)]

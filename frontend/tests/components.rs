@@ -349,6 +349,40 @@ async fn charts_tables_and_figures_write_data_as_text() {
     handle.destroy();
 }
 
+/// The widget's allocator (talc, `lib.rs`) reuses what is freed: rounds of many allocations of mixed sizes,
+/// each freed before the next, leave the wasm memory at the size the first rounds grew it to.
+#[wasm_bindgen_test]
+fn freed_memory_is_reused() {
+    let memory_bytes = || {
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().dyn_into().unwrap();
+        memory.buffer().dyn_into::<js_sys::ArrayBuffer>().unwrap().byte_length()
+    };
+    let mut seed = 0x2545_f491_u32;
+    let mut round = || {
+        let mut held: Vec<String> = Vec::new();
+        for i in 0..20_000u32 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let mut s = String::with_capacity((seed % 3_000) as usize + 1);
+            s.push(char::from(b'a' + (i % 26) as u8));
+            held.push(s);
+            // Free some as we go, as a render does, so the heap holds holes of every size.
+            if seed.is_multiple_of(3) {
+                held.swap_remove((seed as usize / 3) % held.len());
+            }
+        }
+        held.len()
+    };
+    let kept = round() + round();
+    let after_warm_up = memory_bytes();
+    for _ in 0..8 {
+        assert!(round() > 0);
+    }
+    assert!(kept > 0);
+    assert_eq!(memory_bytes(), after_warm_up, "memory grew after the first rounds: freed blocks were not reused");
+}
+
 #[wasm_bindgen_test]
 async fn account_names_render_as_text_only() {
     let mut v: Value = serde_json::from_str(AT_RISK).unwrap();
