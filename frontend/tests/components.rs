@@ -531,6 +531,79 @@ fn csv_export_of_every_view() {
     assert!(text.starts_with("figure,now,after_move\r\nposition_bp,0,0\r\nmoved_minor,0,0\r\n"), "{text}");
 }
 
+/// The widget's CSV writes floats with the browser (`download::number_text`) where the Worker's uses `f64`'s
+/// `Display`: the same text for edge cases, the exact ties (a value halfway between two shortest texts), a
+/// million random bit patterns and ratios like the reports', so the widget's download and the API's
+/// `format=csv` agree.
+#[wasm_bindgen_test]
+fn the_browser_writes_floats_as_display_does() {
+    use daytwo_widget::download::number_text;
+    let mut checked = 0u32;
+    let mut check = |v: f64| {
+        if v.is_finite() {
+            assert_eq!(number_text(v), v.to_string(), "{:?} ({:#018x})", v, v.to_bits());
+            checked += 1;
+        }
+    };
+    for v in [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.1,
+        0.2 + 0.1,
+        1.0 / 3.0,
+        2.0 / 3.0,
+        0.58,
+        // 1658206780088562.25, exactly halfway between two shortest texts: `toString` alone writes "…562.2".
+        f64::from_bits(0x4317_9085_685d_83c9),
+        -f64::from_bits(0x4317_9085_685d_83c9),
+        1e-6,
+        1e-7,
+        1e-6_f64.next_down(),
+        1e20,
+        1e21,
+        1e21_f64.next_down(),
+        123_456_789_012_345_680_000.0,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        f64::MIN,
+        f64::EPSILON,
+        5e-324,
+        i64::MAX as f64,
+    ] {
+        check(v);
+    }
+    // Powers of two (the gap below is half the gap above) and their neighbours.
+    for e in -1074..=1023 {
+        let p = 2f64.powi(e);
+        for v in [p, p.next_up(), p.next_down(), 3.0 * p] {
+            check(v);
+        }
+    }
+    for e in -324..=308 {
+        check(format!("1e{e}").parse().unwrap());
+        check(format!("-2.5e{e}").parse().unwrap());
+    }
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..1_000_000 {
+        check(f64::from_bits(next()));
+    }
+    // Ratios as the reports make them: counts and minor units over counts and minor units.
+    for _ in 0..200_000 {
+        let (a, b) = (next() % 1_000_000_000, next() % 1_000_000 + 1);
+        check(a as f64 / b as f64);
+        check((a % 10_000) as f64 / b as f64 - (b % 97) as f64 / 97.0);
+    }
+    assert!(checked > 1_000_000, "{checked}");
+}
+
 /// Answers for an older period or before a retry are dropped; a new period reloads everything.
 #[wasm_bindgen_test]
 fn stale_answers_are_dropped() {

@@ -61,201 +61,263 @@ fn quote(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
 }
 
-fn render(cell: &Cell) -> String {
-    match cell {
-        Cell::Text(t) => quote(&neutralise(t)),
-        Cell::Int(v) => v.to_string(),
-        Cell::Float(Some(v)) if v.is_finite() => v.to_string(),
-        Cell::Float(_) => String::new(),
+/// How a CSV writes a finite float: the shortest decimal text that reads back as the same `f64`, in plain
+/// notation, never with an exponent (what `f64`'s `Display` writes).
+pub type FloatText = fn(f64) -> String;
+
+/// `f64`'s `Display`: [`FloatText`] as the Worker (`format=csv`) and the CLI write it.
+pub fn display_float(v: f64) -> String {
+    v.to_string()
+}
+
+/// The CSV writer: every table the product exports, and how it writes floats. The free functions below
+/// ([`table`], [`budget_csv`], …) are [`Csv::STANDARD`]'s; the widget writes the same text with the browser's
+/// own float formatting (`frontend/src/download.rs`), which spares its wasm Rust's float printing.
+#[derive(Clone, Copy, Debug)]
+pub struct Csv {
+    pub float: FloatText,
+}
+
+impl Csv {
+    pub const STANDARD: Csv = Csv { float: display_float };
+
+    fn render(&self, cell: &Cell) -> String {
+        match cell {
+            Cell::Text(t) => quote(&neutralise(t)),
+            Cell::Int(v) => v.to_string(),
+            Cell::Float(Some(v)) if v.is_finite() => (self.float)(*v),
+            Cell::Float(_) => String::new(),
+        }
+    }
+
+    /// Writes a header and rows as RFC 4180 CSV (CRLF line ends).
+    pub fn table(&self, header: &[&str], rows: &[Vec<Cell>]) -> String {
+        let mut out = header.iter().map(|h| quote(&neutralise(h))).collect::<Vec<_>>().join(",");
+        out.push_str("\r\n");
+        for row in rows {
+            out.push_str(&row.iter().map(|c| self.render(c)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    pub fn lifecycle(&self, r: &LifecycleReport) -> String {
+        let mut rows: Vec<Vec<Cell>> =
+            Stage::ALL.iter().map(|s| vec![s.as_str().into(), r.stages.get(*s).into()]).collect();
+        rows.push(vec!["reactivated".into(), r.reactivated.into()]);
+        rows.push(vec!["advocates".into(), r.advocates.into()]);
+        self.table(&["stage", "accounts"], &rows)
+    }
+
+    pub fn funnel(&self, r: &FunnelReport) -> String {
+        let c = &r.conversion;
+        let rows = vec![
+            vec!["awareness".into(), r.awareness.into(), Cell::Float(None)],
+            vec!["consideration".into(), r.consideration.into(), c.awareness_to_consideration.into()],
+            vec!["lead".into(), r.lead.into(), c.consideration_to_lead.into()],
+            vec!["purchase".into(), r.purchase.into(), c.lead_to_purchase.into()],
+        ];
+        self.table(&["step", "accounts", "conversion_from_previous"], &rows)
+    }
+
+    pub fn engagement(&self, r: &EngagementReport) -> String {
+        let mut rows: Vec<Vec<Cell>> = vec![
+            vec!["band".into(), "engaged".into(), r.bands.engaged.into()],
+            vec!["band".into(), "neutral".into(), r.bands.neutral.into()],
+            vec!["band".into(), "disengaged".into(), r.bands.disengaged.into()],
+        ];
+        for (i, n) in r.histogram.iter().enumerate() {
+            let label = if i == 9 { "90-100".to_owned() } else { format!("{}-{}", i * 10, i * 10 + 9) };
+            rows.push(vec!["score".into(), label.into(), (*n).into()]);
+        }
+        self.table(&["group", "bucket", "customers"], &rows)
+    }
+
+    /// The budget report's tabular part: one row per channel and campaign, plus totals.
+    pub fn budget(&self, r: &BudgetReport) -> String {
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for ch in &r.current.channels {
+            for c in &ch.campaigns {
+                rows.push(vec![
+                    ch.channel.clone().into(),
+                    c.campaign.clone().into(),
+                    c.acquisition_minor.into(),
+                    c.retention_minor.into(),
+                    c.total_minor.into(),
+                ]);
+            }
+        }
+        let a = &r.current.acquisition;
+        let t = &r.current.retention;
+        rows.push(vec![
+            "total".into(),
+            "".into(),
+            a.spend_minor.into(),
+            t.spend_minor.into(),
+            r.current.total_spend_minor.into(),
+        ]);
+        self.table(&["channel", "campaign", "acquisition_minor", "retention_minor", "total_minor"], &rows)
+    }
+
+    /// The budget report's comparison with the previous period, a metric per row (minor units and ratios, as
+    /// the JSON has them), then the verdict and its what-if.
+    pub fn comparison(&self, r: &BudgetReport) -> String {
+        let (c, p, d) = (&r.current, &r.previous, &r.deltas);
+        let (ca, pa, ct, pt) = (&c.acquisition, &p.acquisition, &c.retention, &p.retention);
+        let row = |metric: &str, now: Cell, then: Cell, change: Cell| vec![metric.into(), now, then, change];
+        let rows = vec![
+            row(
+                "acquisition_spend_minor",
+                ca.spend_minor.into(),
+                pa.spend_minor.into(),
+                d.acquisition_spend_minor.into(),
+            ),
+            row("retention_spend_minor", ct.spend_minor.into(), pt.spend_minor.into(), d.retention_spend_minor.into()),
+            row("acquisition_share", ca.share.into(), pa.share.into(), d.acquisition_share.into()),
+            row("new_customers", ca.new_customers.into(), pa.new_customers.into(), d.new_customers.into()),
+            row("cac_minor", ca.cac_minor.into(), pa.cac_minor.into(), d.cac_minor.into()),
+            row(
+                "customers_at_start",
+                ct.customers_at_start.into(),
+                pt.customers_at_start.into(),
+                d.customers_at_start.into(),
+            ),
+            row("retained", ct.retained.into(), pt.retained.into(), d.retained.into()),
+            row("retention_rate", ct.retention_rate.into(), pt.retention_rate.into(), d.retention_rate.into()),
+            row(
+                "cost_per_retained_minor",
+                ct.cost_per_retained_minor.into(),
+                pt.cost_per_retained_minor.into(),
+                d.cost_per_retained_minor.into(),
+            ),
+            row("revenue_new_minor", ca.revenue_minor.into(), pa.revenue_minor.into(), d.revenue_new_minor.into()),
+            row(
+                "revenue_existing_minor",
+                ct.revenue_minor.into(),
+                pt.revenue_minor.into(),
+                d.revenue_existing_minor.into(),
+            ),
+            row(
+                "total_revenue_minor",
+                c.total_revenue_minor.into(),
+                p.total_revenue_minor.into(),
+                d.total_revenue_minor.into(),
+            ),
+            row(
+                "public_key_revenue_minor",
+                c.public_key_revenue_minor.into(),
+                p.public_key_revenue_minor.into(),
+                Cell::Float(None),
+            ),
+            row(
+                "acquisition_return_per_dollar",
+                ca.return_per_dollar.into(),
+                pa.return_per_dollar.into(),
+                d.acquisition_return_per_dollar.into(),
+            ),
+            row(
+                "retention_return_per_dollar",
+                ct.return_per_dollar.into(),
+                pt.return_per_dollar.into(),
+                d.retention_return_per_dollar.into(),
+            ),
+            row("ltv_minor", c.ltv_minor.into(), p.ltv_minor.into(), d.ltv_minor.into()),
+            row("ltv_to_cac", c.ltv_to_cac.into(), p.ltv_to_cac.into(), d.ltv_to_cac.into()),
+        ];
+        let v = &r.verdict;
+        let mut out = self.table(&["metric", "this_period", "previous_period", "change"], &rows);
+        out.push_str("\r\n");
+        out.push_str(&self.table(
+            &["verdict", "message", "what_if_position_bp", "what_if_moved_minor", "what_if_verdict"],
+            &[vec![
+                v.kind.as_str().into(),
+                v.message.clone().into(),
+                i64::from(v.what_if.position_bp).into(),
+                v.what_if.signed_moved_minor().into(),
+                v.what_if.verdict_kind.as_str().into(),
+            ]],
+        ));
+        out
+    }
+
+    /// A what-if beside the figures it starts from: each figure now and after the move.
+    pub fn what_if(&self, now: &BudgetFigures, now_verdict: crate::report::VerdictKind, w: &WhatIf) -> String {
+        let (a, r) = (&now.acquisition, &now.retention);
+        let rows: Vec<Vec<Cell>> = vec![
+            vec!["position_bp".into(), Cell::Int(0), i64::from(w.position_bp).into()],
+            vec!["moved_minor".into(), Cell::Int(0), w.signed_moved_minor().into()],
+            vec!["acquisition_spend_minor".into(), a.spend_minor.into(), w.acquisition_spend_minor.into()],
+            vec!["retention_spend_minor".into(), r.spend_minor.into(), w.retention_spend_minor.into()],
+            vec!["acquisition_share".into(), a.share.into(), w.acquisition_share.into()],
+            vec!["revenue_new_minor".into(), a.revenue_minor.into(), w.acquisition_revenue_minor.into()],
+            vec!["revenue_existing_minor".into(), r.revenue_minor.into(), w.retention_revenue_minor.into()],
+            vec!["new_revenue_share".into(), a.revenue_share.into(), w.new_revenue_share.into()],
+            vec!["verdict".into(), now_verdict.as_str().into(), w.verdict_kind.as_str().into()],
+        ];
+        self.table(&["figure", "now", "after_move"], &rows)
+    }
+
+    pub fn accounts(&self, p: &AccountPage) -> String {
+        let rows: Vec<Vec<Cell>> = p
+            .accounts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.clone().into(),
+                    a.name.clone().unwrap_or_default().into(),
+                    a.stage.as_str().into(),
+                    a.score.map(i64::from).into(),
+                    a.band.map_or("", |b| b.as_str()).into(),
+                    a.trend.map(i64::from).into(),
+                    a.revenue_minor.into(),
+                    a.last_seen.map(|d| d.to_string()).unwrap_or_default().into(),
+                    a.pulling_down.join(" ").into(),
+                ]
+            })
+            .collect();
+        self.table(
+            &["id", "name", "stage", "score", "band", "trend", "revenue_minor", "last_seen", "pulling_down"],
+            &rows,
+        )
     }
 }
 
-/// Writes a header and rows as RFC 4180 CSV (CRLF line ends).
+/// Writes a header and rows as RFC 4180 CSV (CRLF line ends), floats as `Display` writes them.
 pub fn table(header: &[&str], rows: &[Vec<Cell>]) -> String {
-    let mut out = header.iter().map(|h| quote(&neutralise(h))).collect::<Vec<_>>().join(",");
-    out.push_str("\r\n");
-    for row in rows {
-        out.push_str(&row.iter().map(render).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
+    Csv::STANDARD.table(header, rows)
 }
 
 pub fn lifecycle_csv(r: &LifecycleReport) -> String {
-    let mut rows: Vec<Vec<Cell>> =
-        Stage::ALL.iter().map(|s| vec![s.as_str().into(), r.stages.get(*s).into()]).collect();
-    rows.push(vec!["reactivated".into(), r.reactivated.into()]);
-    rows.push(vec!["advocates".into(), r.advocates.into()]);
-    table(&["stage", "accounts"], &rows)
+    Csv::STANDARD.lifecycle(r)
 }
 
 pub fn funnel_csv(r: &FunnelReport) -> String {
-    let c = &r.conversion;
-    let rows = vec![
-        vec!["awareness".into(), r.awareness.into(), Cell::Float(None)],
-        vec!["consideration".into(), r.consideration.into(), c.awareness_to_consideration.into()],
-        vec!["lead".into(), r.lead.into(), c.consideration_to_lead.into()],
-        vec!["purchase".into(), r.purchase.into(), c.lead_to_purchase.into()],
-    ];
-    table(&["step", "accounts", "conversion_from_previous"], &rows)
+    Csv::STANDARD.funnel(r)
 }
 
 pub fn engagement_csv(r: &EngagementReport) -> String {
-    let mut rows: Vec<Vec<Cell>> = vec![
-        vec!["band".into(), "engaged".into(), r.bands.engaged.into()],
-        vec!["band".into(), "neutral".into(), r.bands.neutral.into()],
-        vec!["band".into(), "disengaged".into(), r.bands.disengaged.into()],
-    ];
-    for (i, n) in r.histogram.iter().enumerate() {
-        let label = if i == 9 { "90-100".to_owned() } else { format!("{}-{}", i * 10, i * 10 + 9) };
-        rows.push(vec!["score".into(), label.into(), (*n).into()]);
-    }
-    table(&["group", "bucket", "customers"], &rows)
+    Csv::STANDARD.engagement(r)
 }
 
-/// The budget report's tabular part: one row per channel and campaign, plus totals.
 pub fn budget_csv(r: &BudgetReport) -> String {
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
-    for ch in &r.current.channels {
-        for c in &ch.campaigns {
-            rows.push(vec![
-                ch.channel.clone().into(),
-                c.campaign.clone().into(),
-                c.acquisition_minor.into(),
-                c.retention_minor.into(),
-                c.total_minor.into(),
-            ]);
-        }
-    }
-    let a = &r.current.acquisition;
-    let t = &r.current.retention;
-    rows.push(vec![
-        "total".into(),
-        "".into(),
-        a.spend_minor.into(),
-        t.spend_minor.into(),
-        r.current.total_spend_minor.into(),
-    ]);
-    table(&["channel", "campaign", "acquisition_minor", "retention_minor", "total_minor"], &rows)
+    Csv::STANDARD.budget(r)
 }
 
-/// The budget report's comparison with the previous period, a metric per row (minor units and ratios, as
-/// the JSON has them), then the verdict and its what-if.
 pub fn comparison_csv(r: &BudgetReport) -> String {
-    let (c, p, d) = (&r.current, &r.previous, &r.deltas);
-    let (ca, pa, ct, pt) = (&c.acquisition, &p.acquisition, &c.retention, &p.retention);
-    let row = |metric: &str, now: Cell, then: Cell, change: Cell| vec![metric.into(), now, then, change];
-    let rows = vec![
-        row("acquisition_spend_minor", ca.spend_minor.into(), pa.spend_minor.into(), d.acquisition_spend_minor.into()),
-        row("retention_spend_minor", ct.spend_minor.into(), pt.spend_minor.into(), d.retention_spend_minor.into()),
-        row("acquisition_share", ca.share.into(), pa.share.into(), d.acquisition_share.into()),
-        row("new_customers", ca.new_customers.into(), pa.new_customers.into(), d.new_customers.into()),
-        row("cac_minor", ca.cac_minor.into(), pa.cac_minor.into(), d.cac_minor.into()),
-        row(
-            "customers_at_start",
-            ct.customers_at_start.into(),
-            pt.customers_at_start.into(),
-            d.customers_at_start.into(),
-        ),
-        row("retained", ct.retained.into(), pt.retained.into(), d.retained.into()),
-        row("retention_rate", ct.retention_rate.into(), pt.retention_rate.into(), d.retention_rate.into()),
-        row(
-            "cost_per_retained_minor",
-            ct.cost_per_retained_minor.into(),
-            pt.cost_per_retained_minor.into(),
-            d.cost_per_retained_minor.into(),
-        ),
-        row("revenue_new_minor", ca.revenue_minor.into(), pa.revenue_minor.into(), d.revenue_new_minor.into()),
-        row(
-            "revenue_existing_minor",
-            ct.revenue_minor.into(),
-            pt.revenue_minor.into(),
-            d.revenue_existing_minor.into(),
-        ),
-        row(
-            "total_revenue_minor",
-            c.total_revenue_minor.into(),
-            p.total_revenue_minor.into(),
-            d.total_revenue_minor.into(),
-        ),
-        row(
-            "public_key_revenue_minor",
-            c.public_key_revenue_minor.into(),
-            p.public_key_revenue_minor.into(),
-            Cell::Float(None),
-        ),
-        row(
-            "acquisition_return_per_dollar",
-            ca.return_per_dollar.into(),
-            pa.return_per_dollar.into(),
-            d.acquisition_return_per_dollar.into(),
-        ),
-        row(
-            "retention_return_per_dollar",
-            ct.return_per_dollar.into(),
-            pt.return_per_dollar.into(),
-            d.retention_return_per_dollar.into(),
-        ),
-        row("ltv_minor", c.ltv_minor.into(), p.ltv_minor.into(), d.ltv_minor.into()),
-        row("ltv_to_cac", c.ltv_to_cac.into(), p.ltv_to_cac.into(), d.ltv_to_cac.into()),
-    ];
-    let v = &r.verdict;
-    let mut out = table(&["metric", "this_period", "previous_period", "change"], &rows);
-    out.push_str("\r\n");
-    out.push_str(&table(
-        &["verdict", "message", "what_if_position_bp", "what_if_moved_minor", "what_if_verdict"],
-        &[vec![
-            v.kind.as_str().into(),
-            v.message.clone().into(),
-            i64::from(v.what_if.position_bp).into(),
-            v.what_if.signed_moved_minor().into(),
-            v.what_if.verdict_kind.as_str().into(),
-        ]],
-    ));
-    out
+    Csv::STANDARD.comparison(r)
 }
 
-/// A what-if beside the figures it starts from: each figure now and after the move.
 pub fn what_if_csv(now: &BudgetFigures, now_verdict: crate::report::VerdictKind, w: &WhatIf) -> String {
-    let (a, r) = (&now.acquisition, &now.retention);
-    let rows: Vec<Vec<Cell>> = vec![
-        vec!["position_bp".into(), Cell::Int(0), i64::from(w.position_bp).into()],
-        vec!["moved_minor".into(), Cell::Int(0), w.signed_moved_minor().into()],
-        vec!["acquisition_spend_minor".into(), a.spend_minor.into(), w.acquisition_spend_minor.into()],
-        vec!["retention_spend_minor".into(), r.spend_minor.into(), w.retention_spend_minor.into()],
-        vec!["acquisition_share".into(), a.share.into(), w.acquisition_share.into()],
-        vec!["revenue_new_minor".into(), a.revenue_minor.into(), w.acquisition_revenue_minor.into()],
-        vec!["revenue_existing_minor".into(), r.revenue_minor.into(), w.retention_revenue_minor.into()],
-        vec!["new_revenue_share".into(), a.revenue_share.into(), w.new_revenue_share.into()],
-        vec!["verdict".into(), now_verdict.as_str().into(), w.verdict_kind.as_str().into()],
-    ];
-    table(&["figure", "now", "after_move"], &rows)
+    Csv::STANDARD.what_if(now, now_verdict, w)
+}
+
+pub fn accounts_csv(p: &AccountPage) -> String {
+    Csv::STANDARD.accounts(p)
 }
 
 /// Several tables in one file, a blank line between them (a view that shows more than one).
 pub fn sections(tables: &[String]) -> String {
     tables.join("\r\n")
-}
-
-pub fn accounts_csv(p: &AccountPage) -> String {
-    let rows: Vec<Vec<Cell>> = p
-        .accounts
-        .iter()
-        .map(|a| {
-            vec![
-                a.id.clone().into(),
-                a.name.clone().unwrap_or_default().into(),
-                a.stage.as_str().into(),
-                a.score.map(i64::from).into(),
-                a.band.map_or("", |b| b.as_str()).into(),
-                a.trend.map(i64::from).into(),
-                a.revenue_minor.into(),
-                a.last_seen.map(|d| d.to_string()).unwrap_or_default().into(),
-                a.pulling_down.join(" ").into(),
-            ]
-        })
-        .collect();
-    table(&["id", "name", "stage", "score", "band", "trend", "revenue_minor", "last_seen", "pulling_down"], &rows)
 }
 
 #[cfg(test)]

@@ -329,6 +329,17 @@ try {
   const csv = readFileSync(csvPath, "utf8").replace(/^\uFEFF/, "");
   check(csv.startsWith("channel,campaign,acquisition_minor,retention_minor,total_minor\r\n"), "CSV header", download.suggestedFilename());
   check(csv.includes(`total,,${a.spend_minor},${r.spend_minor},${budget.total_spend_minor}\r\n`), "CSV totals = API");
+  // The Lifecycle view's CSV holds the funnel with its conversion rates: floats the widget writes with the
+  // browser's number formatting, the API with Rust's; the text must be the API's, byte for byte.
+  await tab(dash, "Lifecycle").click();
+  const [lifecycleDownload] = await Promise.all([p.waitForEvent("download"), dash.locator("button", { hasText: "Export CSV" }).click()]);
+  const lifecyclePath = join(SHOTS, "..", "widget-lifecycle.csv");
+  await lifecycleDownload.saveAs(lifecyclePath);
+  const lifecycleCsv = readFileSync(lifecyclePath, "utf8").replace(/^\uFEFF/, "");
+  const funnelResponse = await fetch(`${cfg.base}/v1/sites/${cfg.site}/reports/funnel?from=${from}&to=${to}&format=csv`, { headers: { authorization: `Bearer ${cfg.token}` } });
+  const apiFunnelCsv = await funnelResponse.text();
+  check(funnelResponse.ok && /,0\.\d+\r\n/.test(apiFunnelCsv), "the API's funnel CSV has conversion rates", apiFunnelCsv.replace(/\r\n/g, " | "));
+  check(lifecycleCsv.endsWith(apiFunnelCsv), "the widget's funnel CSV = the API's, floats included", lifecycleCsv.slice(-160).replace(/\r\n/g, " | "));
 
   // What-if: the slider recomputes live (keyboard: arrow keys move it by 1% of spend).
   await tab(dash, "What-if").click();
