@@ -5,6 +5,11 @@
 //! status, so no input reaches a panic or an unhandled 5xx. `scheduled` runs the rollup of every site (the
 //! cron trigger in `wrangler.toml`).
 
+/// The allocator: talc instead of the standard library's dlmalloc (a Worker's wasm is single-threaded).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod admin;
 mod auth;
 mod erasure;

@@ -165,7 +165,11 @@ pub fn widget_transfer() -> Result<(usize, usize)> {
     WIDGET_FILES.iter().try_fold((0, 0), |t, f| sizes(&dir.join(f)).map(|(r, g)| (t.0 + r, t.1 + g)))
 }
 
-/// Prints the widget's transfer sizes (CI shows them on every run).
+/// The widget's transfer ceiling, gzip bytes (design: 150 KB once cohorts and history are added). A build
+/// over it fails. The goal for today's views, 120 KB, is measured by `cargo xtask bench` (BENCHMARKS.md).
+const WIDGET_CEILING_GZIP: usize = 153_600;
+
+/// Prints the widget's transfer sizes (CI shows them on every run) and fails over the ceiling.
 fn report_widget(dir: &Path) -> Result {
     let mut total = (0, 0);
     for f in WIDGET_FILES {
@@ -173,7 +177,18 @@ fn report_widget(dir: &Path) -> Result {
         println!("widget {f}: {raw} B raw, {gz} B gzip");
         total = (total.0 + raw, total.1 + gz);
     }
-    println!("widget transfer (JS + wasm + CSS inlined): {} B raw, {} B gzip (budget 153600 B gzip)", total.0, total.1);
+    println!(
+        "widget transfer (JS + wasm + CSS inlined): {} B raw, {} B gzip (ceiling {WIDGET_CEILING_GZIP} B gzip, goal \
+         122880 B)",
+        total.0, total.1
+    );
+    if total.1 > WIDGET_CEILING_GZIP {
+        return Err(format!(
+            "the widget's transfer is {} B gzip, over its {WIDGET_CEILING_GZIP} B ceiling: every intranet page \
+             downloads it",
+            total.1
+        ));
+    }
     Ok(())
 }
 
