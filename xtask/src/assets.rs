@@ -117,20 +117,32 @@ pub fn build_widget(node: &NodeTools) -> Result {
     let bg = dir.join("daytwo_widget_bg.wasm").display().to_string();
     let staged_bg = staging.join("daytwo_widget_bg.wasm").display().to_string();
     let wasm_opt = node.tool("wasm-opt").display().to_string();
-    run_env(
-        &wasm_opt,
-        &[
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "-o",
-            &bg,
-            &staged_bg,
-        ],
-        &[("PATH", &node.path_env())],
-    )?;
+    let args = [
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        // Short import and export names, the glue renamed to match (`minify_names`).
+        "--minify-imports-and-exports-and-modules",
+        "-o",
+        &bg,
+        &staged_bg,
+    ];
+    eprintln!("$ {wasm_opt} {}", args.join(" "));
+    let out = std::process::Command::new(&wasm_opt)
+        .args(args)
+        .env("PATH", node.path_env())
+        .output()
+        .map_err(|e| format!("{wasm_opt}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("wasm-opt failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)));
+    }
+    let glue = staging.join("daytwo_widget.js");
+    let js = std::fs::read_to_string(&glue).map_err(|e| format!("{}: {e}", glue.display()))?;
+    let mapping = String::from_utf8_lossy(&out.stdout);
+    let js = crate::minify_names::rename_in_glue(&js, &mapping, "./daytwo_widget_bg.js")?;
+    std::fs::write(&glue, js).map_err(|e| format!("{}: {e}", glue.display()))?;
     bundle_loader(node, &staging, &dir)?;
     report_widget(&dir)
 }

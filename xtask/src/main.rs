@@ -24,6 +24,7 @@ mod demo;
 mod first_chart;
 mod fuzz_api;
 mod load;
+mod minify_names;
 mod peers;
 mod scale;
 mod tools;
