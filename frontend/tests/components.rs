@@ -15,6 +15,7 @@ use daytwo_widget::components::bar_chart::{BarChart, BarRow, Segment, aria_label
 use daytwo_widget::components::column_chart::column_chart;
 use daytwo_widget::components::kpi::{Kpi, Polarity, kpis};
 use daytwo_widget::components::overview::overview;
+use daytwo_widget::components::spend::spend;
 use daytwo_widget::components::stages::stages;
 use daytwo_widget::components::tabs::tabs;
 use daytwo_widget::components::what_if::{projected_sentence, what_if_view};
@@ -281,6 +282,30 @@ async fn lifecycle_chart_has_an_accessible_name_with_the_counts() {
     let label = root.query_selector("svg[role=img]").unwrap().unwrap().get_attribute("aria-label").unwrap();
     assert!(label.contains("Prospect: 156 · 80.4%"), "{label}");
     assert!(label.contains("At risk: 1 · 0.5%"), "{label}");
+    handle.destroy();
+}
+
+/// The spend view's campaign table (written as markup): a row group per channel with its total in bold,
+/// a row per campaign, and the period's total, each with its share of spend.
+#[wasm_bindgen_test]
+async fn spend_lists_every_channel_and_campaign() {
+    let r = budget();
+    let c = r.current.clone();
+    let root = container();
+    let report = r.clone();
+    let handle = mount(&root, move || spend(&report));
+    settle().await;
+    let channels = root.query_selector_all("section[aria-labelledby=dt-campaigns-title] tbody tr[data-channel]").unwrap();
+    assert_eq!(channels.length() as usize, c.channels.len());
+    let campaigns: usize = c.channels.iter().map(|ch| ch.campaigns.len()).sum();
+    assert_eq!(root.query_selector_all("tr.dt-sub-row").unwrap().length() as usize, campaigns);
+    let first = &c.channels[0];
+    let row: Element = channels.item(0).unwrap().dyn_into().unwrap();
+    assert_eq!(row.get_attribute("data-channel").as_deref(), Some(first.channel.as_str()));
+    assert_eq!(text(&row, "th[scope=rowgroup]"), first.channel);
+    assert_eq!(text(&row, "strong"), money(first.total_minor, &r.currency));
+    let total = text(&root, "tr.dt-total");
+    assert!(total.starts_with("Total") && total.contains(&money(c.total_spend_minor, &r.currency)), "{total}");
     handle.destroy();
 }
 

@@ -3,6 +3,7 @@
 use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
 use super::empty_state::empty_state;
 use crate::format::{self, money, pct};
+use crate::markup::Markup;
 use daytwo_shared::report::BudgetReport;
 use yew::prelude::*;
 
@@ -51,76 +52,81 @@ pub fn spend(r: &BudgetReport) -> Html {
             ]
         })
         .collect();
-    let campaign_rows = c.channels.iter().map(|ch| {
-        html! {
-            <>
-                <tr data-channel={ch.channel.clone()}>
-                    <th scope="rowgroup">{ ch.channel.clone() }</th>
-                    <td class="dt-num">{ money(ch.acquisition_minor, cur) }</td>
-                    <td class="dt-num">{ money(ch.retention_minor, cur) }</td>
-                    <td class="dt-num"><strong>{ money(ch.total_minor, cur) }</strong></td>
-                    <td class="dt-num">{ pct(share(ch.total_minor)) }</td>
-                </tr>
-                { for ch.campaigns.iter().map(|cp| html! {
-                    <tr class="dt-sub-row">
-                        <td>{ if cp.campaign.is_empty() { "(no campaign)".to_owned() } else { cp.campaign.clone() } }</td>
-                        <td class="dt-num">{ money(cp.acquisition_minor, cur) }</td>
-                        <td class="dt-num">{ money(cp.retention_minor, cur) }</td>
-                        <td class="dt-num">{ money(cp.total_minor, cur) }</td>
-                        <td class="dt-num">{ pct(share(cp.total_minor)) }</td>
-                    </tr>
-                }) }
-            </>
-        }
+    let chart = bar_chart(&BarChart {
+        title: "Spend by channel, split into acquisition and retention",
+        rows: &rows,
+        max: None,
+        label_width: 26.0,
+        value_width: 20.0,
+        legend: &[("k-acq", "Acquisition"), ("k-ret", "Retention")],
+        table_head: &["Channel", "Acquisition", "Retention", "Total", "Share"],
+        table_rows: &table,
     });
+    let channels_note = format!(
+        "{} in total: {} acquisition ({}), {} retention ({})",
+        money(total, cur),
+        money(c.acquisition.spend_minor, cur),
+        pct(c.acquisition.share),
+        money(c.retention.spend_minor, cur),
+        pct(c.retention.share)
+    );
+    // The campaigns' table: static, so written as markup (`crate::markup`).
+    let mut m = Markup::default();
+    let head = |m: &mut Markup, id: &str, title: &str, note: &str| {
+        m.open("div", &[("class", Some("dt-card-head"))]);
+        m.element("h3", &[("id", Some(id))], title).element("span", &[("class", Some("dt-card-note"))], note);
+        m.close("div");
+    };
+    head(
+        &mut m,
+        "dt-campaigns-title",
+        "Spend by campaign",
+        &format!("{} · mixed entries are split by their acquisition share", format::period(c.period)),
+    );
+    m.open("div", &[("class", Some("dt-scroll"))]).open("table", &[("class", Some("dt-table"))]);
+    m.element("caption", &[("class", Some("dt-sr"))], "Spend by channel and campaign")
+        .open("thead", &[])
+        .open("tr", &[]);
+    for (i, h) in ["Channel / campaign", "Acquisition", "Retention", "Total", "Share of spend"].iter().enumerate() {
+        m.element("th", &[("scope", Some("col")), ("class", (i > 0).then_some("dt-num"))], h);
+    }
+    m.close("tr").close("thead").open("tbody", &[]);
+    let figures = |m: &mut Markup, minors: [i64; 3], strong: bool| {
+        for (i, v) in minors.into_iter().enumerate() {
+            m.open("td", &[("class", Some("dt-num"))]);
+            if strong && i == 2 {
+                m.element("strong", &[], &money(v, cur));
+            } else {
+                m.text(&money(v, cur));
+            }
+            m.close("td");
+        }
+        m.element("td", &[("class", Some("dt-num"))], &pct(share(minors[2])));
+    };
+    for ch in &c.channels {
+        m.open("tr", &[("data-channel", Some(&ch.channel))]).element("th", &[("scope", Some("rowgroup"))], &ch.channel);
+        figures(&mut m, [ch.acquisition_minor, ch.retention_minor, ch.total_minor], true);
+        m.close("tr");
+        for cp in &ch.campaigns {
+            let name = if cp.campaign.is_empty() { "(no campaign)" } else { &cp.campaign };
+            m.open("tr", &[("class", Some("dt-sub-row"))]).element("td", &[], name);
+            figures(&mut m, [cp.acquisition_minor, cp.retention_minor, cp.total_minor], false);
+            m.close("tr");
+        }
+    }
+    m.open("tr", &[("class", Some("dt-total"))]).element("td", &[], "Total");
+    figures(&mut m, [c.acquisition.spend_minor, c.retention.spend_minor, total], false);
+    m.close("tr").close("tbody").close("table").close("div");
     html! {
         <div class="dt-stack">
             <section class="dt-card" aria-labelledby="dt-channels-title">
                 <div class="dt-card-head">
                     <h3 id="dt-channels-title">{ "Spend by channel" }</h3>
-                    <span class="dt-card-note">{ format!("{} in total: {} acquisition ({}), {} retention ({})",
-                        money(total, cur), money(c.acquisition.spend_minor, cur), pct(c.acquisition.share),
-                        money(c.retention.spend_minor, cur), pct(c.retention.share)) }</span>
+                    <span class="dt-card-note">{ channels_note }</span>
                 </div>
-                { bar_chart(&BarChart {
-                    title: "Spend by channel, split into acquisition and retention",
-                    rows: &rows,
-                    max: None,
-                    label_width: 26.0,
-                    value_width: 20.0,
-                    legend: &[("k-acq", "Acquisition"), ("k-ret", "Retention")],
-                    table_head: &["Channel", "Acquisition", "Retention", "Total", "Share"],
-                    table_rows: &table,
-                }) }
+                { chart }
             </section>
-            <section class="dt-card" aria-labelledby="dt-campaigns-title">
-                <div class="dt-card-head">
-                    <h3 id="dt-campaigns-title">{ "Spend by campaign" }</h3>
-                    <span class="dt-card-note">{ format!("{} · mixed entries are split by their acquisition share", format::period(c.period)) }</span>
-                </div>
-                <div class="dt-scroll">
-                    <table class="dt-table">
-                        <caption class="dt-sr">{ "Spend by channel and campaign" }</caption>
-                        <thead><tr>
-                            <th scope="col">{ "Channel / campaign" }</th>
-                            <th scope="col" class="dt-num">{ "Acquisition" }</th>
-                            <th scope="col" class="dt-num">{ "Retention" }</th>
-                            <th scope="col" class="dt-num">{ "Total" }</th>
-                            <th scope="col" class="dt-num">{ "Share of spend" }</th>
-                        </tr></thead>
-                        <tbody>
-                            { for campaign_rows }
-                            <tr class="dt-total">
-                                <td>{ "Total" }</td>
-                                <td class="dt-num">{ money(c.acquisition.spend_minor, cur) }</td>
-                                <td class="dt-num">{ money(c.retention.spend_minor, cur) }</td>
-                                <td class="dt-num">{ money(total, cur) }</td>
-                                <td class="dt-num">{ pct(share(total)) }</td>
-                            </tr>
-                        </tbody>
-                    </table>
-                </div>
-            </section>
+            <section class="dt-card" aria-labelledby="dt-campaigns-title">{ m.html() }</section>
         </div>
     }
 }
