@@ -9,7 +9,8 @@
 //! the domain's own functions (the what-if slider calls [`daytwo_shared::report::what_if_at`] in the browser).
 //!
 //! The stylesheet is a string in the wasm ([`style::CSS`]), injected as a `<style>` into the shadow root, so
-//! the whole transfer is one JS module, its wasm-bindgen glue and one wasm file.
+//! the whole transfer is one JS module (the loader with the wasm-bindgen glue bundled in, built by
+//! `cargo xtask build-assets`) and one wasm file.
 
 pub mod app;
 pub mod components;

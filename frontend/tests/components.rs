@@ -295,7 +295,8 @@ async fn spend_lists_every_channel_and_campaign() {
     let report = r.clone();
     let handle = mount(&root, move || spend(&report));
     settle().await;
-    let channels = root.query_selector_all("section[aria-labelledby=dt-campaigns-title] tbody tr[data-channel]").unwrap();
+    let channels =
+        root.query_selector_all("section[aria-labelledby=dt-campaigns-title] tbody tr[data-channel]").unwrap();
     assert_eq!(channels.length() as usize, c.channels.len());
     let campaigns: usize = c.channels.iter().map(|ch| ch.campaigns.len()).sum();
     assert_eq!(root.query_selector_all("tr.dt-sub-row").unwrap().length() as usize, campaigns);
