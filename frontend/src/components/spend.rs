@@ -1,6 +1,7 @@
 //! Spend by channel (chart) and by campaign (table), split into acquisition and retention.
 
 use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
+use super::data_table::{close_table, open_table};
 use super::empty_state::empty_state;
 use crate::format::{self, money, pct};
 use crate::markup::Markup;
@@ -72,25 +73,15 @@ pub fn spend(r: &BudgetReport) -> Html {
     );
     // The campaigns' table: static, so written as markup (`crate::markup`).
     let mut m = Markup::default();
-    let head = |m: &mut Markup, id: &str, title: &str, note: &str| {
-        m.open("div", &[("class", Some("dt-card-head"))]);
-        m.element("h3", &[("id", Some(id))], title).element("span", &[("class", Some("dt-card-note"))], note);
-        m.close("div");
-    };
-    head(
-        &mut m,
-        "dt-campaigns-title",
+    m.open("div", &[("class", Some("dt-card-head"))]).element(
+        "h3",
+        &[("id", Some("dt-campaigns-title"))],
         "Spend by campaign",
-        &format!("{} · mixed entries are split by their acquisition share", format::period(c.period)),
     );
-    m.open("div", &[("class", Some("dt-scroll"))]).open("table", &[("class", Some("dt-table"))]);
-    m.element("caption", &[("class", Some("dt-sr"))], "Spend by channel and campaign")
-        .open("thead", &[])
-        .open("tr", &[]);
-    for (i, h) in ["Channel / campaign", "Acquisition", "Retention", "Total", "Share of spend"].iter().enumerate() {
-        m.element("th", &[("scope", Some("col")), ("class", (i > 0).then_some("dt-num"))], h);
-    }
-    m.close("tr").close("thead").open("tbody", &[]);
+    let note = format!("{} · mixed entries are split by their acquisition share", format::period(c.period));
+    m.element("span", &[("class", Some("dt-card-note"))], &note).close("div");
+    let head = ["Channel / campaign", "Acquisition", "Retention", "Total", "Share of spend"];
+    open_table(&mut m, "Spend by channel and campaign", &head);
     let figures = |m: &mut Markup, minors: [i64; 3], strong: bool| {
         for (i, v) in minors.into_iter().enumerate() {
             m.open("td", &[("class", Some("dt-num"))]);
@@ -116,7 +107,8 @@ pub fn spend(r: &BudgetReport) -> Html {
     }
     m.open("tr", &[("class", Some("dt-total"))]).element("td", &[], "Total");
     figures(&mut m, [c.acquisition.spend_minor, c.retention.spend_minor, total], false);
-    m.close("tr").close("tbody").close("table").close("div");
+    m.close("tr");
+    close_table(&mut m);
     html! {
         <div class="dt-stack">
             <section class="dt-card" aria-labelledby="dt-channels-title">
