@@ -2,7 +2,7 @@
 
 use crate::components::account_detail::account_detail;
 use crate::components::accounts_table::{AccountsView, Names, accounts_table};
-use crate::components::bands::bands;
+use crate::components::bands::write_bands;
 use crate::components::data_notice::data_notice;
 use crate::components::empty_state::empty_state;
 use crate::components::error_panel::error_panel;
@@ -11,15 +11,16 @@ use crate::components::header::header;
 use crate::components::indicators::indicators;
 use crate::components::loading::loading;
 use crate::components::overview::overview;
-use crate::components::score_histogram::score_histogram;
+use crate::components::score_histogram::write_score_histogram;
 use crate::components::spend::spend;
 use crate::components::stages::stages;
 use crate::components::tabs::tabs;
 use crate::components::what_if::what_if_view;
 use crate::format;
+use crate::markup::Markup;
 use crate::services::api::{self, Config};
 use crate::state::{Action, Payload, Remote, State, Tab, detail, today};
-use daytwo_shared::report::BudgetReport;
+use daytwo_shared::report::{BudgetReport, EngagementReport};
 use daytwo_shared::time::Day;
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
@@ -60,6 +61,25 @@ fn load_accounts(config: Config, dispatch: Dispatcher, state: &State, cursor: Op
         let result = report(api::accounts(&config, stage, as_of, cursor.as_deref()).await, &dispatch, generation);
         dispatch.dispatch(Action::Loaded(generation, Payload::Accounts { stage, result, append: cursor.is_some() }));
     });
+}
+
+/// The day the stages are of and the reports' currency.
+fn footer(as_of: Day, currency: &str) -> Html {
+    Markup::with(|m| {
+        let text = format!("Stages and scores as of {} · money in {currency}", format::date(as_of));
+        m.open("footer", &[("class", Some("dt-foot"))]).element("span", &[], &text);
+        m.element("span", &[], "Daytwo").close("footer");
+    })
+}
+
+/// The engagement bands beside the score distribution.
+fn engagement_grid(r: &EngagementReport) -> Html {
+    Markup::with(|m| {
+        m.open("div", &[("class", Some("dt-grid"))]);
+        write_bands(m, r);
+        write_score_histogram(m, r);
+        m.close("div");
+    })
 }
 
 /// Nothing happened in the period: no spend, no revenue, no customers to keep, no prospects.
@@ -218,7 +238,7 @@ pub fn App(props: &AppProps) -> Html {
         let engagement_report = state.engagement.ready();
         let engagement = html! {
             <div class="dt-stack">
-                { show(engagement_report.map(|r| html! { <div class="dt-grid">{ bands(r) }{ score_histogram(r) }</div> }), state.engagement.error()) }
+                { show(engagement_report.map(|r| engagement_grid(r)), state.engagement.error()) }
                 { accounts_table(&AccountsView {
                     accounts: &state.accounts,
                     names: &names,
@@ -256,11 +276,7 @@ pub fn App(props: &AppProps) -> Html {
             { header(&config.site, &state, &dispatch, &on_export, crate::download::can_export(&state), &on_print, controls) }
             { data_notice(state.notice.as_deref()) }
             { content }
-            <footer class="dt-foot">
-                <span>{ format!("Stages and scores as of {} · money in {}", format::date(state.as_of),
-                    budget.map_or("the site's currency", |b| b.currency.code())) }</span>
-                <span>{ "Daytwo" }</span>
-            </footer>
+            { footer(state.as_of, budget.map_or("the site's currency", |b| b.currency.code())) }
         </div>
     }
 }

@@ -5,7 +5,8 @@
 //! written tag is a few bytes of text. Every text and attribute value goes through [`escape`], so data
 //! (account names, labels) can never become markup.
 
-use yew::{AttrValue, Html};
+use wasm_bindgen::JsCast;
+use yew::{AttrValue, Html, MouseEvent};
 
 /// Markup being written: `open`, `text`, `close`, then [`Markup::html`].
 #[derive(Debug, Default)]
@@ -60,9 +61,24 @@ impl Markup {
         self.open(tag, attrs).text(text).close(tag)
     }
 
+    /// The markup `write` writes, as one raw node.
+    pub fn with(write: impl FnOnce(&mut Markup)) -> Html {
+        let mut m = Markup::default();
+        write(&mut m);
+        m.html()
+    }
+
     pub fn html(self) -> Html {
         Html::from_html_unchecked(AttrValue::from(self.0))
     }
+}
+
+/// The `data-act` of the clicked control, for a view whose buttons are written as markup: one listener on
+/// the view's element reads which of its buttons was pressed (a click bubbles, and Enter or Space on a
+/// button is a click).
+pub fn action(e: &MouseEvent) -> Option<String> {
+    let target = e.target()?.dyn_into::<web_sys::Element>().ok()?;
+    target.closest("[data-act]").ok()??.get_attribute("data-act")
 }
 
 #[cfg(test)]

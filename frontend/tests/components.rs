@@ -10,16 +10,20 @@ use daytwo_shared::money::Currency;
 use daytwo_shared::report::{
     AccountDetail, AccountPage, BudgetReport, EngagementReport, FunnelReport, LifecycleReport, what_if_at,
 };
+use daytwo_widget::components::account_detail::account_detail;
 use daytwo_widget::components::accounts_table::{AccountsView, accounts_table};
-use daytwo_widget::components::bar_chart::{BarChart, BarRow, Segment, aria_label, bar_chart};
-use daytwo_widget::components::column_chart::column_chart;
-use daytwo_widget::components::kpi::{Kpi, Polarity, kpis};
+use daytwo_widget::components::bar_chart::{BarChart, BarRow, Segment, aria_label, write_bar_chart};
+use daytwo_widget::components::column_chart::write_column_chart;
+use daytwo_widget::components::error_panel::error_panel;
+use daytwo_widget::components::kpi::{Kpi, Polarity, write_kpis};
 use daytwo_widget::components::overview::overview;
 use daytwo_widget::components::spend::spend;
 use daytwo_widget::components::stages::stages;
 use daytwo_widget::components::tabs::tabs;
 use daytwo_widget::components::what_if::{projected_sentence, what_if_view};
 use daytwo_widget::format::{self, money, money_delta, pct, times};
+use daytwo_widget::markup::Markup;
+use daytwo_widget::services::api::ApiError;
 use daytwo_widget::services::api::Config;
 use daytwo_widget::services::decode::{Decode, from_json};
 use daytwo_widget::state::{Remote, Tab};
@@ -123,8 +127,24 @@ async fn overview_shows_the_report_figures_and_dashes_for_null() {
     let cur = report.currency.clone();
     let root = container();
     let shown = report.clone();
-    let handle = mount(&root, move || overview(&shown, &Callback::noop()));
+    let explored = Rc::new(std::cell::Cell::new(0));
+    let on_explore = {
+        let explored = explored.clone();
+        Callback::from(move |()| explored.set(explored.get() + 1))
+    };
+    let handle = mount(&root, move || overview(&shown, &on_explore));
     settle().await;
+    // The verdict's one control is markup: the overview's listener reads its `data-act`. A click elsewhere,
+    // even inside the same paragraph, opens nothing.
+    let click =
+        |selector: &str| root.query_selector(selector).unwrap().unwrap().dyn_into::<HtmlElement>().unwrap().click();
+    click(".dt-whatif-line strong");
+    click("[data-kpi=cac]");
+    assert_eq!(explored.get(), 0);
+    let button = root.query_selector(".dt-whatif-line button").unwrap().unwrap();
+    assert_eq!(button.text_content().unwrap_or_default(), "Try other splits →");
+    click(".dt-whatif-line button");
+    assert_eq!(explored.get(), 1, "the button opens the what-if view");
 
     let kpi = |id: &str| text(&root, &format!("[data-kpi={id}] .dt-kpi-value"));
     assert_eq!(kpi("acquisition_spend"), money(report.current.acquisition.spend_minor, &cur));
@@ -345,7 +365,11 @@ async fn charts_tables_and_figures_write_data_as_text() {
             table_head: &["Row", "Value"],
             table_rows: &t,
         };
-        html! { <>{ bar_chart(&chart) }{ kpis(&k, "vs previous") }{ column_chart(evil, &c, &["Score", "Customers"]) }</> }
+        Markup::with(|m| {
+            write_bar_chart(m, &chart);
+            write_kpis(m, &k, "vs previous");
+            write_column_chart(m, evil, &c, &["Score", "Customers"]);
+        })
     });
     settle().await;
     assert!(root.query_selector("img").unwrap().is_none(), "no element was created from the data");
@@ -445,6 +469,54 @@ async fn account_names_render_as_text_only() {
     // Indicator ids read as their names.
     let row = text(&root, "tbody tr");
     assert!(row.contains("Modules licensed") && row.contains("Active days"), "{row}");
+    handle.destroy();
+}
+
+/// The drill-down's body and the error panel are markup text (`markup.rs`): what the API sends (indicator
+/// names, playbook actions, modules, an error's message) stays text.
+#[wasm_bindgen_test]
+async fn drill_down_and_errors_write_api_text_as_text() {
+    let evil = "<img src=x onerror=window.__xss3=1>\"'&";
+    let mut v: Value = serde_json::from_str(DETAIL).unwrap();
+    let action = v["actions"][0].clone();
+    assert!(action.is_object(), "the fixture's account has a playbook action");
+    for key in ["title", "channel", "why"] {
+        v["actions"][0][key] = Value::String(evil.into());
+    }
+    v["modules"] = serde_json::json!([evil]);
+    let indicator = v["breakdown"][0]["id"].as_str().unwrap().to_owned();
+    let detail: AccountDetail = serde_json::from_value(v).unwrap();
+    let names = Rc::new(vec![(indicator, evil.to_owned())]);
+    let config = Config::new("http://127.0.0.1:9", "demo", "t");
+    let error = ApiError::Http { status: 500, code: evil.into(), message: evil.into() };
+    let root = container();
+    let remote = Remote::Ready(Rc::new(detail.clone()));
+    let handle = mount(&root, move || {
+        let heading = NodeRef::default();
+        let (none, currency) = (Callback::noop(), Currency::parse("USD").unwrap());
+        html! { <>
+            { account_detail(&remote, &names, Some(&currency), &config, &heading, &none, &none) }
+            { error_panel(&error, &config, Some(&none)) }
+        </> }
+    });
+    settle().await;
+    assert!(root.query_selector("img").unwrap().is_none(), "no element was created from the data");
+    let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss3".into()).unwrap();
+    assert!(xss.is_undefined());
+    let action = text(&root, "#dt-account-detail .dt-actions li");
+    assert_eq!(action, format!("{evil} {evil}{evil}"), "title, channel and why as text");
+    assert_eq!(text(&root, "#dt-account-detail .dt-small .dt-chip"), evil);
+    let rows = root.query_selector_all("#dt-account-detail tbody tr").unwrap();
+    assert_eq!(rows.length() as usize, detail.breakdown.len(), "one row per indicator");
+    let shown: Vec<String> = (0..rows.length())
+        .map(|i| rows.item(i).unwrap().dyn_into::<Element>().unwrap().query_selector("th").unwrap().unwrap())
+        .map(|th| th.text_content().unwrap_or_default())
+        .collect();
+    assert!(shown.iter().any(|n| n == evil), "the indicator's name as text: {shown:?}");
+    let alert = root.query_selector(".dt-error").unwrap().unwrap();
+    assert_eq!(alert.get_attribute("data-error").as_deref(), Some("http_500"));
+    assert_eq!(text(&root, ".dt-error p"), format!("{evil} (500 {evil})"));
+    assert!(root.query_selector(".dt-error button").unwrap().is_some(), "a server error offers Retry");
     handle.destroy();
 }
 

@@ -5,6 +5,7 @@ use super::empty_state::empty_state;
 use super::error_panel::error_panel;
 use super::loading::loading;
 use crate::format::{self, count};
+use crate::markup::Markup;
 use crate::services::api::Config;
 use crate::state::{ACCOUNT_STAGES, Remote};
 use daytwo_shared::engagement::Band;
@@ -27,23 +28,29 @@ pub fn account_name(a: &AccountSummary) -> String {
     }
 }
 
-pub fn band_chip(band: Option<Band>) -> Html {
-    match band {
-        Some(b) => {
-            html! { <span class={format!("dt-chip dt-chip-{}", b.as_str())}>{ format::title_case(b.as_str()) }</span> }
-        }
-        None => Html::default(),
+/// The band as a coloured chip ("Engaged"); nothing without a band.
+pub fn write_band_chip(m: &mut Markup, band: Option<Band>) {
+    if let Some(b) = band {
+        let class = format!("dt-chip dt-chip-{}", b.as_str());
+        m.element("span", &[("class", Some(&class))], &format::title_case(b.as_str()));
     }
 }
 
-pub fn trend_view(trend: Option<i16>) -> Html {
+/// The score's change over 30 days, arrowed and coloured.
+pub fn write_trend(m: &mut Markup, trend: Option<i16>) {
     let (class, text) = match trend {
         None => ("dt-flat", format::NONE.to_owned()),
         Some(t) if t > 0 => ("dt-delta dt-good", format!("▲ +{t}")),
         Some(t) if t < 0 => ("dt-delta dt-bad", format!("▼ {}{}", format::MINUS, -i32::from(t))),
         Some(_) => ("dt-delta dt-flat", "0".to_owned()),
     };
-    html! { <span class={class}>{ text }</span> }
+    m.element("span", &[("class", Some(class))], &text);
+}
+
+/// The score and its band's chip.
+pub fn write_score(m: &mut Markup, score: Option<u8>, band: Option<Band>) {
+    m.element("span", &[("class", Some("dt-score"))], &format::count_opt(score.map(u64::from)));
+    write_band_chip(m, band);
 }
 
 /// What the account card needs from the app.
@@ -61,16 +68,20 @@ pub struct AccountsView<'a> {
     pub on_retry: Callback<()>,
 }
 
-fn playbook_cell(a: &AccountSummary) -> Html {
+/// The first two playbook actions, and how many more.
+fn write_playbook(m: &mut Markup, a: &AccountSummary) {
     if a.actions.is_empty() {
-        return html! { <span class="dt-muted">{ "No action defined" }</span> };
+        m.element("span", &[("class", Some("dt-muted"))], "No action defined");
+        return;
     }
-    html! {
-        <ul class="dt-actions">
-            { for a.actions.iter().take(2).map(|x| html! { <li>{ &x.title }</li> }) }
-            if a.actions.len() > 2 { <li class="dt-muted">{ format!("+{} more", a.actions.len() - 2) }</li> }
-        </ul>
+    m.open("ul", &[("class", Some("dt-actions"))]);
+    for x in a.actions.iter().take(2) {
+        m.element("li", &[], &x.title);
     }
+    if a.actions.len() > 2 {
+        m.element("li", &[("class", Some("dt-muted"))], &format!("+{} more", a.actions.len() - 2));
+    }
+    m.close("ul");
 }
 
 fn row(v: &AccountsView<'_>, a: &AccountSummary) -> Html {
@@ -82,13 +93,24 @@ fn row(v: &AccountsView<'_>, a: &AccountSummary) -> Html {
                 <button type="button" class="dt-link" aria-expanded={if selected { "true" } else { "false" }}
                     onclick={move |_| on_open.emit(id.clone())}>{ account_name(a) }</button>
             </th>
-            <td class="dt-num"><span class="dt-score">{ format::count_opt(a.score.map(u64::from)) }</span>{ band_chip(a.band) }</td>
-            <td class="dt-num">{ trend_view(a.trend) }</td>
-            <td>{ for a.pulling_down.iter().map(|i| html! { <span class="dt-chip">{ indicator_name(v.names, i) }</span> }) }</td>
-            <td>{ playbook_cell(a) }</td>
+            <td class="dt-num">{ Markup::with(|m| write_score(m, a.score, a.band)) }</td>
+            <td class="dt-num">{ Markup::with(|m| write_trend(m, a.trend)) }</td>
+            <td>{ Markup::with(|m| for i in &a.pulling_down {
+                m.element("span", &[("class", Some("dt-chip"))], &indicator_name(v.names, i));
+            }) }</td>
+            <td>{ Markup::with(|m| write_playbook(m, a)) }</td>
         </tr>
     }
 }
+
+/// The list's columns and their classes.
+const HEAD: [(&str, Option<&str>); 5] = [
+    ("Account", None),
+    ("Score", Some("dt-num")),
+    ("Trend (30 d)", Some("dt-num")),
+    ("Pulling the score down", None),
+    ("Playbook", None),
+];
 
 pub fn accounts_table(v: &AccountsView<'_>) -> Html {
     let (_, heading, none) = ACCOUNT_STAGES.iter().find(|(k, ..)| *k == v.stage).copied().unwrap_or(ACCOUNT_STAGES[0]);
@@ -113,11 +135,7 @@ pub fn accounts_table(v: &AccountsView<'_>) -> Html {
                         <table class="dt-table dt-accounts">
                             <caption class="dt-sr">{ format!("{heading}, lowest engagement score first") }</caption>
                             <thead><tr>
-                                <th scope="col">{ "Account" }</th>
-                                <th scope="col" class="dt-num">{ "Score" }</th>
-                                <th scope="col" class="dt-num">{ "Trend (30 d)" }</th>
-                                <th scope="col">{ "Pulling the score down" }</th>
-                                <th scope="col">{ "Playbook" }</th>
+                                { for HEAD.iter().map(|(h, class)| html! { <th scope="col" class={*class}>{ *h }</th> }) }
                             </tr></thead>
                             <tbody>{ for page.accounts.iter().map(|a| row(v, a)) }</tbody>
                         </table>

@@ -1,24 +1,25 @@
 //! Engagement of paying customers: how many are Engaged, Neutral or Disengaged, and the average score.
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
-use super::card::card;
-use super::empty_state::empty_state;
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
+use super::card::open_card;
+use super::empty_state::write_empty_state;
 use crate::format::{self, count, fixed, pct};
+use crate::markup::Markup;
 use daytwo_shared::report::EngagementReport;
-use yew::prelude::*;
 
 const TITLE: &str = "Engagement of paying customers";
 
-pub fn bands(r: &EngagementReport) -> Html {
+/// Writes the card of the engagement bands.
+pub fn write_bands(m: &mut Markup, r: &EngagementReport) {
     if r.customers == 0 {
-        return card(
-            TITLE,
-            "",
-            empty_state(
-                "No paying customers to score",
-                "Engagement is scored for new, active and at-risk customers; there were none on this day.",
-            ),
+        open_card(m, TITLE, "");
+        write_empty_state(
+            m,
+            "No paying customers to score",
+            "Engagement is scored for new, active and at-risk customers; there were none on this day.",
         );
+        m.close("section");
+        return;
     }
     let share = |n: u64| r.share_of_customers(n);
     let bands = [
@@ -46,18 +47,11 @@ pub fn bands(r: &EngagementReport) -> Html {
         table_head: &["Band", "Customers", "Share"],
         table_rows: &table,
     };
-    card(
-        TITLE,
-        &format!("{} customers on {}", count(r.customers), format::date(r.as_of)),
-        html! {
-            <>
-                <p class="dt-kpi-value" data-fact="average_score">
-                    { r.average_score.map_or_else(|| format::NONE.to_owned(), |v| fixed(v, 1)) }
-                    <span class="dt-card-note">{ " average score out of 100" }</span>
-                </p>
-                { bar_chart(&chart) }
-                <p class="dt-card-note">{ "Engaged: score 65 or more; Neutral: 40 to 64; Disengaged: under 40." }</p>
-            </>
-        },
-    )
+    open_card(m, TITLE, &format!("{} customers on {}", count(r.customers), format::date(r.as_of)));
+    let average = r.average_score.map_or_else(|| format::NONE.to_owned(), |v| fixed(v, 1));
+    m.open("p", &[("class", Some("dt-kpi-value")), ("data-fact", Some("average_score"))]).text(&average);
+    m.element("span", &[("class", Some("dt-card-note"))], " average score out of 100").close("p");
+    write_bar_chart(m, &chart);
+    let bands = "Engaged: score 65 or more; Neutral: 40 to 64; Disengaged: under 40.";
+    m.element("p", &[("class", Some("dt-card-note"))], bands).close("section");
 }

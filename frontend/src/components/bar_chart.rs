@@ -6,7 +6,6 @@
 use super::data_table::write_data_table;
 use crate::format::at;
 use crate::markup::Markup;
-use yew::Html;
 
 /// One coloured part of a bar.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,11 +64,11 @@ pub fn aria_label(title: &str, rows: &[BarRow]) -> String {
     s
 }
 
-pub fn bar_chart(c: &BarChart<'_>) -> Html {
+/// Writes the chart, its legend and its table alternative as one `<figure>`.
+pub fn write_bar_chart(m: &mut Markup, c: &BarChart<'_>) {
     let total = |r: &BarRow| r.segments.iter().map(|s| s.value.max(0.0)).sum::<f64>();
     let max = c.max.unwrap_or_else(|| c.rows.iter().map(total).fold(0.0, f64::max));
     let (x0, width) = (c.label_width, 100.0 - c.label_width - c.value_width);
-    let mut m = Markup::default();
     let height = (ROW_H * c.rows.len() as i32).to_string();
     let aria = aria_label(c.title, c.rows);
     m.open("figure", &[]).open(
@@ -100,14 +99,14 @@ pub fn bar_chart(c: &BarChart<'_>) -> Html {
             );
         };
         m.open("g", &[]).element("text", &[("x", Some("0")), ("y", Some(&text_y))], &row.label);
-        bar(&mut m, "dt-track", x0, width);
+        bar(m, "dt-track", x0, width);
         m.close("rect");
         let mut end = x0;
         for s in row.segments.iter().filter(|s| s.value > 0.0 && max > 0.0) {
             let w = s.value / max * width;
             let x = end;
             end += w;
-            bar(&mut m, s.class, x, w);
+            bar(m, s.class, x, w);
             m.element("title", &[], &s.title).close("rect");
             if let Some(t) = s.inside.as_ref().filter(|_| w >= 7.0) {
                 let attrs = [
@@ -132,7 +131,6 @@ pub fn bar_chart(c: &BarChart<'_>) -> Html {
         m.close("ul");
     }
     m.open("details", &[("class", Some("dt-alt"))]).element("summary", &[], "Show as table");
-    write_data_table(&mut m, c.title, c.table_head, c.table_rows);
+    write_data_table(m, c.title, c.table_head, c.table_rows);
     m.close("details").close("figure");
-    m.html()
 }

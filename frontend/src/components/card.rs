@@ -1,16 +1,14 @@
 //! A titled card: the building block of every view.
 
-use yew::prelude::*;
+use crate::markup::Markup;
 
-/// A `<section>` labelled by its heading, with an optional note beside the heading.
-pub fn card(title: &str, note: &str, body: Html) -> Html {
-    html! {
-        <section class="dt-card" aria-label={title.to_owned()}>
-            <div class="dt-card-head">
-                <h3>{ title }</h3>
-                if !note.is_empty() { <span class="dt-card-note">{ note }</span> }
-            </div>
-            { body }
-        </section>
+/// Opens a `<section>` labelled by its heading, with an optional note beside the heading; the caller writes
+/// the body and closes the section.
+pub fn open_card(m: &mut Markup, title: &str, note: &str) {
+    m.open("section", &[("class", Some("dt-card")), ("aria-label", Some(title))]);
+    m.open("div", &[("class", Some("dt-card-head"))]).element("h3", &[], title);
+    if !note.is_empty() {
+        m.element("span", &[("class", Some("dt-card-note"))], note);
     }
+    m.close("div");
 }

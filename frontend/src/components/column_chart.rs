@@ -3,19 +3,22 @@
 use super::data_table::write_data_table;
 use crate::format::at;
 use crate::markup::Markup;
-use yew::Html;
 
 const PLOT: i64 = 120;
 const BASE: i64 = 138;
 
 /// `columns`: (label under the column, value, colour class); `table_head`: [label column, value column].
-pub fn column_chart(title: &str, columns: &[(String, u64, &'static str)], table_head: &[&'static str]) -> Html {
+pub fn write_column_chart(
+    m: &mut Markup,
+    title: &str,
+    columns: &[(String, u64, &'static str)],
+    table_head: &[&'static str],
+) {
     let step = 100.0 / columns.len().max(1) as f64;
     let max = columns.iter().map(|c| c.1).max().unwrap_or(0).max(1) as i64;
     let rows: Vec<Vec<String>> = columns.iter().map(|(l, v, _)| vec![l.clone(), v.to_string()]).collect();
     let aria =
         format!("{title}. {}", rows.iter().map(|r| format!("{}: {}", r[0], r[1])).collect::<Vec<_>>().join(", "));
-    let mut m = Markup::default();
     let svg = [
         ("class", Some("dt-chart")),
         ("role", Some("img")),
@@ -64,7 +67,6 @@ pub fn column_chart(title: &str, columns: &[(String, u64, &'static str)], table_
         m.element("text", &axis, label).close("g");
     }
     m.close("svg").open("details", &[("class", Some("dt-alt"))]).element("summary", &[], "Show as table");
-    write_data_table(&mut m, title, table_head, &rows);
+    write_data_table(m, title, table_head, &rows);
     m.close("details").close("figure");
-    m.html()
 }

@@ -2,15 +2,15 @@
 //! API): executives must never read partial numbers without being told. The wording, which says which of the
 //! two it is, comes from `shared::data_status`.
 
-use yew::prelude::*;
+use crate::markup::Markup;
+use yew::Html;
 
 pub fn data_notice(notice: Option<&str>) -> Html {
     match notice {
-        Some(text) => html! {
-            <div class="dt-notice" role="alert">
-                <strong>{ "Data status: " }</strong>{ text }
-            </div>
-        },
+        Some(text) => Markup::with(|m| {
+            m.open("div", &[("class", Some("dt-notice")), ("role", Some("alert"))]);
+            m.element("strong", &[], "Data status: ").text(text).close("div");
+        }),
         None => Html::default(),
     }
 }

@@ -1,5 +1,6 @@
 //! The error state: what went wrong in words, and a Retry button when retrying can help.
 
+use crate::markup::Markup;
 use crate::services::api::{ApiError, Config};
 use yew::prelude::*;
 
@@ -8,9 +9,10 @@ pub fn error_panel(error: &ApiError, config: &Config, on_retry: Option<&Callback
     let retry = on_retry.filter(|_| error.retryable()).cloned();
     html! {
         <div class="dt-status dt-error" role="alert" data-error={error_code(error)}>
-            <div class="dt-error-icon" aria-hidden="true">{ "!" }</div>
-            <h3>{ error.title() }</h3>
-            <p>{ error.detail(config) }</p>
+            { Markup::with(|m| {
+                m.element("div", &[("class", Some("dt-error-icon")), ("aria-hidden", Some("true"))], "!");
+                m.element("h3", &[], &error.title()).element("p", &[], &error.detail(config));
+            }) }
             if let Some(cb) = retry {
                 <button type="button" class="dt-btn dt-btn-primary" onclick={move |_| cb.emit(())}>{ "Retry" }</button>
             }

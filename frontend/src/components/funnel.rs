@@ -1,11 +1,12 @@
 //! The prospect funnel of the period (docs/design.md §3.2) with the conversion rate of each step.
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
-use super::card::card;
-use super::empty_state::empty_state;
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
+use super::card::open_card;
+use super::empty_state::write_empty_state;
 use crate::format::{self, count, pct};
+use crate::markup::Markup;
 use daytwo_shared::report::FunnelReport;
-use yew::prelude::*;
+use yew::Html;
 
 /// Funnel steps: (name, accounts, conversion from the previous step).
 pub fn funnel_steps(f: &FunnelReport) -> [(&'static str, u64, Option<f64>); 4] {
@@ -20,16 +21,16 @@ pub fn funnel_steps(f: &FunnelReport) -> [(&'static str, u64, Option<f64>); 4] {
 
 /// The funnel of the period.
 pub fn funnel(f: &FunnelReport) -> Html {
-    let note = format::period(f.period);
+    let mut m = Markup::default();
+    open_card(&mut m, "Prospect funnel", &format::period(f.period));
     if f.awareness == 0 {
-        return card(
-            "Prospect funnel",
-            &note,
-            empty_state(
-                "No prospects in this period",
-                "No account that was not yet a customer was active in this period.",
-            ),
+        write_empty_state(
+            &mut m,
+            "No prospects in this period",
+            "No account that was not yet a customer was active in this period.",
         );
+        m.close("section");
+        return m.html();
     }
     let steps = funnel_steps(f);
     let rows: Vec<BarRow> = steps
@@ -65,14 +66,9 @@ pub fn funnel(f: &FunnelReport) -> Html {
         table_head: &["Step", "Accounts", "Conversion from previous step"],
         table_rows: &table,
     };
-    card(
-        "Prospect funnel",
-        &note,
-        html! {
-            <>
-                { bar_chart(&chart) }
-                <p class="dt-card-note" data-fact="overall_conversion">{ format!("Overall conversion from awareness to purchase: {}.", pct(f.conversion.overall)) }</p>
-            </>
-        },
-    )
+    write_bar_chart(&mut m, &chart);
+    let overall = format!("Overall conversion from awareness to purchase: {}.", pct(f.conversion.overall));
+    m.element("p", &[("class", Some("dt-card-note")), ("data-fact", Some("overall_conversion"))], &overall);
+    m.close("section");
+    m.html()
 }

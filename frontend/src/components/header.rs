@@ -2,6 +2,7 @@
 
 use super::period_picker::period_picker;
 use crate::format;
+use crate::markup::Markup;
 use crate::state::{Action, State};
 use yew::prelude::*;
 
@@ -20,12 +21,14 @@ pub fn header(
     let p = state.period;
     html! {
         <header class="dt-head">
-            <div>
-                <h2 class="dt-title">{ "Customer lifecycle & budget" }</h2>
-                <p class="dt-sub" data-period={format!("{}/{}", p.from, p.to)}>
-                    { format!("{site} · {} · compared with the previous {} days", format::period(p), p.days()) }
-                </p>
-            </div>
+            { Markup::with(|m| {
+                m.open("div", &[]).element("h2", &[("class", Some("dt-title"))], "Customer lifecycle & budget");
+                let (range, sub) = (
+                    format!("{}/{}", p.from, p.to),
+                    format!("{site} · {} · compared with the previous {} days", format::period(p), p.days()),
+                );
+                m.element("p", &[("class", Some("dt-sub")), ("data-period", Some(&range))], &sub).close("div");
+            }) }
             if controls {
             <div class="dt-controls">
                 { period_picker(state, dispatch) }

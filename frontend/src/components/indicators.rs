@@ -1,10 +1,11 @@
 //! The engagement indicators across customers: the average normalised value of each, weakest first.
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
-use super::card::card;
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
+use super::card::open_card;
 use crate::format::{count, fixed, order, pct0};
+use crate::markup::Markup;
 use daytwo_shared::report::EngagementReport;
-use yew::prelude::*;
+use yew::Html;
 
 pub fn indicators(r: &EngagementReport) -> Html {
     let list: Vec<_> = r.indicators.iter().filter(|i| i.average_normalised.is_some()).collect();
@@ -40,5 +41,9 @@ pub fn indicators(r: &EngagementReport) -> Html {
         table_head: &["Indicator", "Average", "Weight", "Customers measured"],
         table_rows: &table,
     };
-    card("Engagement indicators, weakest first", "average across scored customers (100% = ideal)", bar_chart(&chart))
+    Markup::with(|m| {
+        open_card(m, "Engagement indicators, weakest first", "average across scored customers (100% = ideal)");
+        write_bar_chart(m, &chart);
+        m.close("section");
+    })
 }

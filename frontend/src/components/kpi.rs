@@ -1,7 +1,6 @@
 //! One key figure: label, value, change against the previous period, and a note.
 
 use crate::markup::Markup;
-use yew::Html;
 
 /// Whether a rise is good news, bad news, or neither (spend).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,12 +64,10 @@ fn write_kpi(m: &mut Markup, k: &Kpi, vs: &str) {
 }
 
 /// A grid of key figures (four or five a row).
-pub fn kpis(list: &[Kpi], vs: &str) -> Html {
-    let mut m = Markup::default();
+pub fn write_kpis(m: &mut Markup, list: &[Kpi], vs: &str) {
     m.open("div", &[("class", Some(if list.len() == 5 { "dt-kpis dt-kpis-5" } else { "dt-kpis" }))]);
     for k in list {
-        write_kpi(&mut m, k, vs);
+        write_kpi(m, k, vs);
     }
     m.close("div");
-    m.html()
 }

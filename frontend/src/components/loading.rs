@@ -1,12 +1,15 @@
 //! The loading state.
 
-use yew::prelude::*;
+use crate::markup::Markup;
+use yew::Html;
 
 pub fn loading(label: &str) -> Html {
-    html! {
-        <div class="dt-status dt-loading" role="status" aria-live="polite">
-            <div class="dt-spinner" aria-hidden="true"></div>
-            <p>{ label }</p>
-        </div>
-    }
+    Markup::with(|m| {
+        m.open(
+            "div",
+            &[("class", Some("dt-status dt-loading")), ("role", Some("status")), ("aria-live", Some("polite"))],
+        );
+        m.open("div", &[("class", Some("dt-spinner")), ("aria-hidden", Some("true"))]).close("div");
+        m.element("p", &[], label).close("div");
+    })
 }

@@ -1,14 +1,15 @@
 //! Overview: the verdict, the key figures with their change against the previous period, the spend vs
 //! revenue split chart, and the full comparison table.
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
-use super::card::card;
-use super::data_table::data_table;
-use super::kpi::{Kpi, Polarity, kpis};
-use super::verdict_card::verdict_card;
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
+use super::card::open_card;
+use super::data_table::write_data_table;
+use super::kpi::{Kpi, Polarity, write_kpis};
+use super::verdict_card::{EXPLORE, write_verdict_card};
 use crate::format::{
     self, count, count_delta, money, money_delta, money_opt, pct, pct0, per_unit, points_delta, times, times_delta,
 };
+use crate::markup::{Markup, action};
 use daytwo_shared::money::Currency;
 use daytwo_shared::report::{BudgetFigures, BudgetReport};
 use yew::prelude::*;
@@ -238,23 +239,40 @@ pub fn overview(r: &BudgetReport, on_explore: &Callback<()>) -> Html {
         table_head: &["", "Acquisition / new", "Retention / existing", "Total"],
         table_rows: &table_rows,
     };
-    let split = html! {
-        <figure class="dt-figure">
-            <h4 class="dt-h4">{ "Where the money goes, and where it comes from" }</h4>
-            { bar_chart(&chart) }
-            <p class="dt-card-note">{ format!("{} new customers at a CAC of {}; {} of {} customers retained ({}).",
-                count(a.new_customers), money_opt(a.cac_minor, cur), count(t.retained), count(t.customers_at_start), pct(t.retention_rate)) }</p>
-        </figure>
+    let mut m = Markup::default();
+    write_verdict_card(&mut m, r, |m| {
+        m.open("figure", &[("class", Some("dt-figure"))]);
+        m.element("h4", &[("class", Some("dt-h4"))], "Where the money goes, and where it comes from");
+        write_bar_chart(m, &chart);
+        let note = format!(
+            "{} new customers at a CAC of {}; {} of {} customers retained ({}).",
+            count(a.new_customers),
+            money_opt(a.cac_minor, cur),
+            count(t.retained),
+            count(t.customers_at_start),
+            pct(t.retention_rate)
+        );
+        m.element("p", &[("class", Some("dt-card-note"))], &note).close("figure");
+    });
+    write_kpis(&mut m, &tiles, "vs previous");
+    let note = format!("{} vs {}", format::period(c.period), format::period(r.previous.period));
+    open_card(&mut m, "Compared with the previous period", &note);
+    let (caption, head) = (
+        "This period compared with the previous period of equal length",
+        ["Metric", "This period", "Previous", "Change"],
+    );
+    write_data_table(&mut m, caption, &head, &comparison_rows(r));
+    m.close("section");
+    // The one control, the verdict's "Try other splits", is handled here by its `data-act`.
+    let explore = on_explore.clone();
+    let onclick = move |e: MouseEvent| {
+        if action(&e).as_deref() == Some(EXPLORE) {
+            explore.emit(());
+        }
     };
-    html! {
-        <div class="dt-stack">
-            { verdict_card(r, on_explore, split) }
-            { kpis(&tiles, "vs previous") }
-            { card("Compared with the previous period", &format!("{} vs {}", format::period(c.period), format::period(r.previous.period)),
-                data_table("This period compared with the previous period of equal length", &["Metric", "This period", "Previous", "Change"], &comparison_rows(r))) }
-        </div>
-    }
+    html! { <div class="dt-stack" {onclick}>{ m.html() }</div> }
 }
+
 /// The colour key of the split charts.
 pub const LEGEND: [(&str, &str); 2] = [
     ("k-acq", "Acquisition spend / new customers' revenue"),

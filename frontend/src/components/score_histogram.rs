@@ -1,11 +1,12 @@
 //! The distribution of engagement scores in ten buckets.
 
-use super::card::card;
-use super::column_chart::column_chart;
+use super::card::open_card;
+use super::column_chart::write_column_chart;
+use crate::markup::Markup;
 use daytwo_shared::report::EngagementReport;
-use yew::prelude::*;
 
-pub fn score_histogram(r: &EngagementReport) -> Html {
+/// Writes the card of the score distribution.
+pub fn write_score_histogram(m: &mut Markup, r: &EngagementReport) {
     let columns: Vec<(String, u64, &'static str)> = r
         .histogram
         .iter()
@@ -16,9 +17,7 @@ pub fn score_histogram(r: &EngagementReport) -> Html {
             (label, *n, if i < 4 { "k-disengaged" } else { "k-hist" })
         })
         .collect();
-    card(
-        "Score distribution",
-        "customers per score bucket",
-        column_chart("Paying customers per engagement score bucket", &columns, &["Score", "Customers"]),
-    )
+    open_card(m, "Score distribution", "customers per score bucket");
+    write_column_chart(m, "Paying customers per engagement score bucket", &columns, &["Score", "Customers"]);
+    m.close("section");
 }

@@ -1,12 +1,12 @@
 //! Spend by channel (chart) and by campaign (table), split into acquisition and retention.
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
 use super::data_table::{close_table, open_table};
 use super::empty_state::empty_state;
 use crate::format::{self, money, pct};
 use crate::markup::Markup;
 use daytwo_shared::report::BudgetReport;
-use yew::prelude::*;
+use yew::Html;
 
 pub fn spend(r: &BudgetReport) -> Html {
     let (c, cur) = (&r.current, &r.currency);
@@ -53,7 +53,7 @@ pub fn spend(r: &BudgetReport) -> Html {
             ]
         })
         .collect();
-    let chart = bar_chart(&BarChart {
+    let chart = BarChart {
         title: "Spend by channel, split into acquisition and retention",
         rows: &rows,
         max: None,
@@ -62,7 +62,7 @@ pub fn spend(r: &BudgetReport) -> Html {
         legend: &[("k-acq", "Acquisition"), ("k-ret", "Retention")],
         table_head: &["Channel", "Acquisition", "Retention", "Total", "Share"],
         table_rows: &table,
-    });
+    };
     let channels_note = format!(
         "{} in total: {} acquisition ({}), {} retention ({})",
         money(total, cur),
@@ -71,8 +71,16 @@ pub fn spend(r: &BudgetReport) -> Html {
         money(c.retention.spend_minor, cur),
         pct(c.retention.share)
     );
-    // The campaigns' table: static, so written as markup (`crate::markup`).
+    // Static, so written as markup (`crate::markup`).
     let mut m = Markup::default();
+    m.open("div", &[("class", Some("dt-stack"))]);
+    m.open("section", &[("class", Some("dt-card")), ("aria-labelledby", Some("dt-channels-title"))]);
+    m.open("div", &[("class", Some("dt-card-head"))]);
+    m.element("h3", &[("id", Some("dt-channels-title"))], "Spend by channel");
+    m.element("span", &[("class", Some("dt-card-note"))], &channels_note).close("div");
+    write_bar_chart(&mut m, &chart);
+    m.close("section");
+    m.open("section", &[("class", Some("dt-card")), ("aria-labelledby", Some("dt-campaigns-title"))]);
     m.open("div", &[("class", Some("dt-card-head"))]).element(
         "h3",
         &[("id", Some("dt-campaigns-title"))],
@@ -109,16 +117,6 @@ pub fn spend(r: &BudgetReport) -> Html {
     figures(&mut m, [c.acquisition.spend_minor, c.retention.spend_minor, total], false);
     m.close("tr");
     close_table(&mut m);
-    html! {
-        <div class="dt-stack">
-            <section class="dt-card" aria-labelledby="dt-channels-title">
-                <div class="dt-card-head">
-                    <h3 id="dt-channels-title">{ "Spend by channel" }</h3>
-                    <span class="dt-card-note">{ channels_note }</span>
-                </div>
-                { chart }
-            </section>
-            <section class="dt-card" aria-labelledby="dt-campaigns-title">{ m.html() }</section>
-        </div>
-    }
+    m.close("section").close("div");
+    m.html()
 }

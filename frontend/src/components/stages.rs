@@ -1,12 +1,13 @@
 //! Lifecycle: accounts per stage on the as-of day (chart and table).
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
-use super::card::card;
-use super::empty_state::empty_state;
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
+use super::card::open_card;
+use super::empty_state::write_empty_state;
 use crate::format::{self, count, pct};
+use crate::markup::Markup;
 use daytwo_shared::lifecycle::Stage;
 use daytwo_shared::report::LifecycleReport;
-use yew::prelude::*;
+use yew::Html;
 
 pub fn stage_label(s: Stage) -> &'static str {
     match s {
@@ -47,12 +48,12 @@ pub fn stage_rows(r: &LifecycleReport) -> Vec<BarRow> {
 
 /// Accounts per stage on the report's day.
 pub fn stages(r: &LifecycleReport) -> Html {
+    let mut m = Markup::default();
     if r.total == 0 {
-        return card(
-            "Accounts by lifecycle stage",
-            "",
-            empty_state("No accounts yet", "No account had been seen by the end of this period."),
-        );
+        open_card(&mut m, "Accounts by lifecycle stage", "");
+        write_empty_state(&mut m, "No accounts yet", "No account had been seen by the end of this period.");
+        m.close("section");
+        return m.html();
     }
     let rows = stage_rows(r);
     let table: Vec<Vec<String>> =
@@ -68,15 +69,17 @@ pub fn stages(r: &LifecycleReport) -> Html {
         table_head: &["Stage", "Accounts", "Share"],
         table_rows: &table,
     };
-    card(
+    open_card(
+        &mut m,
         "Accounts by lifecycle stage",
         &format!("{} accounts on {}", count(r.total), format::date(r.as_of)),
-        html! {
-            <>
-                { bar_chart(&chart) }
-                <p class="dt-card-note">{ format!("Also: {} reactivated (bought again after lapsing, counted as active or at risk) and {} advocates (references, referrals, reviews, community).",
-                    count(r.reactivated), count(r.advocates)) }</p>
-            </>
-        },
-    )
+    );
+    write_bar_chart(&mut m, &chart);
+    let also = format!(
+        "Also: {} reactivated (bought again after lapsing, counted as active or at risk) and {} advocates (references, referrals, reviews, community).",
+        count(r.reactivated),
+        count(r.advocates)
+    );
+    m.element("p", &[("class", Some("dt-card-note"))], &also).close("section");
+    m.html()
 }

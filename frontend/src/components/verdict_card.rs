@@ -2,10 +2,10 @@
 //! seed's reference figures as context.
 
 use crate::format::{fixed, money, money_delta, pct, points, verdict_class, verdict_phrase, verdict_title};
+use crate::markup::Markup;
 use daytwo_shared::config::Reference;
 use daytwo_shared::money::Currency;
 use daytwo_shared::report::{BudgetReport, WhatIf};
-use yew::prelude::*;
 
 /// The what-if in one sentence.
 pub fn what_if_sentence(w: &WhatIf, currency: &Currency) -> String {
@@ -38,33 +38,36 @@ pub fn reference_sentence(r: &Reference) -> String {
     )
 }
 
-/// The verdict card, with `figure` (the split chart) beside it; `on_explore` opens the what-if view.
-pub fn verdict_card(r: &BudgetReport, on_explore: &Callback<()>, figure: Html) -> Html {
+/// The action of the card's "Try other splits" button (`data-act`, handled by the view that holds the card).
+pub const EXPLORE: &str = "explore";
+
+/// Writes the verdict card, with `figure` (the split chart) beside it.
+pub fn write_verdict_card(m: &mut Markup, r: &BudgetReport, figure: impl FnOnce(&mut Markup)) {
     let v = &r.verdict;
-    let explore = on_explore.clone();
     let facts = [
         ("acquisition_share", "Acquisition share of spend", pct(v.acquisition_spend_share)),
         ("new_revenue_share", "New customers' share of revenue", pct(v.new_revenue_share)),
         ("difference", "Difference", points(v.difference_points)),
         ("tolerance", "Tolerance", format!("±{} pts", fixed(v.tolerance_points, 0))),
     ];
-    html! {
-        <section class={classes!("dt-verdict", verdict_class(v.kind))} aria-labelledby="dt-verdict-title" data-verdict={v.kind.as_str()}>
-          <div class="dt-split">
-           <div>
-            <h3 id="dt-verdict-title" class="dt-badge">{ verdict_title(v.kind) }</h3>
-            <p class="dt-verdict-msg">{ &v.message }</p>
-            <dl class="dt-facts">
-                { for facts.into_iter().map(|(id, label, value)| html! { <div><dt>{ label }</dt><dd data-fact={id}>{ value }</dd></div> }) }
-            </dl>
-            <p class="dt-whatif-line">
-                <strong>{ "What if? " }</strong>{ what_if_sentence(&v.what_if, &r.currency) }{ " " }
-                <button type="button" class="dt-link dt-noprint" onclick={move |_| explore.emit(())}>{ "Try other splits →" }</button>
-            </p>
-            <p class="dt-ref">{ reference_sentence(&v.reference) }</p>
-           </div>
-           { figure }
-          </div>
-        </section>
+    let class = format!("dt-verdict {}", verdict_class(v.kind));
+    let section = [
+        ("class", Some(&class[..])),
+        ("aria-labelledby", Some("dt-verdict-title")),
+        ("data-verdict", Some(v.kind.as_str())),
+    ];
+    m.open("section", &section).open("div", &[("class", Some("dt-split"))]).open("div", &[]);
+    m.element("h3", &[("id", Some("dt-verdict-title")), ("class", Some("dt-badge"))], verdict_title(v.kind));
+    m.element("p", &[("class", Some("dt-verdict-msg"))], &v.message);
+    m.open("dl", &[("class", Some("dt-facts"))]);
+    for (id, label, value) in &facts {
+        m.open("div", &[]).element("dt", &[], label).element("dd", &[("data-fact", Some(id))], value).close("div");
     }
+    m.close("dl").open("p", &[("class", Some("dt-whatif-line"))]).element("strong", &[], "What if? ");
+    m.text(&what_if_sentence(&v.what_if, &r.currency)).text(" ");
+    let button = [("type", Some("button")), ("class", Some("dt-link dt-noprint")), ("data-act", Some(EXPLORE))];
+    m.element("button", &button, "Try other splits →").close("p");
+    m.element("p", &[("class", Some("dt-ref"))], &reference_sentence(&v.reference)).close("div");
+    figure(m);
+    m.close("div").close("section");
 }

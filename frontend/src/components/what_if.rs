@@ -2,13 +2,14 @@
 //! are recomputed live in the browser by the domain's own `what_if` (no round trip), so they are the
 //! Worker's numbers for that move.
 
-use super::bar_chart::{BarChart, BarRow, Segment, bar_chart};
+use super::bar_chart::{BarChart, BarRow, Segment, write_bar_chart};
 use super::empty_state::empty_state;
-use super::kpi::{Kpi, Polarity, kpis};
+use super::kpi::{Kpi, Polarity, write_kpis};
 use super::overview::LEGEND;
 use crate::format::{
     self, money, money_delta, money_opt, pct, pct0, per_unit, verdict_class, verdict_phrase, verdict_title,
 };
+use crate::markup::Markup;
 use daytwo_shared::money::Currency;
 use daytwo_shared::report::{BasisPoints, BudgetReport, Side, WhatIf, what_if_at, what_if_bounds};
 use web_sys::HtmlInputElement;
@@ -182,13 +183,38 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
             vec![row.label.clone(), row.segments[0].title.clone(), row.segments[1].title.clone(), row.value.clone()]
         })
         .collect::<Vec<_>>();
+    // The figures after the move, static between two moves, are written as markup.
+    let mut figures = Markup::default();
+    write_kpis(&mut figures, &tiles, "vs now");
+    let chart_section = [("class", Some("dt-card")), ("aria-labelledby", Some("dt-whatif-chart-title"))];
+    figures.open("section", &chart_section).open("div", &[("class", Some("dt-card-head"))]);
+    figures.element("h3", &[("id", Some("dt-whatif-chart-title"))], "Split now and after the move").close("div");
+    write_bar_chart(
+        &mut figures,
+        &BarChart {
+            title: "Spend and revenue split now and after the move, as shares",
+            rows: &chart_rows,
+            max: Some(1.0),
+            label_width: 18.0,
+            value_width: 26.0,
+            legend: &LEGEND,
+            table_head: &["", "Acquisition / new", "Retention / existing", "Total"],
+            table_rows: &table_rows,
+        },
+    );
+    let estimate = "A linear estimate: each side keeps its measured return per unit of spend. Not a forecast; use it to size the question.";
+    figures.element("p", &[("class", Some("dt-card-note"))], estimate).close("section");
+    let head = Markup::with(|m| {
+        m.open("div", &[("class", Some("dt-card-head"))]);
+        m.element("h3", &[("id", Some("dt-whatif-title"))], "Move budget between acquisition and retention");
+        let note =
+            format!("{} · projections at each side's measured return per {}", format::period(c.period), cur.code());
+        m.element("span", &[("class", Some("dt-card-note"))], &note).close("div");
+    });
     html! {
         <div class="dt-stack">
             <section class="dt-card" aria-labelledby="dt-whatif-title">
-                <div class="dt-card-head">
-                    <h3 id="dt-whatif-title">{ "Move budget between acquisition and retention" }</h3>
-                    <span class="dt-card-note">{ format!("{} · projections at each side's measured return per {}", format::period(c.period), cur.code()) }</span>
-                </div>
+                { head }
                 <div class="dt-slider">
                     <label for="dt-move" class="dt-move" data-whatif="movement">{ movement(&w, cur) }</label>
                     <input id="dt-move" class="dt-range" type="range" min={lo.to_string()} max={hi.to_string()} step="1"
@@ -210,21 +236,7 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
                 <p class="dt-verdict-msg" data-whatif="sentence">{ projected_sentence(&w, tolerance) }</p>
                 <p class="dt-card-note">{ format!("Now: {}", r.verdict.message) }</p>
             </section>
-            { kpis(&tiles, "vs now") }
-            <section class="dt-card" aria-labelledby="dt-whatif-chart-title">
-                <div class="dt-card-head"><h3 id="dt-whatif-chart-title">{ "Split now and after the move" }</h3></div>
-                { bar_chart(&BarChart {
-                    title: "Spend and revenue split now and after the move, as shares",
-                    rows: &chart_rows,
-                    max: Some(1.0),
-                    label_width: 18.0,
-                    value_width: 26.0,
-                    legend: &LEGEND,
-                    table_head: &["", "Acquisition / new", "Retention / existing", "Total"],
-                    table_rows: &table_rows,
-                }) }
-                <p class="dt-card-note">{ "A linear estimate: each side keeps its measured return per unit of spend. Not a forecast; use it to size the question." }</p>
-            </section>
+            { figures.html() }
         </div>
     }
 }
