@@ -264,7 +264,7 @@ pub fn App(props: &AppProps) -> Html {
                 { for Tab::ALL.iter().zip(panels).map(|(tab, body)| html! {
                     <section role="tabpanel" id={format!("panel-{}", tab.slug())} aria-labelledby={format!("tab-{}", tab.slug())}
                         hidden={state.tab != *tab} tabindex="0">
-                        <h3 class="dt-panel-title">{ tab.label() }</h3>
+                        { Markup::with(|m| { m.element("h3", &[("class", Some("dt-panel-title"))], tab.label()); }) }
                         { body }
                     </section>
                 }) }

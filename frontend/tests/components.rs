@@ -247,6 +247,68 @@ async fn what_if_slider_recomputes_live_with_the_domain_function() {
 }
 
 #[derive(Properties, PartialEq)]
+struct PickerHarnessProps {}
+
+/// The period picker over the app's own state and reducer.
+#[component]
+fn PickerHarness(_props: &PickerHarnessProps) -> Html {
+    let state =
+        use_reducer(|| daytwo_widget::state::State::new(daytwo_shared::time::Day::parse("2026-11-15").unwrap()));
+    let dispatch = state.dispatcher().to_callback();
+    html! { <>
+        { daytwo_widget::components::period_picker::period_picker(&state, &dispatch) }
+        <output>{ format!("{}/{}", state.period.from, state.period.to) }</output>
+    </> }
+}
+
+/// The picker's options and the custom period's fields are markup (`markup.rs`): choosing, typing, applying
+/// and refusing a reversed range work through them as they did through yew's elements.
+#[wasm_bindgen_test]
+async fn the_period_picker_applies_presets_and_custom_ranges() {
+    let root = container();
+    let handle = yew::Renderer::<PickerHarness>::with_root_and_props(root.clone(), PickerHarnessProps {}).render();
+    settle().await;
+    let select: web_sys::HtmlSelectElement = root.query_selector("select").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(select.value(), "d90", "the state's preset is the selected option");
+    assert_eq!(root.query_selector_all("option").unwrap().length(), 5);
+    let choose = |value: &str| {
+        select.set_value(value);
+        select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    };
+    choose("d30");
+    settle().await;
+    assert_eq!(text(&root, "output"), "2026-10-17/2026-11-16");
+    assert_eq!(select.value(), "d30");
+    assert!(root.query_selector("form").unwrap().is_none());
+    choose("custom");
+    settle().await;
+    assert_eq!(select.value(), "custom");
+    let input = |name: &str| -> HtmlInputElement {
+        root.query_selector(&format!("input[name={name}]")).unwrap().unwrap().dyn_into().unwrap()
+    };
+    assert_eq!(input("from").value(), "2026-10-17", "the fields start at the current period");
+    assert_eq!(input("to").value(), "2026-11-15", "the last day, included");
+    let submit = || {
+        let form: web_sys::HtmlFormElement = root.query_selector("form").unwrap().unwrap().dyn_into().unwrap();
+        form.request_submit().unwrap();
+    };
+    input("from").set_value("2026-11-01");
+    input("to").set_value("2026-10-01");
+    submit();
+    settle().await;
+    assert_eq!(text(&root, "[role=alert]"), "Pick a start on or before the end (at most ten years).");
+    assert_eq!(text(&root, "output"), "2026-10-17/2026-11-16", "a reversed range changes nothing");
+    input("from").set_value("2026-09-01");
+    input("to").set_value("2026-09-30");
+    submit();
+    settle().await;
+    assert_eq!(text(&root, "output"), "2026-09-01/2026-10-01");
+    assert!(root.query_selector("[role=alert]").unwrap().is_none());
+    assert_eq!(input("from").value(), "2026-09-01");
+    handle.destroy();
+}
+
+#[derive(Properties, PartialEq)]
 struct TabsHarnessProps {}
 
 #[component]

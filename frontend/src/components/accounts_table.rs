@@ -123,6 +123,11 @@ pub fn accounts_table(v: &AccountsView<'_>) -> Html {
             }
         }
     };
+    let options = Markup::with(|m| {
+        for (k, label, _) in ACCOUNT_STAGES {
+            m.element("option", &[("value", Some(k)), ("selected", (k == v.stage).then_some(""))], label);
+        }
+    });
     let body = match v.accounts {
         Remote::Loading => loading("Loading accounts…"),
         Remote::Failed(e) => error_panel(e, v.config, Some(&v.on_retry)),
@@ -133,15 +138,22 @@ pub fn accounts_table(v: &AccountsView<'_>) -> Html {
                 <>
                     <div class="dt-scroll">
                         <table class="dt-table dt-accounts">
-                            <caption class="dt-sr">{ format!("{heading}, lowest engagement score first") }</caption>
-                            <thead><tr>
-                                { for HEAD.iter().map(|(h, class)| html! { <th scope="col" class={*class}>{ *h }</th> }) }
-                            </tr></thead>
+                            { Markup::with(|m| {
+                                let caption = format!("{heading}, lowest engagement score first");
+                                m.element("caption", &[("class", Some("dt-sr"))], &caption).open("thead", &[]).open("tr", &[]);
+                                for (h, class) in HEAD {
+                                    m.element("th", &[("scope", Some("col")), ("class", class)], h);
+                                }
+                                m.close("tr").close("thead");
+                            }) }
                             <tbody>{ for page.accounts.iter().map(|a| row(v, a)) }</tbody>
                         </table>
                     </div>
                     <div class="dt-row dt-foot-row">
-                        <span class="dt-card-note">{ format!("Showing {} of {}", count(page.accounts.len() as u64), count(page.total as u64)) }</span>
+                        { Markup::with(|m| {
+                            let shown = format!("Showing {} of {}", count(page.accounts.len() as u64), count(page.total as u64));
+                            m.element("span", &[("class", Some("dt-card-note"))], &shown);
+                        }) }
                         if page.next_cursor.is_some() {
                             <button type="button" class="dt-btn" disabled={v.loading_more} onclick={move |_| on_more.emit(())}>
                                 { if v.loading_more { "Loading…" } else { "Show more" } }
@@ -155,12 +167,10 @@ pub fn accounts_table(v: &AccountsView<'_>) -> Html {
     html! {
         <section class="dt-card" aria-label={heading}>
             <div class="dt-card-head">
-                <h3>{ heading }</h3>
+                { Markup::with(|m| { m.element("h3", &[], heading); }) }
                 <label class="dt-field">
-                    <span>{ "Show" }</span>
-                    <select class="dt-select" onchange={on_select}>
-                        { for ACCOUNT_STAGES.iter().map(|(k, l, _)| html! { <option value={*k} selected={*k == v.stage}>{ *l }</option> }) }
-                    </select>
+                    { Markup::with(|m| { m.element("span", &[], "Show"); }) }
+                    <select class="dt-select" onchange={on_select}>{ options }</select>
                 </label>
             </div>
             { body }

@@ -1,5 +1,6 @@
 //! The period picker: last 30/90/365 days, the last full quarter, or a custom from–to (both days included).
 
+use crate::markup::Markup;
 use crate::state::{Action, Preset, State};
 use daytwo_shared::query::MAX_PERIOD_DAYS;
 use daytwo_shared::report::Period;
@@ -36,29 +37,41 @@ pub fn period_picker(state: &State, dispatch: &Callback<Action>) -> Html {
             _ => Action::CustomInvalid,
         }
     });
+    // The options and the custom period's fields are markup: the form is read when submitted, and yew keeps a
+    // raw node whose text has not changed, so typing is never interrupted by a render.
+    let options = Markup::with(|m| {
+        for p in Preset::ALL {
+            let (key, label) = (p.key(), p.label(today));
+            m.element("option", &[("value", Some(&key)), ("selected", (p == state.preset).then_some(""))], &label);
+        }
+    });
+    let fields = Markup::with(|m| {
+        for (label, name, day) in [("From", "from", state.period.from), ("To", "to", state.period.last_day())] {
+            m.open("label", &[("class", Some("dt-field"))]).element("span", &[], label);
+            let value = day.to_string();
+            let input = [
+                ("class", Some("dt-input")),
+                ("type", Some("date")),
+                ("name", Some(name)),
+                ("value", Some(&value[..])),
+                ("required", Some("")),
+            ];
+            m.open("input", &input).close("label");
+        }
+        m.element("button", &[("type", Some("submit")), ("class", Some("dt-btn"))], "Apply");
+        if state.custom_invalid {
+            let alert = [("class", Some("dt-bad dt-small")), ("role", Some("alert"))];
+            m.element("span", &alert, "Pick a start on or before the end (at most ten years).");
+        }
+    });
     html! {
         <div class="dt-row">
             <label class="dt-field">
-                <span>{ "Period" }</span>
-                <select class="dt-select" onchange={on_select}>
-                    { for Preset::ALL.iter().map(|p| html! {
-                        <option value={p.key()} selected={*p == state.preset}>{ p.label(today) }</option>
-                    }) }
-                </select>
+                { Markup::with(|m| { m.element("span", &[], "Period"); }) }
+                <select class="dt-select" onchange={on_select}>{ options }</select>
             </label>
             if state.preset == Preset::Custom {
-                <form class="dt-row" onsubmit={on_apply} aria-label="Custom period">
-                    <label class="dt-field"><span>{ "From" }</span>
-                        <input class="dt-input" type="date" name="from" value={state.period.from.to_string()} required=true />
-                    </label>
-                    <label class="dt-field"><span>{ "To" }</span>
-                        <input class="dt-input" type="date" name="to" value={state.period.last_day().to_string()} required=true />
-                    </label>
-                    <button type="submit" class="dt-btn">{ "Apply" }</button>
-                    if state.custom_invalid {
-                        <span class="dt-bad dt-small" role="alert">{ "Pick a start on or before the end (at most ten years)." }</span>
-                    }
-                </form>
+                <form class="dt-row" onsubmit={on_apply} aria-label="Custom period">{ fields }</form>
             }
         </div>
     }

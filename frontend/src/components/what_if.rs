@@ -211,6 +211,17 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
             format!("{} · projections at each side's measured return per {}", format::period(c.period), cur.code());
         m.element("span", &[("class", Some("dt-card-note"))], &note).close("div");
     });
+    let scale = Markup::with(|m| {
+        m.open("div", &[("class", Some("dt-scale")), ("aria-hidden", Some("true"))]);
+        m.element("span", &[], &format!("← more to acquisition (up to {})", position_pct(-lo)));
+        m.element("span", &[], &format!("more to retention (up to {}) →", position_pct(hi))).close("div");
+    });
+    let projected = Markup::with(|m| {
+        m.element("span", &[("class", Some("dt-badge"))], &format!("Projected: {}", verdict_title(w.verdict_kind)));
+        let sentence = projected_sentence(&w, tolerance);
+        m.element("p", &[("class", Some("dt-verdict-msg")), ("data-whatif", Some("sentence"))], &sentence);
+        m.element("p", &[("class", Some("dt-card-note"))], &format!("Now: {}", r.verdict.message));
+    });
     html! {
         <div class="dt-stack">
             <section class="dt-card" aria-labelledby="dt-whatif-title">
@@ -219,10 +230,7 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
                     <label for="dt-move" class="dt-move" data-whatif="movement">{ movement(&w, cur) }</label>
                     <input id="dt-move" class="dt-range" type="range" min={lo.to_string()} max={hi.to_string()} step="1"
                         value={pos.to_string()} aria-valuetext={movement(&w, cur)} {oninput} {onkeydown} />
-                    <div class="dt-scale" aria-hidden="true">
-                        <span>{ format!("← more to acquisition (up to {})", position_pct(-lo)) }</span>
-                        <span>{ format!("more to retention (up to {}) →", position_pct(hi)) }</span>
-                    </div>
+                    { scale }
                 </div>
                 <div class="dt-row">
                     <button type="button" class="dt-btn" onclick={reset} disabled={pos == 0}>{ "Reset" }</button>
@@ -231,10 +239,9 @@ pub fn what_if_view(r: &BudgetReport, position: BasisPoints, on_move: &Callback<
                     }
                 </div>
             </section>
+            // The live region stays in place; what it says is replaced, which is announced.
             <section class={classes!("dt-verdict", verdict_class(w.verdict_kind))} aria-live="polite" data-whatif-verdict={w.verdict_kind.as_str()}>
-                <span class="dt-badge">{ format!("Projected: {}", verdict_title(w.verdict_kind)) }</span>
-                <p class="dt-verdict-msg" data-whatif="sentence">{ projected_sentence(&w, tolerance) }</p>
-                <p class="dt-card-note">{ format!("Now: {}", r.verdict.message) }</p>
+                { projected }
             </section>
             { figures.html() }
         </div>
