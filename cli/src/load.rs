@@ -110,7 +110,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     let accounts_query = AccountQuery { limit: Some(report::MAX_PAGE), ..AccountQuery::default() };
     if let Some(format) = a.format {
         // Exactly what the Worker answers for the same query.
-        let q = ReportQuery { period, as_of: a.as_of, format, accounts: accounts_query };
+        let q = ReportQuery { period, as_of: a.as_of, format, accounts: accounts_query, table: Default::default() };
         let rendered = query::compute(a.kind, &accounts, &ledger, &settings, &currency, &q);
         // A file is read whole: its figures are complete by construction.
         match query::with_data_status(rendered, &DataStatus::offline()) {

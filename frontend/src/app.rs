@@ -63,6 +63,18 @@ fn load_accounts(config: Config, dispatch: Dispatcher, state: &State, cursor: Op
     });
 }
 
+/// Why the last CSV export failed (until one succeeds).
+fn export_notice(error: Option<&str>) -> Html {
+    let Some(error) = error else { return Html::default() };
+    Markup::with(|m| {
+        m.open(
+            "div",
+            &[("class", Some("dt-notice dt-noprint")), ("role", Some("alert")), ("data-export-error", Some(""))],
+        );
+        m.element("strong", &[], "The CSV export failed: ").text(error).close("div");
+    })
+}
+
 /// The day the stages are of and the reports' currency.
 fn footer(as_of: Day, currency: &str) -> Html {
     Markup::with(|m| {
@@ -137,11 +149,18 @@ pub fn App(props: &AppProps) -> Html {
     let on_close = dispatch.reform(|()| Action::CloseAccount);
     let on_explore = dispatch.reform(|()| Action::SelectTab(Tab::WhatIf));
     let on_export = {
-        let (state, site) = (state.clone(), config.site.clone());
+        let (state, config) = (state.clone(), config.clone());
         Callback::from(move |()| {
-            if let Some((name, csv)) = crate::download::csv_for_view(&state, &site) {
-                let _ = crate::download::download(&name, &csv);
-            }
+            let Some(paths) = crate::download::export_paths(&state) else { return };
+            let (name, config, dispatch) =
+                (crate::download::file_name(&state, &config.site), config.clone(), state.dispatcher());
+            spawn_local(async move {
+                let offered = match api::csv(&config, &paths).await {
+                    Ok(text) => crate::download::download(&name, &text).map_err(|e| e.as_string().unwrap_or_default()),
+                    Err(e) => Err(e.detail(&config)),
+                };
+                dispatch.dispatch(Action::Exported(offered.err()));
+            });
         })
     };
     let on_print = Callback::from(|()| {
@@ -275,6 +294,7 @@ pub fn App(props: &AppProps) -> Html {
         <div class="dt" data-tab={state.tab.slug()}>
             { header(&config.site, &state, &dispatch, &on_export, crate::download::can_export(&state), &on_print, controls) }
             { data_notice(state.notice.as_deref()) }
+            { export_notice(state.export_error.as_deref()) }
             { content }
             { footer(state.as_of, budget.map_or("the site's currency", |b| b.currency.code())) }
         </div>

@@ -216,6 +216,8 @@ pub enum Action {
     CustomInvalid,
     /// The what-if slider, in whole percent of total spend (positive: acquisition → retention).
     SetMove(BasisPoints),
+    /// A CSV export ended: `None` when its file was offered, else why not.
+    Exported(Option<String>),
 }
 
 /// Stages the account table can list: (stage, heading, what an empty list means).
@@ -250,6 +252,8 @@ pub struct State {
     pub custom_invalid: bool,
     /// Shown above the figures while any report of this generation says its figures are incomplete.
     pub notice: Option<String>,
+    /// Why the last CSV export failed, shown until an export succeeds.
+    pub export_error: Option<String>,
 }
 
 impl State {
@@ -274,6 +278,7 @@ impl State {
             moved_bp: 0,
             custom_invalid: false,
             notice: None,
+            export_error: None,
         }
     }
 
@@ -366,6 +371,7 @@ impl Reducible for State {
             }
             Action::CustomInvalid => s.custom_invalid = true,
             Action::SetMove(position) => s.moved_bp = position,
+            Action::Exported(error) => s.export_error = error,
         }
         Rc::new(s)
     }

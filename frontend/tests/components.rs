@@ -659,112 +659,40 @@ fn loaded_state() -> daytwo_widget::state::State {
     s
 }
 
-/// The CSV export of each view, built in the browser with the domain's `export` functions.
+/// The CSV export of each view asks the API for the files of the reports the view shows, with the
+/// queries it was loaded with (`download::export_paths`); the e2e suite checks the downloads are the API's.
 #[wasm_bindgen_test]
-fn csv_export_of_every_view() {
-    use daytwo_widget::download::csv_for_view;
+fn csv_export_of_every_view_asks_the_api_for_its_tables() {
+    use daytwo_widget::download::{export_paths, file_name};
     let mut s = loaded_state();
-    let mut csv = |tab: Tab| {
+    let range = "from=2026-07-03&to=2026-10-01";
+    let mut paths = |tab: Tab| {
         s.tab = tab;
-        csv_for_view(&s, "demo site").unwrap()
+        export_paths(&s).unwrap()
     };
-    let (name, text) = csv(Tab::Spend);
-    assert_eq!(name, "daytwo-demo_site-spend-2026-07-03-to-2026-09-30.csv");
-    assert!(text.starts_with("channel,campaign,acquisition_minor,retention_minor,total_minor\r\n"), "{text}");
-    assert!(text.contains("total,,1986600,746906,2733506\r\n"), "{text}");
-    let (_, text) = csv(Tab::Overview);
-    assert!(text.starts_with("metric,this_period,previous_period,change\r\n"), "{text}");
-    assert!(text.contains("\r\nacquisition_spend_minor,1986600,"), "{text}");
-    assert!(text.contains("overweight_acquisition"), "{text}");
-    let (_, text) = csv(Tab::Lifecycle);
-    assert!(text.starts_with("stage,accounts\r\nprospect,156\r\n"), "{text}");
-    assert!(
-        text.contains("step,accounts,conversion_from_previous\r\nawareness,50,\r\nconsideration,29,0.58\r\n"),
-        "{text}"
+    assert_eq!(paths(Tab::Overview), [format!("reports/budget?{range}&format=csv&table=comparison")]);
+    assert_eq!(paths(Tab::Spend), [format!("reports/budget?{range}&format=csv")]);
+    assert_eq!(
+        paths(Tab::Lifecycle),
+        ["reports/lifecycle?as_of=2026-09-30&format=csv".to_owned(), format!("reports/funnel?{range}&format=csv")]
     );
-    let (_, text) = csv(Tab::Engagement);
-    assert!(
-        text.contains("band,engaged,10\r\n") && text.contains("g:acct-0039,Proseware Systems,at_risk,26"),
-        "{text}"
+    let listed: AccountPage = serde_json::from_str(AT_RISK).unwrap();
+    assert_eq!(
+        paths(Tab::Engagement),
+        [
+            "reports/engagement?as_of=2026-09-30&format=csv".to_owned(),
+            format!("accounts?stage=at_risk&sort=score&limit={}&as_of=2026-09-30&format=csv", listed.accounts.len()),
+        ]
     );
-    let (_, text) = csv(Tab::WhatIf);
-    assert!(text.starts_with("figure,now,after_move\r\nposition_bp,0,0\r\nmoved_minor,0,0\r\n"), "{text}");
+    s.moved_bp = -1250;
+    s.tab = Tab::WhatIf;
+    assert_eq!(export_paths(&s).unwrap(), [format!("reports/budget?{range}&format=csv&table=what_if&move_bp=-1250")]);
+    assert_eq!(file_name(&s, "demo site"), "daytwo-demo_site-what-if-2026-07-03-to-2026-09-30.csv");
+    // Nothing to export before the view's report has loaded.
+    s.budget = Remote::Loading;
+    assert_eq!(export_paths(&s), None);
 }
 
-/// The widget's CSV writes floats with the browser (`download::number_text`) where the Worker's uses `f64`'s
-/// `Display`: the same text for edge cases, the exact ties (a value halfway between two shortest texts), a
-/// million random bit patterns and ratios like the reports', so the widget's download and the API's
-/// `format=csv` agree.
-#[wasm_bindgen_test]
-fn the_browser_writes_floats_as_display_does() {
-    use daytwo_widget::download::number_text;
-    let mut checked = 0u32;
-    let mut check = |v: f64| {
-        if v.is_finite() {
-            assert_eq!(number_text(v), v.to_string(), "{:?} ({:#018x})", v, v.to_bits());
-            checked += 1;
-        }
-    };
-    for v in [
-        0.0,
-        -0.0,
-        1.0,
-        -1.0,
-        0.1,
-        0.2 + 0.1,
-        1.0 / 3.0,
-        2.0 / 3.0,
-        0.58,
-        // 1658206780088562.25, exactly halfway between two shortest texts: `toString` alone writes "…562.2".
-        f64::from_bits(0x4317_9085_685d_83c9),
-        -f64::from_bits(0x4317_9085_685d_83c9),
-        1e-6,
-        1e-7,
-        1e-6_f64.next_down(),
-        1e20,
-        1e21,
-        1e21_f64.next_down(),
-        123_456_789_012_345_680_000.0,
-        f64::MIN_POSITIVE,
-        f64::MAX,
-        f64::MIN,
-        f64::EPSILON,
-        5e-324,
-        i64::MAX as f64,
-    ] {
-        check(v);
-    }
-    // Powers of two (the gap below is half the gap above) and their neighbours.
-    for e in -1074..=1023 {
-        let p = 2f64.powi(e);
-        for v in [p, p.next_up(), p.next_down(), 3.0 * p] {
-            check(v);
-        }
-    }
-    for e in -324..=308 {
-        check(format!("1e{e}").parse().unwrap());
-        check(format!("-2.5e{e}").parse().unwrap());
-    }
-    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for _ in 0..1_000_000 {
-        check(f64::from_bits(next()));
-    }
-    // Ratios as the reports make them: counts and minor units over counts and minor units.
-    for _ in 0..200_000 {
-        let (a, b) = (next() % 1_000_000_000, next() % 1_000_000 + 1);
-        check(a as f64 / b as f64);
-        check((a % 10_000) as f64 / b as f64 - (b % 97) as f64 / 97.0);
-    }
-    assert!(checked > 1_000_000, "{checked}");
-}
-
-/// Answers for an older period or before a retry are dropped; a new period reloads everything.
 #[wasm_bindgen_test]
 fn stale_answers_are_dropped() {
     use daytwo_widget::state::{Action, Payload, Preset, State};

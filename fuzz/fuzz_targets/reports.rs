@@ -327,7 +327,7 @@ fn check_view(
         limit: Some(1 + usize::from(view.limit % 20)),
         ..AccountQuery::default()
     };
-    let q = ReportQuery { period, as_of, format: Format::Json, accounts: accounts_query };
+    let q = ReportQuery { period, as_of, format: Format::Json, accounts: accounts_query, table: Default::default() };
     let csv_q = ReportQuery { format: Format::Csv, ..q.clone() };
 
     // The typed reports: what the CLI's tables show.

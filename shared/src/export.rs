@@ -61,31 +61,19 @@ fn quote(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
 }
 
-/// How a CSV writes a finite float: the shortest decimal text that reads back as the same `f64`, in plain
-/// notation, never with an exponent (what `f64`'s `Display` writes).
-pub type FloatText = fn(f64) -> String;
-
-/// `f64`'s `Display`: [`FloatText`] as the Worker (`format=csv`) and the CLI write it.
-pub fn display_float(v: f64) -> String {
-    v.to_string()
-}
-
-/// The CSV writer: every table the product exports, and how it writes floats. The free functions below
-/// ([`table`], [`budget_csv`], …) are [`Csv::STANDARD`]'s; the widget writes the same text with the browser's
-/// own float formatting (`frontend/src/download.rs`), which spares its wasm Rust's float printing.
+/// The CSV writer of every table the product exports (the Worker's `format=csv`, the CLI's `--csv`, and
+/// through the API the widget's downloads); the free functions below ([`table`], [`budget_csv`], …) are its.
+/// Floats are written as `f64`'s `Display` writes them: the shortest text that reads back as the same number,
+/// never with an exponent.
 #[derive(Clone, Copy, Debug)]
-pub struct Csv {
-    pub float: FloatText,
-}
+struct Csv;
 
 impl Csv {
-    pub const STANDARD: Csv = Csv { float: display_float };
-
     fn render(&self, cell: &Cell) -> String {
         match cell {
             Cell::Text(t) => quote(&neutralise(t)),
             Cell::Int(v) => v.to_string(),
-            Cell::Float(Some(v)) if v.is_finite() => (self.float)(*v),
+            Cell::Float(Some(v)) if v.is_finite() => v.to_string(),
             Cell::Float(_) => String::new(),
         }
     }
@@ -284,35 +272,35 @@ impl Csv {
 
 /// Writes a header and rows as RFC 4180 CSV (CRLF line ends), floats as `Display` writes them.
 pub fn table(header: &[&str], rows: &[Vec<Cell>]) -> String {
-    Csv::STANDARD.table(header, rows)
+    Csv.table(header, rows)
 }
 
 pub fn lifecycle_csv(r: &LifecycleReport) -> String {
-    Csv::STANDARD.lifecycle(r)
+    Csv.lifecycle(r)
 }
 
 pub fn funnel_csv(r: &FunnelReport) -> String {
-    Csv::STANDARD.funnel(r)
+    Csv.funnel(r)
 }
 
 pub fn engagement_csv(r: &EngagementReport) -> String {
-    Csv::STANDARD.engagement(r)
+    Csv.engagement(r)
 }
 
 pub fn budget_csv(r: &BudgetReport) -> String {
-    Csv::STANDARD.budget(r)
+    Csv.budget(r)
 }
 
 pub fn comparison_csv(r: &BudgetReport) -> String {
-    Csv::STANDARD.comparison(r)
+    Csv.comparison(r)
 }
 
 pub fn what_if_csv(now: &BudgetFigures, now_verdict: crate::report::VerdictKind, w: &WhatIf) -> String {
-    Csv::STANDARD.what_if(now, now_verdict, w)
+    Csv.what_if(now, now_verdict, w)
 }
 
 pub fn accounts_csv(p: &AccountPage) -> String {
-    Csv::STANDARD.accounts(p)
+    Csv.accounts(p)
 }
 
 /// Several tables in one file, a blank line between them (a view that shows more than one).

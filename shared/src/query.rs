@@ -8,7 +8,7 @@ use crate::contribution::{AccountEntry, BudgetPart, EngagementPart, LifecyclePar
 use crate::export;
 use crate::identity::IdentityKey;
 use crate::money::Currency;
-use crate::report::{self, AccountQuery, AccountSort, Period};
+use crate::report::{self, AccountQuery, AccountSort, BasisPoints, Period};
 use crate::rollup::AccountHistory;
 use crate::spend::SpendEntry;
 use crate::time::Day;
@@ -40,6 +40,9 @@ pub fn default_as_of(period: Period, today: Day) -> Day {
 
 /// Longest period a report may span (ten years).
 pub const MAX_PERIOD_DAYS: i32 = 3660;
+
+/// The largest what-if move a request may name: all of the spend (10,000 basis points), either way.
+pub const MAX_MOVE_BP: BasisPoints = 10_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportKind {
@@ -75,6 +78,20 @@ pub enum Format {
     Csv,
 }
 
+/// Which table `reports/budget?format=csv` writes (`table=`): the files the widget's views download, so
+/// each view's export is the API's own answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BudgetTable {
+    /// Spend by channel and campaign, then the totals (the Spend view).
+    #[default]
+    Spend,
+    /// Every figure against the previous period, then the verdict and its what-if (the Overview).
+    Comparison,
+    /// The figures now and after moving `move_bp` basis points of total spend, positive from acquisition to
+    /// retention (the What-if view), clamped to what the period's spend allows as the view's slider is.
+    WhatIf(BasisPoints),
+}
+
 /// A parsed report request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportQuery {
@@ -82,6 +99,8 @@ pub struct ReportQuery {
     pub as_of: Day,
     pub format: Format,
     pub accounts: AccountQuery,
+    /// The budget report's CSV table (other reports have one table).
+    pub table: BudgetTable,
 }
 
 /// A query parameter that cannot be used.
@@ -96,8 +115,8 @@ fn err(field: &str, message: impl Into<String>) -> QueryError {
     QueryError { field: field.to_owned(), message: message.into() }
 }
 
-/// Parses `from`, `to`, `as_of`, `format`, `stage`, `band`, `sort`, `limit`, `cursor`. Unknown parameters are
-/// ignored (as caches and trackers add their own); a repeated known one is refused.
+/// Parses `from`, `to`, `as_of`, `format`, `table`, `move_bp`, `stage`, `band`, `sort`, `limit`, `cursor`.
+/// Unknown parameters are ignored (as caches and trackers add their own); a repeated known one is refused.
 pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery, QueryError> {
     let get = |name: &str| -> Result<Option<&str>, QueryError> {
         let mut it = pairs.iter().filter(|(k, _)| k == name);
@@ -123,6 +142,29 @@ pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery
         Some("csv") => Format::Csv,
         Some(_) => return Err(err("format", "expected json or csv")),
     };
+    let table = match get("table")? {
+        None | Some("spend") => BudgetTable::Spend,
+        Some("comparison") => BudgetTable::Comparison,
+        Some("what_if") => BudgetTable::WhatIf(0),
+        Some(_) => return Err(err("table", "expected spend, comparison or what_if")),
+    };
+    let move_bp = get("move_bp")?
+        .map(|s| {
+            s.parse::<BasisPoints>()
+                .ok()
+                .filter(|bp| (-MAX_MOVE_BP..=MAX_MOVE_BP).contains(bp))
+                .ok_or_else(|| err("move_bp", format!("expected an integer from -{MAX_MOVE_BP} to {MAX_MOVE_BP}")))
+        })
+        .transpose()?;
+    let table = match (table, move_bp) {
+        (BudgetTable::WhatIf(_), Some(bp)) => BudgetTable::WhatIf(bp),
+        (BudgetTable::WhatIf(_), None) => return Err(err("move_bp", "required with table=what_if")),
+        (_, Some(_)) => return Err(err("move_bp", "applies to table=what_if only")),
+        (table, None) => table,
+    };
+    if table != BudgetTable::Spend && format != Format::Csv {
+        return Err(err("table", "applies to format=csv"));
+    }
     let enum_param = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned()));
     let stage = enum_param(get("stage")?)
         .map(|v| {
@@ -153,6 +195,7 @@ pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery
         as_of,
         format,
         accounts: AccountQuery { stage, band, sort, limit, cursor },
+        table,
     })
 }
 
@@ -265,7 +308,17 @@ impl<'q> ReportBuilder<'q> {
                 let current = t.current.figures(q.period, ledger);
                 let previous = t.previous.figures(q.period.previous(), ledger);
                 let r = report::budget_report_of(current, previous, settings, currency);
-                if csv { Rendered::Csv(export::budget_csv(&r)) } else { Rendered::Json(to_json(&r)) }
+                if !csv {
+                    return Rendered::Json(to_json(&r));
+                }
+                Rendered::Csv(match q.table {
+                    BudgetTable::Spend => export::budget_csv(&r),
+                    BudgetTable::Comparison => export::comparison_csv(&r),
+                    BudgetTable::WhatIf(position) => {
+                        let w = report::what_if_at(&r.current, position, r.verdict.tolerance_points);
+                        export::what_if_csv(&r.current, r.verdict.kind, &w)
+                    }
+                })
             }
             ReportKind::Funnel => {
                 let r = t.current.funnel(q.period);
@@ -333,6 +386,45 @@ mod tests {
         parse_query(&pairs, Day::parse("2026-10-10").unwrap_or_default())
     }
 
+    /// `reports/budget?format=csv&table=…` writes the export's comparison and what-if files of the same
+    /// report, the what-if at the position the domain clamps to (as the widget's slider does).
+    #[test]
+    fn budget_tables_are_the_exports_of_the_report() {
+        let currency = Currency::parse("USD").unwrap_or_else(|e| panic!("{e}"));
+        let ledger = crate::spend::parse_spend_csv(
+            "id,from,to,channel,campaign,amount_minor,currency,purpose,acquisition_pct\n\
+             a,2026-09-01,2026-09-30,search,brand,700000,USD,acquisition,\n\
+             b,2026-09-01,2026-09-30,email,care,300000,USD,retention,\n",
+            &currency,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let settings = Settings::default();
+        let period = [("from", "2026-09-01"), ("to", "2026-10-01"), ("format", "csv")];
+        let csv = |extra: &[(&str, &str)]| {
+            let query = q(&[&period[..], extra].concat()).unwrap_or_else(|e| panic!("{e}"));
+            match compute(ReportKind::Budget, &[], &ledger, &settings, &currency, &query) {
+                Rendered::Csv(text) => text,
+                Rendered::Json(v) => panic!("csv asked, got {v}"),
+            }
+        };
+        let period = Period {
+            from: Day::parse("2026-09-01").unwrap_or_default(),
+            to: Day::parse("2026-10-01").unwrap_or_default(),
+        };
+        let r = report::budget_report(&[], &ledger, &settings, &currency, period);
+        assert_eq!(csv(&[]), export::budget_csv(&r));
+        assert_eq!(csv(&[("table", "spend")]), export::budget_csv(&r));
+        assert_eq!(csv(&[("table", "comparison")]), export::comparison_csv(&r));
+        let (lo, hi) = report::what_if_bounds(&r.current);
+        assert!(lo < 0 && hi > 0, "both sides have spend to move: {lo}..{hi}");
+        for (asked, at) in [(2500, 2500), (-1000, -1000), (10_000, hi), (-10_000, lo)] {
+            let w = report::what_if_at(&r.current, at, r.verdict.tolerance_points);
+            let text = csv(&[("table", "what_if"), ("move_bp", &asked.to_string())]);
+            assert_eq!(text, export::what_if_csv(&r.current, r.verdict.kind, &w), "move_bp={asked}");
+            assert!(text.contains(&format!("position_bp,0,{at}\r\n")), "{text}");
+        }
+    }
+
     #[test]
     fn defaults_and_errors() {
         let d = q(&[]).unwrap_or_else(|e| panic!("{e}"));
@@ -349,6 +441,15 @@ mod tests {
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ok.period.days(), 31);
+        assert_eq!(ok.table, BudgetTable::Spend);
+        for (pairs, table) in [
+            (vec![("format", "csv"), ("table", "spend")], BudgetTable::Spend),
+            (vec![("format", "csv"), ("table", "comparison")], BudgetTable::Comparison),
+            (vec![("format", "csv"), ("table", "what_if"), ("move_bp", "-10000")], BudgetTable::WhatIf(-10_000)),
+            (vec![("format", "csv"), ("table", "what_if"), ("move_bp", "250")], BudgetTable::WhatIf(250)),
+        ] {
+            assert_eq!(q(&pairs).map(|q| q.table), Ok(table), "{pairs:?}");
+        }
         assert_eq!(ok.accounts.stage, Some(crate::lifecycle::Stage::AtRisk));
         for (pairs, field) in [
             (vec![("from", "2026-13-01")], "from"),
@@ -364,6 +465,14 @@ mod tests {
             (vec![("limit", "9999")], "limit"),
             (vec![("cursor", "abc")], "cursor"),
             (vec![("from", "2026-01-01"), ("from", "2026-01-02")], "from"),
+            (vec![("format", "csv"), ("table", "verdict")], "table"),
+            (vec![("table", "comparison")], "table"),
+            (vec![("format", "json"), ("table", "what_if"), ("move_bp", "100")], "table"),
+            (vec![("format", "csv"), ("table", "what_if")], "move_bp"),
+            (vec![("format", "csv"), ("table", "comparison"), ("move_bp", "100")], "move_bp"),
+            (vec![("format", "csv"), ("move_bp", "100")], "move_bp"),
+            (vec![("format", "csv"), ("table", "what_if"), ("move_bp", "10001")], "move_bp"),
+            (vec![("format", "csv"), ("table", "what_if"), ("move_bp", "1.5")], "move_bp"),
         ] {
             assert_eq!(q(&pairs).map_err(|e| e.field), Err(field.to_owned()), "{pairs:?}");
         }

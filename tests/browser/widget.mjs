@@ -322,24 +322,37 @@ try {
   check(spendText.includes(cfg.xssCampaign), "a markup campaign name shows as text");
   await dash.screenshot({ path: join(SHOTS, "spend.png") });
 
-  // CSV export of the Spend view (a Blob download, built in the browser with the domain's export).
-  const [download] = await Promise.all([p.waitForEvent("download"), dash.locator("button", { hasText: "Export CSV" }).click()]);
-  const csvPath = join(SHOTS, "..", "widget-spend.csv");
-  await download.saveAs(csvPath);
-  const csv = readFileSync(csvPath, "utf8").replace(/^\uFEFF/, "");
-  check(csv.startsWith("channel,campaign,acquisition_minor,retention_minor,total_minor\r\n"), "CSV header", download.suggestedFilename());
+  // CSV export: each view's file is the API's CSV of its reports, fetched with the tag's token and offered as
+  // a Blob download. Its text must be the API's own answer, byte for byte.
+  const apiCsv = async (path) => {
+    const r = await fetch(`${cfg.base}/v1/sites/${cfg.site}/${path}`, { headers: { authorization: `Bearer ${cfg.token}` } });
+    check(r.ok, `the API answers ${path}`, r.status);
+    return r.text();
+  };
+  const exportCsv = async (name) => {
+    const [d] = await Promise.all([p.waitForEvent("download"), dash.locator("button", { hasText: "Export CSV" }).click()]);
+    const path = join(SHOTS, "..", `widget-${name}.csv`);
+    await d.saveAs(path);
+    check(d.suggestedFilename().startsWith(`daytwo-${cfg.site}-${name}-`), `${name}: the file is named after the site and view`, d.suggestedFilename());
+    return readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+  };
+  const csv = await exportCsv("spend");
+  check(csv.startsWith("channel,campaign,acquisition_minor,retention_minor,total_minor\r\n"), "CSV header");
   check(csv.includes(`total,,${a.spend_minor},${r.spend_minor},${budget.total_spend_minor}\r\n`), "CSV totals = API");
-  // The Lifecycle view's CSV holds the funnel with its conversion rates: floats the widget writes with the
-  // browser's number formatting, the API with Rust's; the text must be the API's, byte for byte.
+  eq(csv, await apiCsv(`reports/budget?from=${from}&to=${to}&format=csv`), "the Spend view's file = the API's spend table");
+  // The Lifecycle view's file: the lifecycle table, then the funnel with its conversion rates.
   await tab(dash, "Lifecycle").click();
-  const [lifecycleDownload] = await Promise.all([p.waitForEvent("download"), dash.locator("button", { hasText: "Export CSV" }).click()]);
-  const lifecyclePath = join(SHOTS, "..", "widget-lifecycle.csv");
-  await lifecycleDownload.saveAs(lifecyclePath);
-  const lifecycleCsv = readFileSync(lifecyclePath, "utf8").replace(/^\uFEFF/, "");
+  const lifecycleCsv = await exportCsv("lifecycle");
   const funnelResponse = await fetch(`${cfg.base}/v1/sites/${cfg.site}/reports/funnel?from=${from}&to=${to}&format=csv`, { headers: { authorization: `Bearer ${cfg.token}` } });
   const apiFunnelCsv = await funnelResponse.text();
   check(funnelResponse.ok && /,0\.\d+\r\n/.test(apiFunnelCsv), "the API's funnel CSV has conversion rates", apiFunnelCsv.replace(/\r\n/g, " | "));
   check(lifecycleCsv.endsWith(apiFunnelCsv), "the widget's funnel CSV = the API's, floats included", lifecycleCsv.slice(-160).replace(/\r\n/g, " | "));
+  check(lifecycleCsv.startsWith("stage,accounts\r\n"), "the Lifecycle view's file starts with the stages", lifecycleCsv.slice(0, 40));
+  // The Overview's file: every figure against the previous period, then the verdict.
+  await tab(dash, "Overview").click();
+  const overviewCsv = await exportCsv("overview");
+  eq(overviewCsv, await apiCsv(`reports/budget?from=${from}&to=${to}&format=csv&table=comparison`), "the Overview's file = the API's comparison");
+  check(overviewCsv.includes(`\r\nacquisition_spend_minor,${a.spend_minor},`) && overviewCsv.includes(budget.verdict.kind), "the comparison holds the figures and the verdict", overviewCsv.slice(0, 120));
 
   // What-if: the slider recomputes live (keyboard: arrow keys move it by 1% of spend).
   await tab(dash, "What-if").click();
@@ -362,6 +375,11 @@ try {
     eq(await dash.locator("[data-kpi=wi_revenue_new] .dt-kpi-value").textContent(), moneyOpt(w.acquisition_revenue_minor), "suggested move: new revenue = API what-if");
     eq(await dash.locator("[data-whatif-verdict]").getAttribute("data-whatif-verdict"), w.verdict_kind, "suggested move: verdict = API what-if");
   }
+  // The What-if view's file: the figures now and after the move the slider is at.
+  const position = await slider.inputValue();
+  const whatIfCsv = await exportCsv("what-if");
+  eq(whatIfCsv, await apiCsv(`reports/budget?from=${from}&to=${to}&format=csv&table=what_if&move_bp=${position}`), "the What-if view's file = the API's what-if at the slider's position");
+  check(whatIfCsv.includes(`\r\nposition_bp,0,${position}\r\n`) && position !== "0", "the what-if file is at the slider's position", position);
   await dash.screenshot({ path: join(SHOTS, "what-if.png") });
 
   // Period picker: the last 30 days.

@@ -269,8 +269,21 @@ fn every_route_answers_as_described() {
     }
     let budget = d.check("GET", report_t, &read("reports/budget?from=2026-10-01&to=2026-11-01", admin));
     assert_eq!(budget["acquisition"]["spend_minor"], json!(300000), "{budget}");
+    // The budget's CSV tables (the widget's exports): the comparison and a what-if, each its own file.
+    let csv_of = |query: &str| {
+        let r = read(&format!("reports/budget?from=2026-10-01&to=2026-11-01&format=csv{query}"), Some(&embed));
+        d.check("GET", report_t, &r);
+        assert_eq!(r.status, 200, "{query}: {}", r.text());
+        r.text()
+    };
+    assert!(csv_of("&table=comparison").starts_with("metric,this_period,previous_period,change\r\n"));
+    let what_if = csv_of("&table=what_if&move_bp=-2500");
+    assert!(what_if.starts_with("figure,now,after_move\r\n"), "{what_if}");
+    assert_eq!(csv_of(""), csv_of("&table=spend"));
     for (status, r) in [
         (400, read("reports/budget?from=2026-13-01", rt)),
+        (400, read("reports/budget?format=csv&table=what_if", rt)),
+        (400, read("reports/budget?table=comparison", rt)),
         (400, call("GET", "/v1/sites/Bad%20Site/reports/budget", rt, &[], None)),
         (401, read("reports/lifecycle", None)),
         (401, read("reports/lifecycle", Some("not-a-token"))),

@@ -179,8 +179,24 @@ async fn fetch_text(config: &Config, url: &str) -> Result<String, ApiError> {
     Ok(text)
 }
 
-fn range(period: Period) -> String {
+/// `from=…&to=…` of a period.
+pub fn range(period: Period) -> String {
     format!("from={}&to={}", period.from, period.to)
+}
+
+/// `reports/{name}?{query}&{more}`: a report's path under the site.
+pub fn report_path(name: &str, query: &str, more: &str) -> String {
+    format!("reports/{name}?{query}&{more}")
+}
+
+/// One page of the account list in `stage`, lowest score first.
+pub fn accounts_path(stage: &str, as_of: Day, limit: usize, cursor: Option<&str>) -> String {
+    let mut q = format!("accounts?stage={stage}&sort=score&limit={limit}&as_of={as_of}");
+    if let Some(cursor) = cursor {
+        q.push_str("&cursor=");
+        q.push_str(&String::from(js_sys::encode_uri_component(cursor)));
+    }
+    q
 }
 
 pub async fn budget(c: &Config, period: Period) -> Result<Fetched<BudgetReport>, ApiError> {
@@ -202,15 +218,19 @@ pub async fn accounts(
     as_of: Day,
     cursor: Option<&str>,
 ) -> Result<Fetched<AccountPage>, ApiError> {
-    let mut q = format!("accounts?stage={stage}&sort=score&limit={}&as_of={as_of}", crate::state::PAGE);
-    if let Some(cursor) = cursor {
-        q.push_str("&cursor=");
-        q.push_str(&String::from(js_sys::encode_uri_component(cursor)));
-    }
-    get_json(c, &c.url(&q)).await
+    get_json(c, &c.url(&accounts_path(stage, as_of, crate::state::PAGE, cursor))).await
 }
 
 pub async fn account(c: &Config, id: &str, as_of: Day) -> Result<Fetched<AccountDetail>, ApiError> {
     let id: String = js_sys::encode_uri_component(id).into();
     get_json(c, &c.url(&format!("accounts/{id}?as_of={as_of}"))).await
+}
+
+/// The API's CSV of each path (under the site), one file: the tables in order, a blank line between them.
+pub async fn csv(c: &Config, paths: &[String]) -> Result<String, ApiError> {
+    let mut tables = Vec::with_capacity(paths.len());
+    for path in paths {
+        tables.push(fetch_text(c, &c.url(path)).await?);
+    }
+    Ok(tables.join("\r\n"))
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 const KINDS: [ReportKind; 4] = [ReportKind::Budget, ReportKind::Funnel, ReportKind::Lifecycle, ReportKind::Engagement];
 
 fn query(period: Period, as_of: Day) -> ReportQuery {
-    ReportQuery { period, as_of, format: Format::Json, accounts: AccountQuery::default() }
+    ReportQuery { period, as_of, format: Format::Json, accounts: AccountQuery::default(), table: Default::default() }
 }
 
 fn ledger() -> Vec<SpendEntry> {
