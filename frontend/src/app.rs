@@ -156,7 +156,8 @@ pub fn App(props: &AppProps) -> Html {
                 (crate::download::file_name(&state, &config.site), config.clone(), state.dispatcher());
             spawn_local(async move {
                 let offered = match api::csv(&config, &paths).await {
-                    Ok(text) => crate::download::download(&name, &text).map_err(|e| e.as_string().unwrap_or_default()),
+                    Ok(text) => crate::download::download(&name, &text)
+                        .map_err(|e| e.as_string().unwrap_or_else(|| "the browser refused the download".into())),
                     Err(e) => Err(e.detail(&config)),
                 };
                 dispatch.dispatch(Action::Exported(offered.err()));

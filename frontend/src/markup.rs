@@ -1,9 +1,13 @@
-//! Static parts of the dashboard written as markup text, inserted by yew as one raw node.
+//! The parts of the dashboard without listeners written as markup text, inserted by yew as one raw node each.
 //!
-//! The charts and figure tables have no listeners and change only when their report does, so they need none
-//! of yew's per-element machinery: each `html!` element compiles to its own node-building code, where a
-//! written tag is a few bytes of text. Every text and attribute value goes through [`escape`], so data
-//! (account names, labels) can never become markup.
+//! Charts, figure tables, cards, the drill-down's body, the empty, loading and error texts change only when
+//! their data does and need none of yew's per-element machinery: each `html!` element compiles to its own
+//! node-building code, where a written tag is a few bytes of text. Every text and attribute value goes
+//! through [`escape`], so data (account names, labels, the API's messages) can never become markup. yew keeps
+//! a raw node whose text is unchanged and replaces it whole otherwise, so an element whose markup changes
+//! while it holds focus (a select, the slider, the tabs, the account buttons) stays in `html!` (the custom
+//! period's fields are markup: theirs does not change while they are edited); a button inside markup is read
+//! by its view's one listener ([`action`]).
 
 use wasm_bindgen::JsCast;
 use yew::{AttrValue, Html, MouseEvent};

@@ -717,6 +717,20 @@ fn stale_answers_are_dropped() {
 
 /// A report whose `data_status` has a notice (incomplete figures) puts a visible alert above the figures;
 /// a notice of an older period is dropped, and a new period clears it until a report says so again.
+/// A failed export is said until an export succeeds (the app shows it above the figures).
+#[wasm_bindgen_test]
+fn export_failures_are_kept_until_an_export_succeeds() {
+    use daytwo_widget::state::Action;
+    use yew::Reducible;
+    let s = Rc::new(loaded_state());
+    assert_eq!(s.export_error, None);
+    let failed = s.reduce(Action::Exported(Some("No answer from the API".into())));
+    assert_eq!(failed.export_error.as_deref(), Some("No answer from the API"));
+    let other = failed.reduce(Action::SelectTab(Tab::Spend));
+    assert_eq!(other.export_error.as_deref(), Some("No answer from the API"), "kept while the user moves on");
+    assert_eq!(other.reduce(Action::Exported(None)).export_error, None);
+}
+
 #[wasm_bindgen_test]
 async fn incomplete_data_shows_a_notice_above_the_figures() {
     use daytwo_widget::components::data_notice::data_notice;
