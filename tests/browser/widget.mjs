@@ -340,6 +340,21 @@ try {
   check(csv.startsWith("channel,campaign,acquisition_minor,retention_minor,total_minor\r\n"), "CSV header");
   check(csv.includes(`total,,${a.spend_minor},${r.spend_minor},${budget.total_spend_minor}\r\n`), "CSV totals = API");
   eq(csv, await apiCsv(`reports/budget?from=${from}&to=${to}&format=csv`), "the Spend view's file = the API's spend table");
+  // A failed export says why above the figures, until an export succeeds.
+  const csvRequest = (url) => url.pathname.endsWith("/reports/budget") && url.searchParams.get("format") === "csv";
+  await p.route(csvRequest, (route) => route.abort("connectionrefused"));
+  const errorsBefore = errors.length;
+  await dash.locator("button", { hasText: "Export CSV" }).click();
+  await dash.locator("[data-export-error]").waitFor();
+  const why = await dash.locator("[data-export-error]").innerText();
+  check(why.startsWith("The CSV export failed:") && why.includes("No answer from"), "a failed export says why", why);
+  // The refused request is the browser's one console error here, and it is this test's doing.
+  await waitFor(async () => errors.length > errorsBefore, "the refused request's console error");
+  const refused = errors.splice(errorsBefore);
+  check(refused.every((e) => e.includes("ERR_CONNECTION_REFUSED")), "the only console error is the refused request", refused.join(" | "));
+  await p.unroute(csvRequest);
+  await exportCsv("spend");
+  await waitFor(async () => (await dash.locator("[data-export-error]").count()) === 0, "the failure notice to go");
   // The Lifecycle view's file: the lifecycle table, then the funnel with its conversion rates.
   await tab(dash, "Lifecycle").click();
   const lifecycleCsv = await exportCsv("lifecycle");
