@@ -4,7 +4,7 @@
 //! Layout follows yew's `function_todomvc`: one part per file under [`components`], the state and its
 //! actions in [`state`] (a `Reducible`), HTTP in [`services::api`], the root component in [`app`]. The
 //! stateless parts are plain view functions rather than components, and the reports are decoded by
-//! [`services::decode`] rather than serde: both measured, both for the 150 KB gzip budget.
+//! [`services::decode`] rather than serde: both measured, both for the 120 KiB gzip budget.
 //! Every number shown comes from the Worker's JSON decoded straight into the domain's report types, or from
 //! the domain's own functions (the what-if slider calls [`daytwo_shared::report::what_if_at`] in the browser).
 //!

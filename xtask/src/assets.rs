@@ -185,11 +185,11 @@ pub fn widget_transfer() -> Result<(usize, usize)> {
     WIDGET_FILES.iter().try_fold((0, 0), |t, f| sizes(&dir.join(f)).map(|(r, g)| (t.0 + r, t.1 + g)))
 }
 
-/// The widget's transfer ceiling, gzip bytes (design: 150 KB once cohorts and history are added). A build
-/// over it fails. The goal for today's views, 120 KB, is measured by `cargo xtask bench` (BENCHMARKS.md).
-const WIDGET_CEILING_GZIP: usize = 153_600;
+/// The widget's transfer budget for today's views, gzip bytes (design: 120 KB; 150 KB once cohorts and history
+/// are added, when this is raised with them). A build over it fails, so the goal met on 2026-12-08 stays met.
+const WIDGET_BUDGET_GZIP: usize = 122_880;
 
-/// Prints the widget's transfer sizes (CI shows them on every run) and fails over the ceiling.
+/// Prints the widget's transfer sizes (CI shows them on every run) and fails over the budget.
 fn report_widget(dir: &Path) -> Result {
     let mut total = (0, 0);
     for f in WIDGET_FILES {
@@ -198,13 +198,12 @@ fn report_widget(dir: &Path) -> Result {
         total = (total.0 + raw, total.1 + gz);
     }
     println!(
-        "widget transfer (JS + wasm + CSS inlined): {} B raw, {} B gzip (ceiling {WIDGET_CEILING_GZIP} B gzip, goal \
-         122880 B)",
+        "widget transfer (JS + wasm + CSS inlined): {} B raw, {} B gzip (budget {WIDGET_BUDGET_GZIP} B gzip)",
         total.0, total.1
     );
-    if total.1 > WIDGET_CEILING_GZIP {
+    if total.1 > WIDGET_BUDGET_GZIP {
         return Err(format!(
-            "the widget's transfer is {} B gzip, over its {WIDGET_CEILING_GZIP} B ceiling: every intranet page \
+            "the widget's transfer is {} B gzip, over its {WIDGET_BUDGET_GZIP} B budget: every intranet page \
              downloads it",
             total.1
         ));

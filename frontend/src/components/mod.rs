@@ -2,7 +2,7 @@
 //!
 //! The root `App` (in `app.rs`) is the one `#[component]`: it holds the state (`state.rs`) and the effects;
 //! every part here is a plain view function from data and callbacks to `Html`. Measured: each component type
-//! costs about 0.3–0.5 KB of gzip in generic yew machinery, and the widget's whole transfer has a 150 KB budget.
+//! costs about 0.3–0.5 KB of gzip in generic yew machinery, and the widget's whole transfer has a 120 KiB budget (`cargo xtask build-assets` fails over it).
 //! The parts without listeners (the charts, their tables, the key figures) are written as markup text
 //! (`crate::markup`) rather than `html!`: 1.7 KB gzip less for those four, 0.7 KB for the campaign table.
 
