@@ -24,16 +24,18 @@ pub fn export_paths(state: &State) -> Option<Vec<String>> {
         return None;
     }
     let (range, as_of) = (api::range(state.period), format!("as_of={}", state.as_of));
-    let budget = |table: &str| api::report_path("budget", &range, &format!("format=csv{table}"));
+    // The view's own request, in CSV.
+    let csv = |name: &str, query: &str| api::report_path(name, query) + "&format=csv";
+    let budget = |table: &str| csv("budget", &range) + table;
     Some(match state.tab {
         Tab::Overview => vec![budget("&table=comparison")],
         Tab::Spend => vec![budget("")],
         Tab::WhatIf => vec![budget(&format!("&table=what_if&move_bp={}", state.moved_bp))],
         Tab::Lifecycle => {
-            vec![api::report_path("lifecycle", &as_of, "format=csv"), api::report_path("funnel", &range, "format=csv")]
+            vec![csv("lifecycle", &as_of), csv("funnel", &range)]
         }
         Tab::Engagement => {
-            let mut paths = vec![api::report_path("engagement", &as_of, "format=csv")];
+            let mut paths = vec![csv("engagement", &as_of)];
             // The accounts listed so far (every page shown), lowest score first as on screen.
             if let Some(page) = state.accounts.ready() {
                 let shown = page.accounts.len().clamp(1, daytwo_shared::report::MAX_PAGE);

@@ -142,12 +142,6 @@ pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery
         Some("csv") => Format::Csv,
         Some(_) => return Err(err("format", "expected json or csv")),
     };
-    let table = match get("table")? {
-        None | Some("spend") => BudgetTable::Spend,
-        Some("comparison") => BudgetTable::Comparison,
-        Some("what_if") => BudgetTable::WhatIf(0),
-        Some(_) => return Err(err("table", "expected spend, comparison or what_if")),
-    };
     let move_bp = get("move_bp")?
         .map(|s| {
             s.parse::<BasisPoints>()
@@ -156,11 +150,15 @@ pub fn parse_query(pairs: &[(String, String)], today: Day) -> Result<ReportQuery
                 .ok_or_else(|| err("move_bp", format!("expected an integer from -{MAX_MOVE_BP} to {MAX_MOVE_BP}")))
         })
         .transpose()?;
-    let table = match (table, move_bp) {
-        (BudgetTable::WhatIf(_), Some(bp)) => BudgetTable::WhatIf(bp),
-        (BudgetTable::WhatIf(_), None) => return Err(err("move_bp", "required with table=what_if")),
-        (_, Some(_)) => return Err(err("move_bp", "applies to table=what_if only")),
-        (table, None) => table,
+    let table = match (get("table")?, move_bp) {
+        (None | Some("spend"), None) => BudgetTable::Spend,
+        (Some("comparison"), None) => BudgetTable::Comparison,
+        (Some("what_if"), Some(bp)) => BudgetTable::WhatIf(bp),
+        (Some("what_if"), None) => return Err(err("move_bp", "required with table=what_if")),
+        (None | Some("spend" | "comparison"), Some(_)) => {
+            return Err(err("move_bp", "applies to table=what_if only"));
+        }
+        (Some(_), _) => return Err(err("table", "expected spend, comparison or what_if")),
     };
     if table != BudgetTable::Spend && format != Format::Csv {
         return Err(err("table", "applies to format=csv"));

@@ -34,9 +34,3 @@ pub fn write_data_table(m: &mut Markup, caption: &str, head: &[&'static str], ro
     }
     close_table(m);
 }
-
-pub fn data_table(caption: &str, head: &[&'static str], rows: &[Vec<String>]) -> yew::Html {
-    let mut m = Markup::default();
-    write_data_table(&mut m, caption, head, rows);
-    m.html()
-}

@@ -184,9 +184,9 @@ pub fn range(period: Period) -> String {
     format!("from={}&to={}", period.from, period.to)
 }
 
-/// `reports/{name}?{query}&{more}`: a report's path under the site.
-pub fn report_path(name: &str, query: &str, more: &str) -> String {
-    format!("reports/{name}?{query}&{more}")
+/// `reports/{name}?{query}`: a report's path under the site (the fetches and the CSV export use it).
+pub fn report_path(name: &str, query: &str) -> String {
+    format!("reports/{name}?{query}")
 }
 
 /// One page of the account list in `stage`, lowest score first.
@@ -200,15 +200,15 @@ pub fn accounts_path(stage: &str, as_of: Day, limit: usize, cursor: Option<&str>
 }
 
 pub async fn budget(c: &Config, period: Period) -> Result<Fetched<BudgetReport>, ApiError> {
-    get_json(c, &c.url(&format!("reports/budget?{}", range(period)))).await
+    get_json(c, &c.url(&report_path("budget", &range(period)))).await
 }
 
 pub async fn lifecycle(c: &Config, as_of: Day) -> Result<Fetched<LifecycleReport>, ApiError> {
-    get_json(c, &c.url(&format!("reports/lifecycle?as_of={as_of}"))).await
+    get_json(c, &c.url(&report_path("lifecycle", &format!("as_of={as_of}")))).await
 }
 
 pub async fn engagement(c: &Config, as_of: Day) -> Result<Fetched<EngagementReport>, ApiError> {
-    get_json(c, &c.url(&format!("reports/engagement?as_of={as_of}"))).await
+    get_json(c, &c.url(&report_path("engagement", &format!("as_of={as_of}")))).await
 }
 
 /// One page of accounts in `stage`, lowest score first.
